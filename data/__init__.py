@@ -1,0 +1,1 @@
+"""Default dataset of EDWC Planner (installed as the package ``edwc_data``)."""

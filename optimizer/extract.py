@@ -1,0 +1,196 @@
+"""Turn an LP solution back into plan quantities and the results tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from optimizer.formulation import HOURS_PER_YEAR, LinearProgram, PlanIndex
+from optimizer.inputs import PlanInputs
+from optimizer.results import FLOW_COLUMNS, PROVINCE_COLUMNS, SITE_COLUMNS
+from optimizer.solve import Solution
+
+#: Flows below this are solver noise, not plan. [MW]
+FLOW_EPSILON_MW = 1e-6
+
+
+@dataclass
+class PlanQuantities:
+    """The solution in physical terms.
+
+    Attributes
+    ----------
+    load : ndarray (L, T)
+        Load of each allowed (p, s, k) triple in each slice. [MW]
+    new_mw : ndarray (S,)
+        New capacity per site (0 where none may be built). [MW]
+    green_mw : ndarray (S, T)
+        Green power used per site and slice. [MW]
+    capacity_duals, carbon_dual, hub_share_dual
+        Row duals of those families (HiGHS sign: change of objective per unit of right-hand side).
+    """
+
+    load: np.ndarray
+    new_mw: np.ndarray
+    green_mw: np.ndarray
+    capacity_duals: np.ndarray
+    carbon_dual: float | None
+    hub_share_dual: float | None
+
+
+def extract_quantities(inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, solution: Solution) -> PlanQuantities:
+    """Split the solution vector into load, new capacity and green power."""
+    num_s, num_t = len(inputs.sites), inputs.hours.size
+    values = solution.values
+    x, n, g = lp.columns["x"], lp.columns["n"], lp.columns["g"]
+    load = values[x.start:x.stop].reshape(-1, num_t)
+    new_mw = np.zeros(num_s)
+    new_mw[index.new_sites] = values[n.start:n.stop]
+    green = np.zeros((num_s, num_t))
+    green[index.green_sites] = values[g.start:g.stop].reshape(-1, num_t)
+    duals = solution.row_duals
+    cap = lp.rows["capacity"]
+
+    def single(family):
+        block = lp.rows.get(family)
+        return float(duals[block.start]) if block else None
+
+    return PlanQuantities(
+        load=load, new_mw=new_mw, green_mw=green,
+        capacity_duals=duals[cap.start:cap.stop].reshape(num_s, num_t),
+        carbon_dual=single("carbon"), hub_share_dual=single("hub_share"),
+    )
+
+
+def site_load(inputs: PlanInputs, index: PlanIndex, load: np.ndarray) -> np.ndarray:
+    """IT load per site and slice, summed over provinces and classes. [MW]"""
+    totals = np.zeros((len(inputs.sites), inputs.hours.size))
+    np.add.at(totals, index.triple_site, load)
+    return totals
+
+
+def cost_components(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> pd.DataFrame:
+    """Annual cost of each component by site, recomputed from the plan quantities. [CNY/yr]"""
+    sites, hours = inputs.sites, inputs.hours
+    pue = sites["pue"].to_numpy(float)
+    ef = sites["ef_tco2_per_mwh"].to_numpy(float)
+    it_load = site_load(inputs, index, q.load)
+    facility_mwh = pue * (it_load @ hours)
+    green_mwh = q.green_mw @ hours
+    emissions = ef * (facility_mwh - green_mwh)
+    triple_mwh = q.load @ hours
+    network = inputs.workloads["data_intensity_cny_per_mw_1000km"].to_numpy(float)[index.triple_workload] \
+        * inputs.distance_km[index.triple_province, index.triple_site] / 1000.0 * triple_mwh / HOURS_PER_YEAR
+    latency = inputs.latency_weight_cny_per_mwh_ms \
+        * inputs.latency_ms[index.triple_province, index.triple_site] * triple_mwh
+    num_s = len(sites)
+    return pd.DataFrame({
+        "capex_cny": sites["capex_annual_cny_per_mw"].to_numpy(float) * q.new_mw,
+        "energy_cost_cny": sites["price_cny_per_mwh"].to_numpy(float) * facility_mwh,
+        "green_cost_cny": sites["green_premium_cny_per_mwh"].to_numpy(float) * green_mwh,
+        "network_cost_cny": np.bincount(index.triple_site, network, minlength=num_s),
+        "carbon_cost_cny": inputs.carbon_price_cny_per_tco2 * emissions,
+        "latency_cost_cny": np.bincount(index.triple_site, latency, minlength=num_s),
+        "facility_mwh": facility_mwh,
+        "green_mwh": green_mwh,
+        "emissions_tco2": emissions,
+    }, index=sites["site"])
+
+
+COST_PARTS = ["capex_cny", "energy_cost_cny", "green_cost_cny", "network_cost_cny", "carbon_cost_cny", "latency_cost_cny"]
+
+
+def build_tables(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """Flows, sites and provinces tables and the summary of one solved plan."""
+    sites, provinces, workloads, periods = inputs.sites, inputs.provinces, inputs.workloads, inputs.periods
+    hours = inputs.hours
+    num_t = hours.size
+    costs = cost_components(inputs, index, q)
+
+    triple, t = np.nonzero(q.load > FLOW_EPSILON_MW)
+    p, s = index.triple_province[triple], index.triple_site[triple]
+    flows = pd.DataFrame({
+        "province": provinces["province"].to_numpy()[p],
+        "site": sites["site"].to_numpy()[s],
+        "workload": workloads["workload"].to_numpy()[index.triple_workload[triple]],
+        "period": periods["period"].to_numpy()[t],
+        "hours": hours[t],
+        "load_mw": q.load[triple, t],
+        "latency_ms": inputs.latency_ms[p, s],
+        "distance_km": inputs.distance_km[p, s],
+    })[FLOW_COLUMNS]
+
+    it_load = site_load(inputs, index, q.load)
+    it_mwh = it_load @ hours
+    capacity = sites["existing_mw"].to_numpy(float) + q.new_mw
+    site_table = sites[["site", "name_zh", "name_en", "kind", "hub_class", "host_province", "lat", "lon", "pue"]].copy()
+    site_table["existing_mw"] = sites["existing_mw"].to_numpy(float)
+    site_table["new_mw"] = q.new_mw
+    site_table["capacity_mw"] = capacity
+    site_table["peak_load_mw"] = it_load.max(axis=1) if num_t else 0.0
+    site_table["mean_load_mw"] = it_mwh / HOURS_PER_YEAR
+    site_table["utilisation"] = np.divide(site_table["peak_load_mw"], capacity, out=np.zeros(len(sites)), where=capacity > 0)
+    site_table["energy_mwh"] = costs["facility_mwh"].to_numpy()
+    site_table["green_mwh"] = costs["green_mwh"].to_numpy()
+    site_table["emissions_tco2"] = costs["emissions_tco2"].to_numpy()
+    for part in COST_PARTS:
+        site_table[part] = costs[part].to_numpy()
+    site_table["total_cost_cny"] = costs[COST_PARTS].sum(axis=1).to_numpy()
+    # Value of one more MW of existing capacity for a year: the capacity rows' right-hand side is u·cap0.
+    site_table["capacity_shadow_price_cny_per_mw"] = -inputs.utilisation_max * q.capacity_duals.sum(axis=1)
+    site_table = site_table[SITE_COLUMNS].reset_index(drop=True)
+
+    # Provinces: shares of each province's annual demand energy by where it was served.
+    triple_mwh = q.load @ hours
+    num_p = len(provinces)
+    kind = sites["kind"].to_numpy()[index.triple_site]
+    hub_class = sites["hub_class"].to_numpy()[index.triple_site]
+    lat = inputs.latency_ms[index.triple_province, index.triple_site]
+    intensity = np.divide(costs["emissions_tco2"].to_numpy(), it_mwh, out=np.zeros(len(sites)), where=it_mwh > 0)
+    by_province = (lambda weights: np.bincount(index.triple_province, weights, minlength=num_p))
+    served = by_province(triple_mwh)
+    demand_mwh = inputs.demand_mw.sum(axis=1) @ hours
+    safe = np.where(served > 0, served, 1.0)
+    province_table = provinces[["province", "adcode", "name_zh", "name_en", "lat", "lon"]].copy()
+    province_table["demand_mw"] = demand_mwh / HOURS_PER_YEAR
+    province_table["demand_mwh"] = demand_mwh
+    province_table["west_share"] = by_province(triple_mwh * (hub_class == "west")) / safe
+    province_table["hub_share"] = by_province(triple_mwh * (kind == "cluster")) / safe
+    province_table["local_share"] = by_province(triple_mwh * (kind == "local")) / safe
+    province_table["load_weighted_latency_ms"] = by_province(triple_mwh * lat) / safe
+    province_table["emissions_tco2"] = by_province(triple_mwh * intensity[index.triple_site])
+    province_table = province_table[PROVINCE_COLUMNS].reset_index(drop=True)
+
+    total_it = float(it_mwh.sum())
+    share_of = (lambda mask: float(it_mwh[mask].sum() / total_it) if total_it else 0.0)
+    is_west = (sites["hub_class"] == "west").to_numpy()
+    is_cluster = (sites["kind"] == "cluster").to_numpy()
+    capex_overnight = sites["capex_cny_per_mw"].to_numpy(float) * q.new_mw
+    summary = {
+        "total_cost_cny": float(costs[COST_PARTS].to_numpy().sum()),
+        **{part: float(costs[part].sum()) for part in COST_PARTS},
+        "emissions_tco2": float(costs["emissions_tco2"].sum()),
+        "it_energy_mwh": total_it,
+        "facility_energy_mwh": float(costs["facility_mwh"].sum()),
+        "green_mwh": float(costs["green_mwh"].sum()),
+        "green_share": float(costs["green_mwh"].sum() / costs["facility_mwh"].sum()) if total_it else 0.0,
+        "mean_demand_mw": total_it / HOURS_PER_YEAR,
+        "peak_demand_mw": float(inputs.demand_mw.sum(axis=(0, 1)).max()),
+        "load_weighted_latency_ms": float((triple_mwh * lat).sum() / total_it) if total_it else 0.0,
+        "west_share": share_of(is_west),
+        "hub_share": share_of(is_cluster),
+        "local_share": share_of(~is_cluster),
+        "new_capacity_mw": float(q.new_mw.sum()),
+        "new_capacity_west_mw": float(q.new_mw[is_west].sum()),
+        "new_capacity_hub_mw": float(q.new_mw[is_cluster].sum()),
+        "compute_capex_cny": float(capex_overnight.sum()),
+        "compute_capex_west_cny": float(capex_overnight[is_west].sum()),
+        "carbon_shadow_price_cny_per_tco2": None if q.carbon_dual is None else -q.carbon_dual,
+        "site_capacity_shadow_prices_cny_per_mw": {
+            site: float(value) for site, value in zip(site_table["site"], site_table["capacity_shadow_price_cny_per_mw"], strict=True)
+            if abs(value) > 1e-6
+        },
+    }
+    return flows, site_table, province_table, summary

@@ -1,0 +1,67 @@
+"""The shipped default dataset: province, site and workload tables, diurnal shapes and scalar defaults."""
+
+from __future__ import annotations
+
+import copy
+import functools
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+#: Files of the default dataset (installed as the package ``edwc_data``; the repository's ``data/``).
+TABLE_FILES = {
+    "provinces": "provinces.csv",
+    "sites": "sites.csv",
+    "workloads": "workloads.csv",
+    "diurnal": "diurnal.csv",
+}
+
+
+def data_dir() -> Path:
+    """Folder holding the default dataset."""
+    return Path(str(resources.files("edwc_data")))
+
+
+def scenario_dir() -> Path:
+    """Folder holding the shipped scenarios (``baseline``, ``policy-2025``, ...)."""
+    return data_dir() / "scenarios"
+
+
+@functools.cache
+def _read_tables() -> dict[str, pd.DataFrame]:
+    folder = data_dir()
+    tables = {}
+    for key, name in TABLE_FILES.items():
+        frame = pd.read_csv(folder / name, encoding="utf-8")
+        index = {"provinces": "province", "sites": "site", "workloads": "workload"}.get(key)
+        if index:
+            frame = frame.set_index(index, drop=False)
+            frame.index.name = index
+        tables[key] = frame
+    return tables
+
+
+def load_tables() -> dict[str, pd.DataFrame]:
+    """The default tables, as fresh copies the caller may change.
+
+    Returns
+    -------
+    dict of pandas.DataFrame
+        ``provinces`` (indexed by province id), ``sites`` (the 10 clusters, by site id),
+        ``workloads`` (by workload id) and ``diurnal`` (relative demand by hour of day, mean 1).
+    """
+    return {key: frame.copy() for key, frame in _read_tables().items()}
+
+
+@functools.cache
+def _read_defaults() -> dict[str, Any]:
+    with open(data_dir() / "defaults.yaml", encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def load_defaults() -> dict[str, Any]:
+    """Scalar defaults of every scenario (``data/defaults.yaml``), as a fresh nested dict."""
+    return copy.deepcopy(_read_defaults())

@@ -1,0 +1,65 @@
+"""Solve a scenario end to end: scenario → inputs → optimiser → verified Results."""
+
+from __future__ import annotations
+
+import platform
+import time
+from importlib.metadata import PackageNotFoundError, version
+
+from optimizer.plan import optimise
+from optimizer.results import Results
+from planner.inputs import build_inputs
+from planner.scenario import Scenario
+
+
+def package_version() -> str:
+    """Installed version of edwc-planner ('unknown' when run from a bare source tree)."""
+    try:
+        return version("edwc-planner")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def run_scenario(scenario: Scenario, options: dict | None = None) -> Results:
+    """Find, verify and tabulate the least-cost plan of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario (:func:`planner.scenario.load_scenario`).
+    options : dict, optional
+        Extra HiGHS options.
+
+    Returns
+    -------
+    Results
+
+    Raises
+    ------
+    optimizer.solve.PlanInfeasible
+        No plan exists; the message says which demand or limit fails and by how much.
+    optimizer.solve.PlanNotSolved
+        The solver proved no optimum, or its answer failed the residual check.
+    """
+    start = time.perf_counter()
+    inputs = build_inputs(scenario)
+    inputs_s = time.perf_counter() - start
+    plan = optimise(
+        inputs,
+        backend=scenario.solver.backend,
+        time_limit_s=scenario.solver.time_limit_s,
+        tolerance=scenario.solver.tolerance,
+        options=options,
+    )
+    metadata = {
+        "scenario": scenario.name,
+        "input_hash": scenario.input_hash(),
+        "package": "edwc-planner",
+        "package_version": package_version(),
+        "python": platform.python_version(),
+        **plan.metadata,
+    }
+    metadata["timings_s"] = {"inputs_s": inputs_s, **metadata["timings_s"],
+                             "total_s": time.perf_counter() - start}
+    summary = {"scenario": scenario.name, **plan.summary}
+    return Results(scenario.to_dict(), plan.flows, plan.sites, plan.provinces, summary, metadata)

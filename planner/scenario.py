@@ -1,0 +1,474 @@
+"""Scenario files: safe YAML loading, ``--set`` overrides, the validated schema and cross-table checks."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from planner.dataset import load_defaults, load_tables, scenario_dir
+
+#: Largest scenario or study file accepted. [bytes]
+MAX_FILE_BYTES = 1_000_000
+
+
+class ScenarioError(ValueError):
+    """Bad scenario input: one line naming the file, the field and the fix.
+
+    Attributes
+    ----------
+    source : str
+        File (or ``--set``) the problem came from.
+    field : str
+        Dotted path of the offending field ('' when the whole file is at fault).
+    """
+
+    def __init__(self, source: str, field: str, message: str):
+        self.source, self.field = source, field
+        where = f"{source}: {field}" if field else source
+        super().__init__(f"{where} | {message}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema. Every field is required here: the defaults come from data/defaults.yaml and the tables,
+# merged in before validation, so that every default number lives in data/ with its source.
+# ---------------------------------------------------------------------------------------------
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0, lt=1e15)]
+Positive = Annotated[float, Field(gt=0.0, lt=1e15)]
+
+
+class DemandSettings(_Strict):
+    """National IT demand and how it is split over provinces."""
+
+    national_it_load_mw: Positive = Field(description="Mean national IT load of the planning year. [MW]")
+    scale: Positive = Field(description="Multiplier on the national demand. [-]")
+    gdp_blend: Share = Field(
+        description="Weight of GDP in a province's demand weight; the rest follows AI-firm location. [-]"
+    )
+    ai_firm_share_hub_regions: Share = Field(
+        description="Share of AI firms located in 京津冀, 长三角 and 珠三角. [-]"
+    )
+
+
+class TimeSettings(_Strict):
+    """Time slices: ``days`` representative days of ``hours_per_day`` slices each."""
+
+    days: Annotated[int, Field(ge=1, le=366)] = Field(description="Representative days. [-]")
+    hours_per_day: Literal[1, 2, 3, 4, 6, 8, 12, 24] = Field(
+        description="Slices per day; each covers 24/hours_per_day hours of the day. [-]"
+    )
+
+
+class MeasuredLatency(_Strict):
+    """A measured one-way latency that overrides the model for one province–site pair."""
+
+    province: str = Field(description="Origin province id.")
+    site: str = Field(description="Site id.")
+    one_way_ms: Annotated[float, Field(gt=0.0, le=1000.0)] = Field(description="One-way latency. [ms]")
+
+
+class LatencySettings(_Strict):
+    """The fibre latency model: ``overhead_ms + km × route_factor × 0.0049``."""
+
+    overhead_ms: Annotated[float, Field(ge=0.0, le=100.0)] = Field(description="Fixed delay. [ms]")
+    route_factor: Annotated[float, Field(ge=1.0, le=5.0)] = Field(
+        description="Fibre route length over great-circle distance. [-]"
+    )
+    measured: list[MeasuredLatency] = Field(default_factory=list, description="Measured pairs.")
+
+
+class CostSettings(_Strict):
+    """Investment and operating cost assumptions."""
+
+    capex_usd_per_mw: Positive = Field(description="Data-centre capex per MW of IT load. [USD/MW]")
+    fx_cny_per_usd: Positive = Field(description="Exchange rate. [CNY/USD]")
+    discount_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(description="Real discount rate. [-/yr]")
+    lifetime_years: Annotated[float, Field(gt=0.0, le=100.0)] = Field(description="Asset life. [yr]")
+    local_capex_factor: Positive = Field(description="Capex of local sites relative to clusters. [-]")
+    latency_weight_cny_per_mwh_ms: NonNeg = Field(
+        description="Cost of latency users see, per MWh served and ms one-way. [CNY/(MWh·ms)]"
+    )
+
+
+class CarbonSettings(_Strict):
+    """Carbon price and optional cap on the plan's emissions."""
+
+    price_cny_per_tco2: NonNeg = Field(description="Carbon price. [CNY/tCO2]")
+    cap_tco2: NonNeg | None = Field(description="Cap on annual emissions; null for none. [tCO2/yr]")
+
+
+class PolicySettings(_Strict):
+    """Operating and policy limits."""
+
+    utilisation_max: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        description="Largest load as a share of installed IT capacity. [-]"
+    )
+    local_max_new_share: NonNeg = Field(
+        description="New local capacity allowed, as a share of existing local capacity. [-]"
+    )
+    hub_new_share_min: Share | None = Field(
+        description="Least share of new capacity built in the 10 hub clusters; null for none. [-]"
+    )
+    hub_new_green_share: Share = Field(
+        description="Green power supplied with each MW of new hub capacity, as a share of its power. [-]"
+    )
+
+
+class SiteOverride(_Strict):
+    """Changes to one site (cluster ``<id>`` or local site ``local_<province>``)."""
+
+    enabled: bool | None = Field(default=None, description="False removes the site from the plan.")
+    pue: Annotated[float, Field(ge=1.0, le=3.0)] | None = Field(default=None, description="PUE. [-]")
+    existing_mw: NonNeg | None = Field(default=None, description="Existing IT capacity. [MW]")
+    max_new_mw: NonNeg | None = Field(default=None, description="Most new IT capacity. [MW]")
+    price_cny_per_mwh: Positive | None = Field(default=None, description="Grid power price. [CNY/MWh]")
+    ef_tco2_per_mwh: Annotated[float, Field(ge=0.0, le=2.0)] | None = Field(
+        default=None, description="Grid emission factor. [tCO2/MWh]"
+    )
+    green_available_mw: NonNeg | None = Field(default=None, description="Green power on offer. [MW]")
+    green_premium_cny_per_mwh: NonNeg | None = Field(
+        default=None, description="Price of green power above grid power. [CNY/MWh]"
+    )
+
+
+class ProvinceOverride(_Strict):
+    """Changes to one origin province."""
+
+    demand_weight: NonNeg | None = Field(
+        default=None, description="Demand weight replacing the GDP/AI blend (renormalised). [-]"
+    )
+    price_cny_per_mwh: Positive | None = Field(default=None, description="Power price. [CNY/MWh]")
+    ef_tco2_per_mwh: Annotated[float, Field(ge=0.0, le=2.0)] | None = Field(
+        default=None, description="Grid emission factor. [tCO2/MWh]"
+    )
+    local_existing_mw: NonNeg | None = Field(default=None, description="Local IT capacity. [MW]")
+    local_pue: Annotated[float, Field(ge=1.0, le=3.0)] | None = Field(default=None, description="[-]")
+
+
+class WorkloadOverride(_Strict):
+    """Changes to one workload class."""
+
+    latency_max_ms: Annotated[float, Field(gt=0.0, le=1000.0)] | Literal["none"] | None = Field(
+        default=None, description="One-way latency limit, or 'none' for no limit. [ms]"
+    )
+    data_intensity_cny_per_mw_1000km: NonNeg | None = Field(
+        default=None, description="Network cost per MW carried per 1,000 km. [CNY/(MW·1000 km·yr)]"
+    )
+    share: Share | None = Field(default=None, description="Share of national IT demand. [-]")
+
+
+class SolverSettings(_Strict):
+    """How the LP is solved."""
+
+    backend: Literal["auto", "pulp", "highs"] = Field(
+        default="auto",
+        description="'pulp' builds with PuLP; 'highs' hands the same matrix to highspy; 'auto' uses "
+        "PuLP for small models and the matrix for national-size ones (see benchmarks/README.md).",
+    )
+    time_limit_s: Annotated[float, Field(gt=0.0, le=86_400.0)] = Field(default=600.0, description="[s]")
+    tolerance: Annotated[float, Field(gt=0.0, le=1e-2)] = Field(
+        default=1e-6, description="Largest accepted constraint violation, relative to the row's scale. [-]"
+    )
+
+
+class Scenario(_Strict):
+    """A complete, validated scenario: defaults merged with the user's file and ``--set`` overrides."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100)] = Field(description="Scenario name.")
+    description: str = Field(default="", max_length=2000, description="Free text.")
+    year: Annotated[int, Field(ge=2000, le=2100)] = Field(description="Planning year.")
+    demand: DemandSettings
+    time: TimeSettings
+    latency: LatencySettings
+    costs: CostSettings
+    carbon: CarbonSettings
+    policy: PolicySettings
+    sites: dict[str, SiteOverride] = Field(default_factory=dict)
+    provinces: dict[str, ProvinceOverride] = Field(default_factory=dict)
+    workloads: dict[str, WorkloadOverride] = Field(default_factory=dict)
+    solver: SolverSettings = Field(default_factory=SolverSettings)
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, value: str) -> str:
+        if not value.isprintable():
+            msg = "must be printable text"
+            raise ValueError(msg)
+        return value
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved scenario as plain data (what ``scenario.yaml`` holds)."""
+        return self.model_dump(mode="json", exclude_none=False)
+
+    def input_hash(self) -> str:
+        """SHA-256 of the resolved scenario and the default dataset it draws on."""
+        payload = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+        digest = hashlib.sha256(payload.encode())
+        digest.update(_dataset_fingerprint().encode())
+        return digest.hexdigest()
+
+
+def _dataset_fingerprint() -> str:
+    tables = load_tables()
+    parts = [tables[key].to_csv(index=False) for key in sorted(tables)]
+    return hashlib.sha256("".join(parts).encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------
+
+def read_yaml_file(path: Path | str, source: str | None = None) -> dict[str, Any]:
+    """Read a scenario or study file safely.
+
+    Refuses files over ``MAX_FILE_BYTES``, bytes that are not UTF-8, YAML anchors and aliases
+    (which can expand exponentially), tags that construct objects, and a top level that is
+    not a mapping. An empty file is an empty mapping.
+    """
+    path = Path(path)
+    source = source or path.name
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ScenarioError(source, "", f"cannot be read ({exc.strerror}). Check the path.") from None
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(
+            source, "", f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit. "
+            "Scenario files hold settings, not data: shorten it."
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            source, "", f"not UTF-8 text (bad byte at offset {exc.start}). Save the file as UTF-8."
+        ) from None
+    return parse_yaml_text(text, source)
+
+
+def parse_yaml_text(text: str, source: str) -> dict[str, Any]:
+    """Parse YAML text into a mapping with the safe loader; see :func:`read_yaml_file`."""
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise ScenarioError(
+                    source, "", "YAML anchors and aliases (&, *) are not accepted. Write values out."
+                )
+        document = yaml.safe_load(text)
+    except ScenarioError:
+        raise
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(source, "", f"not valid YAML{where}: {problem}. Fix the syntax.") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise ScenarioError(
+            source, "", f"top level must be a mapping of settings, got {type(document).__name__}. "
+            "Start the file with keys such as 'carbon:'."
+        )
+    return document
+
+
+def parse_override(assignment: str) -> tuple[list[str], Any]:
+    """Split one ``--set dotted.key=value`` into its key path and YAML-parsed value."""
+    key, sep, value = assignment.partition("=")
+    path = [part.strip() for part in key.split(".")]
+    if not sep or not all(path):
+        raise ScenarioError(
+            "--set", key, f"expected KEY=VALUE such as carbon.price_cny_per_tco2=200, got {assignment!r}."
+        )
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        parsed = value
+    return path, parsed
+
+
+def _set_path(document: dict[str, Any], path: list[str], value: Any) -> None:
+    node = document
+    for part in path[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[path[-1]] = value
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _format_validation_error(source: str, error: ValidationError) -> ScenarioError:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    kind = first["type"]
+    got = first.get("input")
+    if kind == "extra_forbidden":
+        message = "unknown key. Check the spelling against docs/scenario.md or remove it."
+    elif kind == "missing":
+        message = "required field is missing. Add it (see docs/scenario.md for its unit)."
+    else:
+        shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
+        message = f"{first['msg'].rstrip('.')}, got {shown}. Give a value within the documented range."
+    extra = len(error.errors()) - 1
+    if extra:
+        message += f" ({extra} more problem{'s' if extra > 1 else ''} after this one.)"
+    return ScenarioError(source, field, message)
+
+
+def resolve_scenario(
+    document: dict[str, Any] | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    name: str = "scenario",
+    source: str = "scenario",
+) -> Scenario:
+    """Merge a scenario document onto the defaults, apply ``--set`` overrides, validate and check.
+
+    Parameters
+    ----------
+    document : dict, optional
+        The scenario's own settings (may be empty).
+    overrides : sequence of str
+        ``dotted.key=value`` assignments applied after the document.
+    name : str
+        Name used when the document sets none.
+    source : str
+        File name used in error messages.
+    """
+    document = copy.deepcopy(document or {})
+    for assignment in overrides:
+        path, value = parse_override(assignment)
+        _set_path(document, path, value)
+    _reject_non_finite(document, source, "")
+    merged = _merge(load_defaults(), document)
+    merged.setdefault("name", name)
+    try:
+        scenario = Scenario.model_validate(merged)
+    except ValidationError as exc:
+        error = _format_validation_error(source, exc)
+        # Blame --set, not the file, when the offending field came from an override.
+        set_fields = {assignment.partition("=")[0].strip() for assignment in overrides}
+        if error.field in set_fields:
+            error = ScenarioError("--set", error.field, str(error).split(" | ", 1)[1])
+        raise error from None
+    check_scenario(scenario, source)
+    return scenario
+
+
+def _reject_non_finite(node: Any, source: str, path: str) -> None:
+    # pydantic would report NaN in a union field only vaguely; name it here precisely.
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _reject_non_finite(value, source, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _reject_non_finite(value, source, f"{path}.{index}")
+    elif isinstance(node, float) and not math.isfinite(node):
+        raise ScenarioError(source, path, f"must be a finite number, got {node}. Give a number.")
+
+
+def load_scenario(
+    path: Path | str | None = None, overrides: list[str] | tuple[str, ...] = ()
+) -> Scenario:
+    """Load a scenario from a file, a shipped scenario name, or the defaults.
+
+    Parameters
+    ----------
+    path : path or str, optional
+        A YAML file, or the name of a shipped scenario (``baseline``, ``policy-2025``,
+        ``low-carbon``, ``no-west``). None means the defaults (the national baseline).
+    overrides : sequence of str
+        ``--set`` assignments such as ``carbon.price_cny_per_tco2=200``.
+
+    Raises
+    ------
+    ScenarioError
+        On any bad input, with one line naming the file, the field and the fix.
+    """
+    if path is None:
+        path = "baseline"
+    candidate = Path(path)
+    if not candidate.exists() and candidate.suffix == "":
+        shipped = scenario_dir() / f"{candidate.name}.yaml"
+        if shipped.exists():
+            candidate = shipped
+        else:
+            names = ", ".join(shipped_scenarios())
+            raise ScenarioError(
+                str(path), "", f"no such file or shipped scenario. Give a YAML path or one of: {names}."
+            )
+    document = read_yaml_file(candidate)
+    return resolve_scenario(document, overrides, name=candidate.stem, source=candidate.name)
+
+
+def shipped_scenarios() -> list[str]:
+    """Names of the scenarios shipped with the dataset."""
+    return sorted(p.stem for p in scenario_dir().glob("*.yaml"))
+
+
+def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
+    """Cross-table checks the schema cannot make: ids exist, shares add up, something can serve.
+
+    Every problem found is collected into one message.
+    """
+    tables = load_tables()
+    provinces = set(tables["provinces"].index)
+    sites = set(tables["sites"].index) | {f"local_{p}" for p in provinces}
+    workloads = set(tables["workloads"].index)
+    problems: list[tuple[str, str]] = []
+
+    def unknown(kind: str, ids: set[str], known: set[str], field: str) -> None:
+        for item in sorted(ids - known):
+            hint = ", ".join(sorted(known)[:12])
+            problems.append((f"{field}.{item}", f"unknown {kind} id. Known ids include: {hint}."))
+
+    unknown("site", set(scenario.sites), sites, "sites")
+    unknown("province", set(scenario.provinces), provinces, "provinces")
+    unknown("workload", set(scenario.workloads), workloads, "workloads")
+    for index, pair in enumerate(scenario.latency.measured):
+        if pair.province not in provinces:
+            problems.append((f"latency.measured.{index}.province", f"unknown province id {pair.province!r}."))
+        if pair.site not in sites:
+            problems.append((f"latency.measured.{index}.site", f"unknown site id {pair.site!r}."))
+
+    shares = tables["workloads"]["share"].astype(float).to_dict()
+    for workload, override in scenario.workloads.items():
+        if override.share is not None and workload in shares:
+            shares[workload] = override.share
+    total = sum(shares.values())
+    if abs(total - 1.0) > 1e-6:
+        problems.append(("workloads", f"shares must add up to 1, got {total:.6f}. Rescale the shares."))
+
+    enabled_clusters = [
+        s for s in tables["sites"].index
+        if (scenario.sites.get(s) or SiteOverride()).enabled is not False
+    ]
+    if scenario.policy.hub_new_share_min and not enabled_clusters:
+        problems.append(("policy.hub_new_share_min", "is set but every hub cluster is disabled."))
+    if problems:
+        field, message = problems[0]
+        if len(problems) > 1:
+            message += f" ({len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}.)"
+        raise ScenarioError(source, field, message)
