@@ -1,12 +1,42 @@
-"""Explain why a plan cannot exist, in words a planner can act on."""
+"""Explain why a plan cannot exist, in words a planner can act on.
+
+Two layers. :func:`precheck_conflicts` finds what is visible without solving (demand with no
+site inside its latency limit, national capacity below peak demand). When the solver proves
+infeasibility anyway, :func:`diagnose_infeasible` re-solves *elastic* copies of the same LP, in
+which each constraint family may be broken at a price, through penalised non-negative slack
+columns:
+
+- unserved demand per (province, class, slice) on the demand rows [MW],
+- capacity shortfall per site on its capacity rows [MW of load],
+- carbon-cap excess on the carbon row [tCO2/yr],
+- hub-share shortfall on the hub_share row [MW of new hub capacity].
+
+The families are relaxed in order (physical limits first, then the policy rules), so the
+report blames the rule that actually fails: capacity and latency with the policies switched off;
+then the hub share alone; then the least achievable emissions under every other constraint,
+which is compared with the carbon cap.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
+from optimizer.formulation import LinearProgram, PlanIndex, build_lp, emission_coefficients
 from optimizer.inputs import PlanInputs
+from optimizer.solve import PlanNotSolved, solve_lp
+
+#: Order in which conflicts are reported: the physical ones first, as fixing them may fix the rest.
+FAMILY_ORDER = ("latency", "demand", "capacity", "hub_share", "carbon", "unknown")
+
+#: Penalty on unserved demand relative to capacity shortfall (per MW, slice-weighted): new
+#: capacity beyond the limits names a place to act on, unserved demand only says "too much".
+UNSERVED_PENALTY = 1e3
+
+#: A slack counts as a conflict above this share of its scale (peak demand, cap, new capacity).
+RELATIVE_TOLERANCE = 1e-6
 
 
 @dataclass
@@ -16,14 +46,16 @@ class Conflict:
     Attributes
     ----------
     constraint : str
-        Constraint family: 'latency', 'capacity', 'carbon', 'hub_share', ...
+        Constraint family: 'latency', 'demand', 'capacity', 'carbon', 'hub_share' or 'unknown'.
     where : str
-        The province, class, site or 'national' it concerns.
+        The id it concerns: '<province>/<workload>', a site id, or 'national'.
     amount : float
         By how much it fails, in ``unit``.
     unit : str
     message : str
-        One sentence for the planner.
+        One sentence for the planner, naming the constraint, the place and the amount.
+    fix : str
+        What to change to remove the conflict (one short sentence, no final full stop).
     """
 
     constraint: str
@@ -31,6 +63,22 @@ class Conflict:
     amount: float
     unit: str
     message: str
+    fix: str = field(default="")
+
+    def sentence(self) -> str:
+        """``message`` and ``fix`` as one line."""
+        return f"{self.message}. {self.fix}" if self.fix else self.message
+
+
+def _mw(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.3g}"
+
+
+def _tco2(value: float) -> str:
+    # Caps in the national model are tens of MtCO2; hand-made cases are thousands of tonnes.
+    if abs(value) >= 1e5:
+        return f"{value / 1e6:,.4g} MtCO2"
+    return f"{value:,.6g} tCO2"
 
 
 def precheck_conflicts(inputs: PlanInputs) -> list[Conflict]:
@@ -44,40 +92,366 @@ def precheck_conflicts(inputs: PlanInputs) -> list[Conflict]:
     reachable = is_cluster[None, :] | own_local
     for p, k in np.argwhere((demand.sum(axis=2) > 0) & ~allowed.any(axis=1)):
         latency = np.where(reachable[p], inputs.latency_ms[p], np.inf)
-        nearest = int(np.argmin(latency))
+        nearest = int(np.argmin(latency)) if latency.size else 0
         limit = float(workloads["latency_max_ms"].iloc[k])
         mean_mw = float(demand[p, k].mean())
         where = f"{provinces['province'].iloc[p]}/{workloads['workload'].iloc[k]}"
-        if np.isfinite(latency[nearest]):
+        if latency.size and np.isfinite(latency[nearest]):
             tail = f"nearest is {sites['name_en'].iloc[nearest]} at {latency[nearest]:.1f} ms"
+            amount = float(latency[nearest] - limit)
         else:
             tail = "no site is enabled that can serve it"
+            amount = float("inf")
         conflicts.append(Conflict(
-            "latency", where, latency[nearest] - limit, "ms",
-            f"{workloads['name_en'].iloc[k]} demand of {provinces['name_en'].iloc[p]} ({mean_mw:,.0f} MW) "
-            f"has no site within its {limit:g} ms limit; {tail}",
+            "latency", where, amount, "ms",
+            f"{workloads['name_en'].iloc[k]} demand of {provinces['name_en'].iloc[p]} "
+            f"({mean_mw:,.0f} MW) has no site within its {limit:g} ms limit; {tail}",
+            "Raise the class's latency_max_ms, enable a nearer site or give a measured latency",
         ))
 
-    capacity = inputs.utilisation_max * (sites["existing_mw"].to_numpy(float) + sites["max_new_mw"].to_numpy(float))
+    ceiling = sites["existing_mw"].to_numpy(float) + sites["max_new_mw"].to_numpy(float)
+    capacity = float(inputs.utilisation_max * ceiling.sum())
     peak = float(demand.sum(axis=(0, 1)).max(initial=0.0))
-    if peak > capacity.sum() * (1 + 1e-9):
+    if peak > capacity * (1 + 1e-9):
         conflicts.append(Conflict(
-            "capacity", "national", peak - capacity.sum(), "MW",
-            f"peak demand of {peak:,.0f} MW exceeds the {capacity.sum():,.0f} MW all enabled sites can carry "
-            f"at {inputs.utilisation_max:.0%} utilisation, even fully expanded",
+            "capacity", "national", peak - capacity, "MW",
+            f"national peak demand of {peak:,.0f} MW exceeds the {capacity:,.0f} MW all enabled "
+            f"sites can carry at {inputs.utilisation_max:.0%} utilisation, even fully expanded",
+            "Lower demand, enable sites or raise max_new_mw or utilisation_max",
         ))
     return conflicts
 
 
-def explain_infeasible(inputs: PlanInputs) -> str:
-    """One line saying why ``inputs`` has no plan, for when the solver proved infeasibility."""
+# ---------------------------------------------------------------------------------------------
+# The elastic LP
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class ElasticSlacks:
+    """Slack columns added to an LP, one array of row numbers (in the original LP) per family.
+
+    Attributes
+    ----------
+    unserved_rows : numpy.ndarray
+        Demand row of each unserved-demand column (one per demand row).
+    shortfall_sites : numpy.ndarray
+        Site of each capacity-shortfall column (one per site, on all its slices).
+    has_carbon, has_hub_share : bool
+        Whether a carbon-excess and a hub-share-shortfall column exist.
+    """
+
+    unserved_rows: np.ndarray
+    shortfall_sites: np.ndarray
+    has_carbon: bool
+    has_hub_share: bool
+
+
+def elastic_slacks(lp: LinearProgram, inputs: PlanInputs) -> ElasticSlacks:
+    """Which slack columns :func:`build_elastic_lp` adds to ``lp``."""
+    demand = lp.rows["demand"]
+    return ElasticSlacks(
+        unserved_rows=np.arange(demand.start, demand.stop),
+        shortfall_sites=np.arange(len(inputs.sites)),
+        has_carbon="carbon" in lp.rows,
+        has_hub_share="hub_share" in lp.rows,
+    )
+
+
+def build_elastic_lp(
+    lp: LinearProgram,
+    inputs: PlanInputs,
+    cost: np.ndarray,
+    penalties: dict[str, np.ndarray | float],
+    slack_upper: dict[str, np.ndarray | float] | None = None,
+) -> LinearProgram:
+    """A copy of ``lp`` with penalised slack columns that let each constraint family fail.
+
+    Parameters
+    ----------
+    lp : LinearProgram
+        The plan's LP (:func:`optimizer.formulation.build_lp`).
+    inputs : PlanInputs
+    cost : numpy.ndarray, shape (lp.num_cols,)
+        Objective on the original columns (zeros for a pure feasibility question, emissions to
+        find the least achievable emissions).
+    penalties : dict
+        Cost per unit of slack, by slack family: 'unserved' [per MW in a slice], 'shortfall'
+        [per MW], 'carbon_excess' [per tCO2], 'hub_shortfall' [per MW]. A penalty of 0 with
+        no upper bound switches the family's constraint off.
+    slack_upper : dict, optional
+        Upper bounds of the slack columns by family (default: unbounded).
+
+    Returns
+    -------
+    LinearProgram
+        Columns: the original families, then 'unserved', 'shortfall', 'carbon_excess' and
+        'hub_shortfall' (the last two when ``lp`` has those rows); rows as in ``lp``.
+    """
+    slack_upper = slack_upper or {}
+    slacks = elastic_slacks(lp, inputs)
+    _, col_lower, col_upper, matrix, row_lower, row_upper = lp.arrays()
+    num_t = inputs.hours.size
+    elastic = LinearProgram()
+    for family, block in lp.columns.items():
+        span = slice(block.start, block.stop)
+        elastic.add_columns(family, cost[span], col_lower[span], col_upper[span])
+
+    # Slack matrix: rows of the original LP, one column per slack.
+    rows, cols, vals = [], [], []
+    count = 0
+
+    def add(family: str, size: int, slack_rows, slack_cols, slack_vals) -> None:
+        nonlocal count
+        penalty = np.broadcast_to(np.asarray(penalties.get(family, 0.0), float), size)
+        elastic.add_columns(family, penalty, 0.0, slack_upper.get(family, np.inf))
+        rows.append(np.asarray(slack_rows, np.int64))
+        cols.append(count + np.asarray(slack_cols, np.int64))
+        vals.append(np.asarray(slack_vals, float))
+        count += size
+
+    # Σ_s x + unserved = D: the unserved part of each demand row.
+    size = slacks.unserved_rows.size
+    add("unserved", size, slacks.unserved_rows, np.arange(size), np.ones(size))
+    # Σ x − u·n − shortfall ≤ u·cap0: one shortfall per site, shared by all its slices.
+    capacity = lp.rows["capacity"]
+    num_s = slacks.shortfall_sites.size
+    add("shortfall", num_s, capacity.start + np.arange(num_s * num_t),
+        np.repeat(np.arange(num_s), num_t), -np.ones(num_s * num_t))
+    if slacks.has_carbon:
+        add("carbon_excess", 1, [lp.rows["carbon"].start], [0], [-1.0])
+    if slacks.has_hub_share:
+        add("hub_shortfall", 1, [lp.rows["hub_share"].start], [0], [1.0])
+
+    slack_matrix = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(lp.num_rows, count),
+    )
+    full = sp.hstack([matrix, slack_matrix], format="csr")
+    for family, block in lp.rows.items():
+        part = full[block.start:block.stop].tocoo()
+        elastic.add_rows(family, block.stop - block.start, part.row, part.col, part.data,
+                         row_lower[block.start:block.stop], row_upper[block.start:block.stop])
+    return elastic
+
+
+def _slack(elastic: LinearProgram, values: np.ndarray, family: str) -> np.ndarray:
+    block = elastic.columns.get(family)
+    return values[block.start:block.stop] if block else np.zeros(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Diagnosis
+# ---------------------------------------------------------------------------------------------
+
+def diagnose_infeasible(
+    inputs: PlanInputs, lp: LinearProgram | None = None, index: PlanIndex | None = None,
+    time_limit_s: float = 600.0,
+) -> list[Conflict]:
+    """Every conflict that keeps ``inputs`` from having a plan, most fundamental first.
+
+    Parameters
+    ----------
+    inputs : PlanInputs
+    lp, index : optional
+        The already built LP of ``inputs`` (built here when not given).
+    time_limit_s : float
+        Limit for each elastic solve. [s]
+
+    Returns
+    -------
+    list of Conflict
+        Empty only if ``inputs`` has a plan after all. When the elastic solves fail, one
+        'unknown' conflict naming the constraint families in play.
+    """
     conflicts = precheck_conflicts(inputs)
     if conflicts:
-        more = f" (and {len(conflicts) - 1} more conflicts)" if len(conflicts) > 1 else ""
-        return conflicts[0].message + more
+        return conflicts
+    if lp is None or index is None:
+        lp, index = build_lp(inputs)
+    try:
+        conflicts = _elastic_conflicts(inputs, lp, index, time_limit_s)
+    except PlanNotSolved as exc:
+        return [_unknown(inputs, f"the relaxed model could not be solved either ({exc})")]
+    return sorted(conflicts, key=lambda c: FAMILY_ORDER.index(c.constraint))
+
+
+def _elastic_conflicts(
+    inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, time_limit_s: float
+) -> list[Conflict]:
+    num_t = inputs.hours.size
+    zero_cost = np.zeros(lp.num_cols)
+    slice_weight = inputs.hours / inputs.hours.sum()
+    demand_rows = lp.rows["demand"].stop - lp.rows["demand"].start
+    unserved_penalty = UNSERVED_PENALTY * np.tile(slice_weight, demand_rows // num_t)
+
+    def solve(model: LinearProgram):
+        return solve_lp(model, backend="highs", time_limit_s=time_limit_s)
+
+    # 1. Physical: demand, latency (by construction of the columns) and capacity, policies off.
+    penalties = {"unserved": unserved_penalty, "shortfall": 1.0}
+    physical = build_elastic_lp(lp, inputs, zero_cost, penalties)
+    solution = solve(physical)
+    unserved = _slack(physical, solution.values, "unserved")
+    shortfall = _slack(physical, solution.values, "shortfall")
+    scale = max(float(inputs.demand_mw.sum(axis=(0, 1)).max(initial=0.0)), 1.0)
+    unserved = np.where(unserved > RELATIVE_TOLERANCE * scale, unserved, 0.0)
+    shortfall = np.where(shortfall > RELATIVE_TOLERANCE * scale, shortfall, 0.0)
+    conflicts = _unserved_conflicts(inputs, index, unserved) + _capacity_conflicts(
+        inputs, lp, index, physical, solution.values, shortfall)
+    # Later phases may use the physical slack found here, no more.
+    physical_upper = {"unserved": unserved, "shortfall": shortfall}
+
+    # 2. The hub share alone (carbon cap off).
+    hub_short = 0.0
+    if "hub_share" in lp.rows:
+        model = build_elastic_lp(lp, inputs, zero_cost, {"hub_shortfall": 1.0}, physical_upper)
+        solution = solve(model)
+        hub_short = float(_slack(model, solution.values, "hub_shortfall")[0])
+        new_mw = solution.values[lp.columns["n"].start:lp.columns["n"].stop]
+        if hub_short > RELATIVE_TOLERANCE * max(float(new_mw.sum()), 1.0):
+            conflicts.append(_hub_conflict(inputs, index, new_mw, hub_short))
+        else:
+            hub_short = 0.0
+
+    # 3. The carbon cap against the least achievable emissions under everything else.
+    if "carbon" in lp.rows:
+        cols, coefficients = emission_coefficients(lp, inputs, index)
+        emissions_cost = np.zeros(lp.num_cols)
+        np.add.at(emissions_cost, cols, coefficients)
+        model = build_elastic_lp(lp, inputs, emissions_cost, {},
+                                 {**physical_upper, "hub_shortfall": hub_short})
+        least = solve(model).objective
+        cap = float(inputs.carbon_cap_tco2)
+        if least > cap + RELATIVE_TOLERANCE * max(cap, 1.0):
+            conflicts.append(_carbon_conflict(inputs, cap, least))
+
+    if not conflicts:
+        reason = "the relaxed model meets every constraint, so the verdict is likely numerical"
+        conflicts.append(_unknown(inputs, reason))
+    return conflicts
+
+
+def _unserved_conflicts(
+    inputs: PlanInputs, index: PlanIndex, unserved: np.ndarray
+) -> list[Conflict]:
+    num_t = inputs.hours.size
+    provinces, workloads = inputs.provinces, inputs.workloads
+    conflicts = []
+    by_pair = unserved.reshape(-1, num_t).max(axis=1)
+    for r in np.nonzero(by_pair > 0)[0]:
+        p, k = index.demand_pairs[r]
+        where = f"{provinces['province'].iloc[p]}/{workloads['workload'].iloc[k]}"
+        conflicts.append(Conflict(
+            "demand", where, float(by_pair[r]), "MW",
+            f"{_mw(by_pair[r])} MW of {workloads['name_en'].iloc[k]} demand of "
+            f"{provinces['name_en'].iloc[p]} cannot be served by any site within its latency limit",
+            "Raise the class's latency_max_ms or the capacity of the sites near it",
+        ))
+    return conflicts
+
+
+def _capacity_conflicts(
+    inputs: PlanInputs,
+    lp: LinearProgram,
+    index: PlanIndex,
+    elastic: LinearProgram,
+    values: np.ndarray,
+    shortfall: np.ndarray,
+) -> list[Conflict]:
+    sites, provinces, workloads = inputs.sites, inputs.provinces, inputs.workloads
+    num_t = inputs.hours.size
+    u_max = inputs.utilisation_max
+    x = elastic.columns["x"]
+    load = values[x.start:x.stop].reshape(-1, num_t)
+    all_site_load = np.zeros((len(sites), num_t))
+    np.add.at(all_site_load, index.triple_site, load)
+    ceiling = u_max * (sites["existing_mw"].to_numpy(float) + sites["max_new_mw"].to_numpy(float))
+    room = ceiling[:, None] + shortfall[:, None] - all_site_load  # spare room per site and slice
+    pair_of = index.triple_province * len(workloads) + index.triple_workload
+    tolerance = RELATIVE_TOLERANCE * max(float(all_site_load.max(initial=0.0)), 1.0)
+    conflicts = []
+    for s in np.nonzero(shortfall > 0)[0]:
+        triples = np.nonzero(index.triple_site == s)[0]
+        site_load = all_site_load[s]
+        peak_t = int(np.argmax(site_load)) if site_load.size else 0
+        # Who needs the site: loads at its peak whose every allowed site is full then (the zero-cost
+        # elastic solution may park movable load anywhere, so loads alone would mislead).
+        stuck = [i for i in triples if load[i, peak_t] > tolerance
+                 and np.all(room[index.triple_site[pair_of == pair_of[i]], peak_t] <= tolerance)]
+        order = sorted(stuck, key=lambda i: -load[i, peak_t])
+        names_k = workloads["name_en"].to_numpy()[index.triple_workload[order[:3]]]
+        names_p = provinces["name_en"].to_numpy()[index.triple_province[order[:3]]]
+        users = [f"{k} of {p}" for k, p in zip(names_k, names_p, strict=True)]
+        existing = float(sites["existing_mw"].iloc[s])
+        max_new = float(sites["max_new_mw"].iloc[s])
+        missing_mw = float(shortfall[s]) / u_max
+        users_text = f" (mainly {', '.join(users)})" if users else ""
+        conflicts.append(Conflict(
+            "capacity", str(sites["site"].iloc[s]), missing_mw, "MW",
+            f"capacity of {sites['name_en'].iloc[s]} falls {_mw(missing_mw)} MW short: its "
+            f"{_mw(existing)} MW existing plus at most {_mw(max_new)} MW new carry "
+            f"{_mw(u_max * (existing + max_new))} MW at {u_max:.0%} utilisation, but the demand "
+            f"within its latency reach that has nowhere else to go{users_text} peaks at "
+            f"{_mw(float(site_load[peak_t]))} MW",
+            "Raise the site's existing_mw or max_new_mw, or loosen the latency limits that bind "
+            "this demand to it",
+        ))
+    return conflicts
+
+
+def _hub_conflict(
+    inputs: PlanInputs, index: PlanIndex, new_mw: np.ndarray, short_mw: float
+) -> Conflict:
+    share_min = float(inputs.hub_new_share_min)
+    is_cluster = (inputs.sites["kind"].to_numpy() == "cluster")[index.new_sites]
+    hub_new = float(new_mw[is_cluster].sum())
+    total_new = float(new_mw.sum())
+    cluster_room = float(inputs.sites.loc[inputs.sites["kind"] == "cluster", "max_new_mw"].sum())
+    return Conflict(
+        "hub_share", "national", short_mw, "MW",
+        f"the national rule that at least {share_min:.0%} of new capacity be built in the hub "
+        f"clusters cannot be met: the plan needs {_mw(total_new)} MW of new capacity, but the hub "
+        f"clusters can add only {_mw(hub_new)} MW ({hub_new / max(total_new, 1e-12):.0%}; their "
+        f"max_new_mw total {_mw(cluster_room)} MW), {_mw(short_mw)} MW short",
+        "Lower policy.hub_new_share_min or raise the hub clusters' max_new_mw",
+    )
+
+
+def _carbon_conflict(inputs: PlanInputs, cap: float, least: float) -> Conflict:
+    rules = " and the hub share in force" if inputs.hub_new_share_min else ""
+    return Conflict(
+        "carbon", "national", least - cap, "tCO2",
+        f"the national carbon cap of {_tco2(cap)} is below the least achievable {_tco2(least)} "
+        f"with the green power available{rules}",
+        "Raise carbon.cap_tco2 or make more green power available",
+    )
+
+
+def _unknown(inputs: PlanInputs, reason: str) -> Conflict:
     parts = ["demand", "site capacity and expansion limits"]
     if inputs.carbon_cap_tco2 is not None:
-        parts.append(f"the carbon cap of {inputs.carbon_cap_tco2 / 1e6:,.2f} MtCO2")
+        parts.append(f"the carbon cap of {_tco2(inputs.carbon_cap_tco2)}")
     if inputs.hub_new_share_min:
         parts.append(f"the {inputs.hub_new_share_min:.0%} hub share of new capacity")
-    return "no plan meets " + ", ".join(parts[:-1]) + " and " + parts[-1] + " together"
+    together = ", ".join(parts[:-1]) + " and " + parts[-1]
+    return Conflict("unknown", "national", float("nan"), "",
+                    f"no plan meets {together} together; {reason}",
+                    "Rerun with --debug and a tighter solver tolerance")
+
+
+def explain_conflicts(conflicts: list[Conflict]) -> str:
+    """One line for the planner: the first conflict in full, and how many more there are."""
+    if not conflicts:
+        return "no conflict found"
+    line = conflicts[0].sentence()
+    if len(conflicts) > 1:
+        others = ", ".join(f"{c.constraint} at {c.where}" for c in conflicts[1:4])
+        more = f", {len(conflicts) - 4} more" if len(conflicts) > 4 else ""
+        plural = "s" if len(conflicts) > 2 else ""
+        line += f" (and {len(conflicts) - 1} more conflict{plural}: {others}{more})"
+    return line
+
+
+def explain_infeasible(inputs: PlanInputs, conflicts: list[Conflict] | None = None) -> str:
+    """One line saying why ``inputs`` has no plan, for when the solver proved infeasibility."""
+    return explain_conflicts(diagnose_infeasible(inputs) if conflicts is None else conflicts)

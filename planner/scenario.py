@@ -169,6 +169,31 @@ class WorkloadOverride(_Strict):
     share: Share | None = Field(default=None, description="Share of national IT demand. [-]")
 
 
+class HorizonSettings(_Strict):
+    """A plan over several years, solved year by year (myopic), capacity carried forward."""
+
+    end_year: Annotated[int, Field(ge=2000, le=2100)] | None = Field(
+        description="Last planned year; null plans the single year ``year``."
+    )
+    step_years: Annotated[int, Field(ge=1, le=10)] = Field(description="Years between planned years. [yr]")
+    demand_growth: dict[str, Annotated[float, Field(ge=-0.5, le=2.0)]] = Field(
+        description="Annual growth of demand by workload class. [-/yr]"
+    )
+
+
+class InvestmentSettings(_Strict):
+    """National investment, for the compute share τ of investment that drives the growth model."""
+
+    gfcf_cny: Positive = Field(description="Gross fixed capital formation in the year ``year``. [CNY/yr]")
+    gfcf_growth: Annotated[float, Field(ge=-0.5, le=0.5)] = Field(description="Its annual growth. [-/yr]")
+    baseline_compute_share: Share = Field(
+        description="Compute (ICT) investment as a share of gross fixed investment without the plan. [-]"
+    )
+    growth_target: Annotated[float, Field(ge=-0.1, le=0.2)] = Field(
+        description="Growth the growth model is calibrated to at the baseline τ. [-/yr]"
+    )
+
+
 class SolverSettings(_Strict):
     """How the LP is solved."""
 
@@ -177,7 +202,9 @@ class SolverSettings(_Strict):
         description="'pulp' builds with PuLP; 'highs' hands the same matrix to highspy; 'auto' uses "
         "PuLP for small models and the matrix for national-size ones (see benchmarks/README.md).",
     )
-    time_limit_s: Annotated[float, Field(gt=0.0, le=86_400.0)] = Field(default=600.0, description="[s]")
+    time_limit_s: Annotated[float, Field(gt=0.0, le=86_400.0)] = Field(
+        default=600.0, description="Wall-clock limit of one solve. [s]"
+    )
     tolerance: Annotated[float, Field(gt=0.0, le=1e-2)] = Field(
         default=1e-6, description="Largest accepted constraint violation, relative to the row's scale. [-]"
     )
@@ -195,9 +222,15 @@ class Scenario(_Strict):
     costs: CostSettings
     carbon: CarbonSettings
     policy: PolicySettings
-    sites: dict[str, SiteOverride] = Field(default_factory=dict)
-    provinces: dict[str, ProvinceOverride] = Field(default_factory=dict)
-    workloads: dict[str, WorkloadOverride] = Field(default_factory=dict)
+    sites: dict[str, SiteOverride] = Field(default_factory=dict, description="Changes to sites (below).")
+    provinces: dict[str, ProvinceOverride] = Field(
+        default_factory=dict, description="Changes to provinces (below)."
+    )
+    workloads: dict[str, WorkloadOverride] = Field(
+        default_factory=dict, description="Changes to workload classes (below)."
+    )
+    horizon: HorizonSettings
+    investment: InvestmentSettings
     solver: SolverSettings = Field(default_factory=SolverSettings)
 
     @field_validator("name")
@@ -447,6 +480,9 @@ def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
     unknown("site", set(scenario.sites), sites, "sites")
     unknown("province", set(scenario.provinces), provinces, "provinces")
     unknown("workload", set(scenario.workloads), workloads, "workloads")
+    unknown("workload", set(scenario.horizon.demand_growth), workloads, "horizon.demand_growth")
+    if scenario.horizon.end_year is not None and scenario.horizon.end_year < scenario.year:
+        problems.append(("horizon.end_year", f"is before the plan's year {scenario.year}. Give a later year or null."))
     for index, pair in enumerate(scenario.latency.measured):
         if pair.province not in provinces:
             problems.append((f"latency.measured.{index}.province", f"unknown province id {pair.province!r}."))

@@ -1,0 +1,81 @@
+"""Time the planning LP's stages on both solve paths: formulate, build/hand-over, solve, extract.
+
+Run on demand (never in the test suite):
+
+    python benchmarks/bench_lp.py                 # default size (24 slices) and 288 slices
+    python benchmarks/bench_lp.py --days 1 --repeat 3
+
+Prints a markdown table and writes benchmarks/results/bench_lp.json. "Python side" is every
+second spent outside HiGHS's own solve: formulating the arrays, stating the model (PuLP's
+build, or the matrix for highspy), PuLP's hand-over to HiGHS, reading the solution back and
+tabulating/verifying; the ratio is Python side / HiGHS run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from optimizer.plan import optimise
+from optimizer.solve import solver_versions
+from planner.inputs import build_inputs
+from planner.scenario import load_scenario
+
+
+def measure(days: int, backend: str) -> dict:
+    """One timed solve of the default scenario with ``days`` representative days of 24 slices."""
+    start = time.perf_counter()
+    inputs = build_inputs(load_scenario(None, [f"time.days={days}"]))
+    inputs_s = time.perf_counter() - start
+    start = time.perf_counter()
+    plan = optimise(inputs, backend=backend)
+    wall = time.perf_counter() - start
+    t = plan.metadata["timings_s"]
+    solver = t["solver_s"]
+    handover = t["handover_and_solve_s"] - solver
+    python_side = t["formulate_s"] + t["build_s"] + handover + t.get("map_s", 0.0) + t["extract_s"] + t["tabulate_s"]
+    return {
+        "slices": days * 24, "backend": backend, "columns": plan.metadata["columns"], "rows": plan.metadata["rows"],
+        "inputs_s": inputs_s, "formulate_s": t["formulate_s"], "build_s": t["build_s"], "handover_s": handover,
+        "solve_s": solver, "extract_s": t["extract_s"] + t.get("map_s", 0.0), "tabulate_verify_s": t["tabulate_s"],
+        "python_side_s": python_side, "ratio": python_side / solver, "wall_s": wall + inputs_s,
+        "objective_cny": plan.summary["total_cost_cny"],
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, nargs="+", default=[1, 12], help="representative days (24 slices each)")
+    parser.add_argument("--backends", nargs="+", default=["pulp", "highs"])
+    parser.add_argument("--repeat", type=int, default=1, help="runs per cell; the median is reported")
+    args = parser.parse_args(argv)
+    rows = []
+    for days in args.days:
+        for backend in args.backends:
+            runs = [measure(days, backend) for _ in range(args.repeat)]
+            row = {key: (statistics.median(r[key] for r in runs) if isinstance(runs[0][key], float) else runs[0][key])
+                   for key in runs[0]}
+            rows.append(row)
+            print(f"measured {days * 24} slices on {backend}: {row['wall_s']:.2f} s", file=sys.stderr)
+    header = "| slices | path | columns | formulate s | build s | hand-over s | solve s | extract s | tabulate+verify s | Python side s | Python/solve | wall s |"
+    print(header)
+    print("|---" * (header.count("|") - 1) + "|")
+    for r in rows:
+        print(f"| {r['slices']} | {r['backend']} | {r['columns']:,} | {r['formulate_s']:.2f} | {r['build_s']:.2f} | "
+              f"{r['handover_s']:.2f} | {r['solve_s']:.2f} | {r['extract_s']:.2f} | {r['tabulate_verify_s']:.2f} | "
+              f"{r['python_side_s']:.2f} | {r['ratio']:.2f} | {r['wall_s']:.2f} |")
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / "bench_lp.json").write_text(json.dumps({
+        "python": platform.python_version(), **solver_versions(), "rows": rows,
+    }, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
