@@ -65,4 +65,20 @@ def test_rerun_replaces_the_run_directory(runner, tmp_path):
 
 def test_scenarios_lists_the_shipped_ones(runner):
     result = runner.invoke(main, ["scenarios"])
-    assert result.output.split() == ["baseline", "low-carbon", "no-west", "policy-2025"]
+    assert {"baseline", "low-carbon", "no-west", "policy-2025"} <= set(result.output.split())
+
+
+def test_run_writes_a_map_and_map_exports_formats(runner, tmp_path):
+    out = tmp_path / "run"
+    assert runner.invoke(main, ["run", "--out", str(out)]).exit_code == 0
+    assert (out / "plan_map.png").stat().st_size > 50_000
+    maps = tmp_path / "maps"
+    result = runner.invoke(main, ["map", str(out), "--format", "svg,geojson,html", "--out", str(maps),
+                                  "--metric", "emissions_tco2"])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in maps.iterdir())
+    assert names == ["plan_map.html", "plan_map.svg", "plan_map_clusters.geojson",
+                     "plan_map_flows.geojson", "plan_map_provinces.geojson"]
+    bad = runner.invoke(main, ["map", str(out), "--format", "bmp", "--out", str(tmp_path / "none")])
+    assert bad.exit_code == 2 and "unknown format 'bmp'" in bad.output
+    assert not (tmp_path / "none").exists()

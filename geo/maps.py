@@ -1,0 +1,1049 @@
+"""Static maps of a plan: provinces coloured by a metric, clusters, flows, South China Sea inset."""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import math
+import textwrap
+from dataclasses import dataclass
+
+import geopandas as gpd
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib import colors as mcolors
+from matplotlib import patheffects
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+from pyproj import Transformer
+
+from geo.boundaries import (
+    BOUNDARY_SOURCE,
+    join_provinces,
+    load_provinces,
+    load_south_china_sea_lines,
+)
+from geo.fonts import font_rc, resolve_lang
+
+#: Albers equal-area conic for China (standard parallels 25 N and 47 N, central meridian 105 E).
+CHINA_ALBERS = "+proj=aea +lat_1=25 +lat_2=47 +lon_0=105 +datum=WGS84 +units=m +no_defs"
+
+HOURS_PER_YEAR = 8760.0
+
+#: Flow colours by workload group; any other group is drawn in ``OTHER_GROUP_COLOUR``.
+GROUP_COLOURS = {"interactive": "#e66101", "ai": "#7b3294", "batch": "#1f78b4"}
+OTHER_GROUP_COLOUR = "#636363"
+
+#: Fill of the units outside the plan (Taiwan, Hong Kong, Macau) and of provinces without a value.
+NO_DATA_COLOUR = "#d9d9d9"
+#: Fill of provinces where two compared plans agree (difference below rounding noise).
+NO_CHANGE_COLOUR = "#ffffff"
+CLASS_COLOURS = {"west": "#00582c", "east": "#262626"}
+
+#: Short map labels where a cluster's full name is too long to print.
+SHORT_NAMES = {"yangtze_delta": ("Yangtze Delta", "长三角示范区")}
+
+#: Extent of the main map and of the South China Sea inset. [m, CHINA_ALBERS]
+_MAIN_EXTENT = (-2_700_000.0, 2_740_000.0, 1_800_000.0, 5_980_000.0)
+_INSET_EXTENT = (60_000.0, 2_060_000.0, 170_000.0, 2_780_000.0)
+_INSET_SCALE = 0.40  # inset drawn at this fraction of the main map's scale
+
+_KEYWORD_GROUPS = (
+    ("ai", ("ai", "train", "infer", "llm", "gpu", "model")),
+    ("batch", ("batch", "backup", "archiv", "storage", "offline", "analytic", "render", "etl")),
+    (
+        "interactive",
+        (
+            "interactive",
+            "web",
+            "finance",
+            "trad",
+            "video",
+            "control",
+            "industrial",
+            "game",
+            "stream",
+            "telemed",
+            "medic",
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class MetricStyle:
+    """How a province metric is labelled and coloured."""
+
+    label_en: str
+    label_zh: str
+    cmap: str
+    diverging_cmap: str  # for differences: its high end means "more" of the metric
+    percent: bool = False
+    scale: float = 1.0  # divide values by this for display
+    vmin_zero: bool = True
+
+
+#: Province metrics a map can show (columns of ``Results.provinces``).
+METRICS = {
+    "west_share": MetricStyle(
+        "Share of demand served in western hubs [%]",
+        "西部枢纽承接比例 [%]",
+        "YlGn",
+        "BrBG",
+        percent=True,
+    ),
+    "hub_share": MetricStyle(
+        "Share of demand served in hub clusters [%]",
+        "国家枢纽集群承接比例 [%]",
+        "PuBu",
+        "PuOr_r",
+        percent=True,
+    ),
+    "demand_mw": MetricStyle(
+        "Mean IT demand [GW]", "平均IT负荷需求 [GW]", "YlOrBr", "PuOr_r", scale=1_000.0
+    ),
+    "load_weighted_latency_ms": MetricStyle(
+        "Load-weighted one-way latency [ms]", "负荷加权单向时延 [ms]", "RdPu", "RdBu_r"
+    ),
+    "emissions_tco2": MetricStyle(
+        "Emissions of the province's demand [MtCO₂/yr]",
+        "本省需求对应排放 [MtCO₂/年]",
+        "OrRd",
+        "RdBu_r",
+        scale=1_000_000.0,
+    ),
+}
+
+_TEXT = {
+    "en": {
+        "title": "{metric}: {scenario}",
+        "diff_title": "Change in {metric_lower}: {b} vs {a}",
+        "source": "Boundaries: {boundaries}. Data: EDWC Planner default dataset{scenario}. "
+        "Projection: Albers equal-area conic.",
+        "scenario": "; scenario '{name}'",
+        "inset": "South China Sea\nIslands",
+        "no_data": "Taiwan, Hong Kong, Macau (outside the plan)",
+        "flows": "Flows to hub clusters (annual mean load)",
+        "clusters": "Hub clusters (capacity)",
+        "existing": "existing (solid)",
+        "new": "new (light ring)",
+        "east": "eastern hub",
+        "west": "western hub",
+        "groups": {"interactive": "interactive", "ai": "AI", "batch": "batch", "other": "other"},
+        "moved_west": "more load served in the west",
+        "no_change": "no change",
+        "moved_east": "less load served in the west",
+        "clusters_plain": "hub cluster",
+        "diff_label": "Change in {metric_lower}",
+        "pp": "[percentage points]",
+    },
+    "zh": {
+        "title": "{metric}：{scenario}",
+        "diff_title": "{metric}变化：{b} 相对 {a}",
+        "source": "边界数据：{boundaries}。数据：EDWC Planner 默认数据集{scenario}。"
+        "投影：Albers 等积圆锥投影。",
+        "scenario": "；情景“{name}”",
+        "inset": "南海诸岛",
+        "no_data": "台湾、香港、澳门（不在规划范围内）",
+        "flows": "流向枢纽集群的负荷（年均）",
+        "clusters": "枢纽集群（容量）",
+        "existing": "现有（实心）",
+        "new": "新增（浅色环）",
+        "east": "东部枢纽",
+        "west": "西部枢纽",
+        "groups": {"interactive": "交互类", "ai": "人工智能", "batch": "批处理", "other": "其他"},
+        "moved_west": "西部承接增加",
+        "no_change": "无变化",
+        "moved_east": "西部承接减少",
+        "clusters_plain": "枢纽集群",
+        "diff_label": "{metric}变化",
+        "pp": "[百分点]",
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables behind the map
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _default_workload_groups() -> dict[str, str]:
+    try:
+        path = importlib.resources.files("edwc_data") / "workloads.csv"
+        with importlib.resources.as_file(path) as csv:
+            table = pd.read_csv(csv, usecols=["workload", "group"])
+    except (ModuleNotFoundError, FileNotFoundError, ValueError):
+        return {}
+    return {
+        str(w): str(g).strip().lower()
+        for w, g in zip(table["workload"], table["group"], strict=True)
+        if isinstance(g, str) and g.strip()
+    }
+
+
+def workload_group(workload: str, scenario: dict | None = None) -> str:
+    """The group (``interactive``, ``ai``, ``batch`` ...) a workload class belongs to.
+
+    Looked up, in order, in the scenario (``scenario["workloads"][workload]["group"]``), in the
+    default dataset's ``workloads.csv`` (column ``group``), then guessed from keywords in the
+    name (``ai_training`` -> ``ai``, ``backup`` -> ``batch``, ``finance`` -> ``interactive``);
+    ``"other"`` if nothing matches.
+
+    Parameters
+    ----------
+    workload : str
+        Workload id, e.g. ``"ai_inference"``.
+    scenario : dict, optional
+        The resolved scenario (``Results.scenario``).
+    """
+    entry = ((scenario or {}).get("workloads") or {}).get(workload)
+    if isinstance(entry, dict) and entry.get("group"):
+        return str(entry["group"]).strip().lower()
+    known = _default_workload_groups().get(workload)
+    if known:
+        return known
+    name = str(workload).lower()
+    tokens = set(name.replace("-", "_").split("_"))
+    for group, keywords in _KEYWORD_GROUPS:
+        if any(k in tokens or (len(k) > 2 and k in name) for k in keywords):
+            return group
+    return "other"
+
+
+def group_colour(group: str) -> str:
+    """Line colour of a workload group."""
+    return GROUP_COLOURS.get(group, OTHER_GROUP_COLOUR)
+
+
+def aggregate_flows(results) -> pd.DataFrame:
+    """Flows summed over periods, one row per (province, site, workload).
+
+    Parameters
+    ----------
+    results : optimizer.results.Results
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``province``, ``site``, ``workload``, ``group``, ``energy_mwh`` (load x hours,
+        summed over periods) [MWh/yr], ``mean_load_mw`` (energy / 8760) [MW], ``latency_ms``
+        and ``distance_km`` (energy-weighted means), ``site_kind``, ``host_province`` and
+        ``cross_province`` (site outside the origin province).
+    """
+    flows = results.flows
+    columns = [
+        "province",
+        "site",
+        "workload",
+        "group",
+        "energy_mwh",
+        "mean_load_mw",
+        "latency_ms",
+        "distance_km",
+        "site_kind",
+        "host_province",
+        "cross_province",
+    ]
+    if flows.empty:
+        return pd.DataFrame(columns=columns)
+    energy = flows["load_mw"].to_numpy(float) * flows["hours"].to_numpy(float)
+    work = pd.DataFrame(
+        {
+            "province": flows["province"].astype(str).to_numpy(),
+            "site": flows["site"].astype(str).to_numpy(),
+            "workload": flows["workload"].astype(str).to_numpy(),
+            "energy_mwh": energy,
+            "latency_x": flows["latency_ms"].to_numpy(float) * energy,
+            "distance_x": flows["distance_km"].to_numpy(float) * energy,
+        }
+    )
+    out = work.groupby(["province", "site", "workload"], as_index=False, sort=True).sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["latency_ms"] = out.pop("latency_x") / out["energy_mwh"]
+        out["distance_km"] = out.pop("distance_x") / out["energy_mwh"]
+    out["mean_load_mw"] = out["energy_mwh"] / HOURS_PER_YEAR
+    out["group"] = [workload_group(w, results.scenario) for w in out["workload"]]
+    sites = results.sites.set_index("site")
+    out["site_kind"] = out["site"].map(sites["kind"]).astype(object).fillna("unknown").astype(str)
+    out["host_province"] = out["site"].map(sites["host_province"]).astype(object).astype(str)
+    out["cross_province"] = out["host_province"] != out["province"]
+    return out[columns]
+
+
+def map_flows(results, min_share: float = 0.02) -> pd.DataFrame:
+    """The flows a plan map draws: to clusters outside the origin province, by workload group.
+
+    Parameters
+    ----------
+    results : optimizer.results.Results
+    min_share : float
+        Flows below this fraction of the largest drawn flow are left out. [-]
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``province``, ``site``, ``group``, ``energy_mwh``, ``mean_load_mw``, sorted by
+        ``mean_load_mw`` descending.
+    """
+    flows = aggregate_flows(results)
+    flows = flows[(flows["site_kind"] == "cluster") & flows["cross_province"]]
+    out = flows.groupby(["province", "site", "group"], as_index=False)[
+        ["energy_mwh", "mean_load_mw"]
+    ].sum()
+    if out.empty:
+        return out
+    out = out[out["mean_load_mw"] >= min_share * out["mean_load_mw"].max()]
+    return out.sort_values("mean_load_mw", ascending=False, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Geometry in the map projection
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _to_map() -> Transformer:
+    return Transformer.from_crs("EPSG:4326", CHINA_ALBERS, always_xy=True)
+
+
+def _project(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    x, y = _to_map().transform(np.asarray(lon, float), np.asarray(lat, float))
+    return np.asarray(x), np.asarray(y)
+
+
+@functools.lru_cache(maxsize=1)
+def _projected_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoSeries, gpd.GeoSeries]:
+    units = load_provinces()
+    projected = units.to_crs(CHINA_ALBERS)
+    outline = gpd.GeoSeries([shapely.union_all(projected.geometry.values)], crs=CHINA_ALBERS)
+    dashes = load_south_china_sea_lines().to_crs(CHINA_ALBERS).geometry
+    return projected, outline, dashes
+
+
+def _province_frame(results, values: pd.Series) -> gpd.GeoDataFrame:
+    """All 34 units in map coordinates with a ``value`` column (NaN outside the plan)."""
+    projected, _, _ = _projected_layers()
+    table = results.provinces[["province", "adcode", "name_zh", "name_en", "lat", "lon"]].copy()
+    table["value"] = table["province"].map(values).to_numpy(float)
+    join_provinces(table, load_provinces(), where="results.provinces")  # raises on mismatch
+    table["adcode"] = pd.to_numeric(table["adcode"]).astype("int64")
+    frame = projected[["adcode", "name_zh", "name_en", "in_plan", "geometry"]].merge(
+        table.drop(columns=["name_zh", "name_en"]), on="adcode", how="left"
+    )
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=CHINA_ALBERS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Drawing
+# ---------------------------------------------------------------------------------------------
+
+
+def _plain(text) -> str:
+    """Text from the data, shown literally: a ``$`` would otherwise start matplotlib mathtext."""
+    return str(text).replace("$", r"\$")
+
+
+def _halo(width: float = 2.5):
+    return [patheffects.withStroke(linewidth=width, foreground="white")]
+
+
+def _nice(value: float) -> float:
+    """The largest 1, 2 or 5 x 10^k not above ``value``."""
+    if value <= 0:
+        return 0.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in (5, 2, 1):
+        if step * power <= value:
+            return step * power
+    return power
+
+
+def _colour_scale(values: np.ndarray, style: MetricStyle, diverging: bool, min_span: float = 0.0):
+    """Binned colormap and norm: classes read more reliably than a continuous ramp.
+
+    ``min_span`` (in display units) keeps a diverging scale from blowing solver noise up into
+    full colour when two plans barely differ.
+    """
+    finite = values[np.isfinite(values)] / style.scale
+    if diverging:
+        span = float(np.max(np.abs(finite))) if finite.size else 0.0
+        span = max(span, min_span) or (0.01 if style.percent else 1.0)
+        levels = MaxNLocator(nbins=8, symmetric=True).tick_values(-span, span)
+        cmap = mcolors.LinearSegmentedColormap.from_list(
+            style.diverging_cmap, plt.get_cmap(style.diverging_cmap)(np.linspace(0.1, 0.9, 256))
+        )
+    else:
+        if style.percent:
+            vmin, vmax = 0.0, 1.0
+        else:
+            vmin = 0.0 if style.vmin_zero else float(finite.min()) if finite.size else 0.0
+            vmax = float(finite.max()) if finite.size else 1.0
+            vmax = vmax if vmax > vmin else vmin + 1.0
+        levels = _levels(finite, vmin, vmax)
+        # Keep the darkest tones off the ramp so flow lines and labels stay readable on top.
+        cmap = mcolors.LinearSegmentedColormap.from_list(
+            style.cmap, plt.get_cmap(style.cmap)(np.linspace(0.0, 0.62, 256))
+        )
+    colours = cmap(np.linspace(0, 1, len(levels) - 1))
+    listed = mcolors.ListedColormap(colours)
+    return listed, mcolors.BoundaryNorm(levels, listed.N), levels
+
+
+def _levels(values: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
+    """Class breaks: even steps, or a 1-2-5 sequence when a few provinces dwarf the rest."""
+    even = MaxNLocator(nbins=6).tick_values(vmin, vmax)
+    positive = values[values > 0]
+    if vmin != 0 or positive.size < 5 or vmax < 5 * np.median(positive):
+        return even
+    steps = [
+        m * 10.0**k
+        for k in range(math.floor(math.log10(vmax)) - 3, math.floor(math.log10(vmax)) + 2)
+        for m in (1, 2, 5)
+    ]
+    top = next(v for v in steps if v >= vmax)
+    inner = [v for v in steps if v < vmax and v >= np.min(positive)][-5:]
+    return np.array([0.0, *inner, top])
+
+
+def _draw_units(ax, frame: gpd.GeoDataFrame, cmap, norm, scale: float, linewidth: float):
+    value = frame["value"].to_numpy(float) / scale
+    fill = np.where(
+        np.isfinite(value)[:, None],
+        cmap(norm(np.nan_to_num(value))),
+        mcolors.to_rgba(NO_DATA_COLOUR),
+    )
+    if "unchanged" in frame:
+        fill[frame["unchanged"].to_numpy(bool)] = mcolors.to_rgba(NO_CHANGE_COLOUR)
+    frame.plot(ax=ax, color=fill, edgecolor="#8c8c8c", linewidth=linewidth, zorder=1)
+
+
+def _draw_outline(ax, linewidth: float):
+    _, outline, dashes = _projected_layers()
+    outline.boundary.plot(ax=ax, color="#4d4d4d", linewidth=linewidth, zorder=2)
+    dashes.plot(ax=ax, color="#4d4d4d", linewidth=linewidth * 1.6, zorder=2)
+
+
+def _add_inset(ax, frame, cmap, norm, scale, lang):
+    x0, x1, y0, y1 = _INSET_EXTENT
+    width, height = (x1 - x0) * _INSET_SCALE, (y1 - y0) * _INSET_SCALE
+    mx1, my0 = _MAIN_EXTENT[1], _MAIN_EXTENT[2]
+    pad = 30_000.0
+    inset = ax.inset_axes([mx1 - width - pad, my0 + pad, width, height], transform=ax.transData)
+    _draw_units(inset, frame, cmap, norm, scale, linewidth=0.25)
+    _draw_outline(inset, linewidth=0.5)
+    inset.set_xlim(x0, x1)
+    inset.set_ylim(y0, y1)
+    inset.set_aspect("equal")
+    inset.set_xticks([])
+    inset.set_yticks([])
+    inset.set_xlabel("")
+    inset.set_ylabel("")
+    for spine in inset.spines.values():
+        spine.set_linewidth(0.8)
+        spine.set_color("#4d4d4d")
+    inset.set_facecolor("white")
+    inset.text(
+        0.96,
+        0.03,
+        _TEXT[lang]["inset"],
+        transform=inset.transAxes,
+        ha="right",
+        va="bottom",
+        multialignment="right",
+        fontsize=7,
+        color="#333333",
+        path_effects=_halo(),
+    )
+    return inset
+
+
+def _setup_axes(ax, figsize):
+    if ax is None:
+        fig = plt.figure(figsize=figsize)
+        ax = fig.add_axes([0.01, 0.04, 0.98, 0.865])
+    ax.set_xlim(_MAIN_EXTENT[0], _MAIN_EXTENT[1])
+    ax.set_ylim(_MAIN_EXTENT[2], _MAIN_EXTENT[3])
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_axis_off()
+    return ax.figure, ax
+
+
+def _add_colourbar(ax, cmap, norm, levels, style: MetricStyle, label: str, percent_points=False):
+    cax = ax.inset_axes([0.025, 0.12, 0.26, 0.022])
+    mappable = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
+    bar = ax.figure.colorbar(
+        mappable, cax=cax, orientation="horizontal", ticks=levels, spacing="uniform"
+    )
+    factor = 100.0 if style.percent else 1.0
+    spec = ("+" if percent_points else "") + (",.0f" if style.percent else ",.3g")
+
+    def tick(value, _):
+        value = 0.0 if abs(value) < 1e-12 else value * factor
+        return format(value, spec if value else ",.0f").replace("-", "\u2212")
+
+    bar.formatter = FuncFormatter(tick)
+    bar.update_ticks()
+    bar.ax.tick_params(labelsize=7.5, length=2, width=0.5)
+    bar.outline.set_linewidth(0.5)
+    # Wrapped so a long label stays clear of Yunnan, east of the bar.
+    bar.ax.set_title(textwrap.fill(label, 44), fontsize=8.5, loc="left", pad=4)
+    return bar
+
+
+def _no_data_key(ax, lang, no_change: bool = False):
+    keys = [(NO_DATA_COLOUR, _TEXT[lang]["no_data"])]
+    if no_change:
+        keys.insert(0, (NO_CHANGE_COLOUR, _TEXT[lang]["no_change"]))
+    for i, (colour, label) in enumerate(keys):
+        key = ax.inset_axes([0.025, 0.05 - 0.035 * i, 0.016, 0.022])
+        key.set_facecolor(colour)
+        key.set_xticks([])
+        key.set_yticks([])
+        for spine in key.spines.values():
+            spine.set_linewidth(0.4)
+            spine.set_color("#999999")
+        key.text(1.5, 0.5, label, transform=key.transAxes, va="center", fontsize=7.5)
+
+
+def _site_label(row, lang) -> str:
+    short = SHORT_NAMES.get(row["site"])
+    if short:
+        return short[0 if lang == "en" else 1]
+    name = _plain(row["name_en"] if lang == "en" else row["name_zh"])
+    for suffix in (" cluster", " Cluster", "集群", "枢纽节点"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def _label_sides(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Label to the left where another cluster sits close to the east at about the same height."""
+    dx = x[None, :] - x[:, None]
+    dy = np.abs(y[None, :] - y[:, None])
+    crowded = (dx > 0) & (dx < 650_000) & (dy < 220_000)
+    return np.where(crowded.any(axis=1), "left", "right")
+
+
+def _bezier(x0, y0, x1, y1, bend: float, n: int = 24):
+    """A quadratic Bezier from (x0, y0) to (x1, y1) bowing ``bend`` x length to the left."""
+    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+    cx, cy = mx - (y1 - y0) * bend, my + (x1 - x0) * bend
+    t = np.linspace(0, 1, n)[:, None]
+    points = (1 - t) ** 2 * [x0, y0] + 2 * (1 - t) * t * [cx, cy] + t**2 * [x1, y1]
+    return points[:, 0], points[:, 1]
+
+
+_GROUP_BENDS = {"interactive": 0.10, "ai": 0.17, "batch": 0.24}
+_MAX_FLOW_WIDTH = 6.0  # [pt]
+_MAX_MARKER_DIAMETER = 30.0  # [pt]
+
+
+def _draw_flows(ax, results, min_share: float):
+    flows = map_flows(results, min_share=min_share)
+    if flows.empty:
+        return flows, 0.0
+    origin = results.provinces.set_index("province")[["lon", "lat"]].astype(float)
+    target = results.sites.set_index("site")[["lon", "lat"]].astype(float)
+    ox, oy = _project(origin.loc[flows["province"], "lon"], origin.loc[flows["province"], "lat"])
+    tx, ty = _project(target.loc[flows["site"], "lon"], target.loc[flows["site"], "lat"])
+    top = float(flows["mean_load_mw"].max())
+    starts = ~pd.Series(flows["province"]).duplicated().to_numpy()
+    ax.scatter(ox[starts], oy[starts], s=7, color="#262626", linewidths=0, zorder=4)
+    for k, row in flows.iterrows():
+        width = 0.5 + (_MAX_FLOW_WIDTH - 0.5) * row["mean_load_mw"] / top
+        xs, ys = _bezier(ox[k], oy[k], tx[k], ty[k], _GROUP_BENDS.get(row["group"], 0.3))
+        ax.plot(
+            xs,
+            ys,
+            color=group_colour(row["group"]),
+            linewidth=width,
+            alpha=0.9,
+            solid_capstyle="round",
+            zorder=3,
+            path_effects=[
+                patheffects.withStroke(linewidth=width + 0.9, foreground="white", alpha=0.7)
+            ],
+        )
+    return flows, top
+
+
+def _draw_clusters(ax, results, lang, show_local: bool):
+    sites = results.sites
+    clusters = sites[sites["kind"] == "cluster"].reset_index(drop=True)
+    if show_local:
+        local = sites[sites["kind"] == "local"]
+        lx, ly = _project(local["lon"], local["lat"])
+        ax.scatter(lx, ly, s=6, color="#7f7f7f", linewidths=0, zorder=4)
+    if clusters.empty:
+        return 0.0
+    x, y = _project(clusters["lon"], clusters["lat"])
+    capacity = clusters["capacity_mw"].to_numpy(float)
+    existing = np.minimum(clusters["existing_mw"].to_numpy(float), capacity)
+    top = float(capacity.max()) if capacity.max() > 0 else 1.0
+    size = _MAX_MARKER_DIAMETER**2 / top  # marker area per MW [pt^2/MW]
+    colour = [CLASS_COLOURS.get(c, CLASS_COLOURS["east"]) for c in clusters["hub_class"]]
+    light = [mcolors.to_rgba(c, 0.28) for c in colour]
+    ax.scatter(
+        x,
+        y,
+        s=np.maximum(capacity * size, 9),
+        facecolor=light,
+        edgecolor=colour,
+        linewidths=1.1,
+        zorder=5,
+    )
+    ax.scatter(
+        x,
+        y,
+        s=np.maximum(existing * size, 4),
+        facecolor=colour,
+        edgecolor="white",
+        linewidths=0.4,
+        zorder=6,
+    )
+    sides = _label_sides(x, y)
+    for i, row in clusters.iterrows():
+        radius = math.sqrt(max(capacity[i] * size, 9)) / 2
+        offset = radius + 3 if sides[i] == "right" else -(radius + 3)
+        ax.annotate(
+            _site_label(row, lang),
+            (x[i], y[i]),
+            xytext=(offset, 0),
+            textcoords="offset points",
+            ha="left" if sides[i] == "right" else "right",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+            color="#1a1a1a",
+            zorder=7,
+            path_effects=_halo(2.8),
+        )
+    return top
+
+
+def _legends(ax, lang, flow_top: float, groups: list[str], capacity_top: float):
+    text = _TEXT[lang]
+    # Flows: one colour per group, then two widths.
+    handles = [Line2D([], [], color=group_colour(g), linewidth=3) for g in groups]
+    labels = [text["groups"].get(g, g) for g in groups]
+    if flow_top > 0:
+        for value in sorted({_nice(flow_top), _nice(flow_top / 4)}, reverse=True):
+            width = 0.5 + (_MAX_FLOW_WIDTH - 0.5) * value / flow_top
+            handles.append(Line2D([], [], color="#7f7f7f", linewidth=width))
+            labels.append(f"{value:,.0f} MW")
+    flow_legend = None
+    if handles:
+        flow_legend = ax.legend(
+            handles,
+            labels,
+            title=text["flows"],
+            loc="upper left",
+            bbox_to_anchor=(0.005, 0.995),
+            fontsize=7.5,
+            title_fontsize=8,
+            frameon=False,
+            ncols=2,
+            columnspacing=1.2,
+            handlelength=2.2,
+            alignment="left",
+        )
+        ax.add_artist(flow_legend)
+    if capacity_top <= 0:
+        return
+    size = _MAX_MARKER_DIAMETER**2 / capacity_top
+    handles, labels = [], []
+    for value in sorted({_nice(capacity_top), _nice(capacity_top / 5)}, reverse=True):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker="o",
+                markersize=math.sqrt(value * size),
+                markerfacecolor="white",
+                markeredgecolor="#4d4d4d",
+                markeredgewidth=1,
+            )
+        )
+        labels.append(f"{value:,.0f} MW")
+    for cls in ("west", "east"):
+        c = CLASS_COLOURS[cls]
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker="o",
+                markersize=9,
+                markerfacecolor=mcolors.to_rgba(c, 0.28),
+                markeredgecolor=c,
+            )
+        )
+        labels.append(text[cls])
+    handles += [
+        Line2D(
+            [],
+            [],
+            linestyle="",
+            marker="o",
+            markersize=9,
+            markerfacecolor="#4d4d4d",
+            markeredgecolor="#4d4d4d",
+        ),
+        Line2D(
+            [],
+            [],
+            linestyle="",
+            marker="o",
+            markersize=9,
+            markerfacecolor=mcolors.to_rgba("#4d4d4d", 0.28),
+            markeredgecolor="#4d4d4d",
+        ),
+    ]
+    labels += [text["existing"], text["new"]]
+    legend = ax.legend(
+        handles,
+        labels,
+        title=text["clusters"],
+        loc="upper left",
+        bbox_to_anchor=(0.005, 0.845),
+        fontsize=7.5,
+        title_fontsize=8,
+        frameon=False,
+        ncols=2,
+        columnspacing=1.5,
+        labelspacing=1.1,
+        handlelength=_MAX_MARKER_DIAMETER / 7.5,
+        handletextpad=0.6,
+        borderpad=0.2,
+        alignment="left",
+    )
+    if flow_legend is not None:
+        ax.add_artist(legend)
+
+
+def _scenario_name(results, fallback: str) -> str:
+    name = (results.scenario or {}).get("name")
+    return _plain(name) if name else fallback
+
+
+def _totals(results) -> tuple[float, float, float, float]:
+    """Mean IT demand [GW], share served in western hubs [-], cluster capacity and new [GW]."""
+    flows, sites = results.flows, results.sites
+    energy = flows["load_mw"].to_numpy(float) * flows["hours"].to_numpy(float)
+    total = energy.sum()
+    west_sites = set(sites.loc[sites["hub_class"] == "west", "site"])
+    west = energy[flows["site"].isin(west_sites).to_numpy()].sum() / total if total > 0 else 0.0
+    clusters = sites[sites["kind"] == "cluster"]
+    demand_gw = total / HOURS_PER_YEAR / 1000.0
+    capacity_gw = clusters["capacity_mw"].sum() / 1000.0
+    new_gw = clusters["new_mw"].sum() / 1000.0
+    return demand_gw, west, capacity_gw, new_gw
+
+
+def _headline(results, lang: str) -> str:
+    """One line of plan totals under the title, computed from the results tables."""
+    demand_gw, west, capacity_gw, new_gw = _totals(results)
+    if lang == "zh":
+        return (
+            f"平均IT负荷 {demand_gw:,.1f} GW · 西部枢纽承接 {west:.0%} · "
+            f"枢纽集群容量 {capacity_gw:,.1f} GW（新增 {new_gw:,.1f} GW）"
+        )
+    return (
+        f"Mean IT demand {demand_gw:,.1f} GW · served in western hubs {west:.0%} · "
+        f"hub cluster capacity {capacity_gw:,.1f} GW ({new_gw:,.1f} GW new)"
+    )
+
+
+def _headline_change(results_a, results_b, lang: str) -> str:
+    """Plan totals of A and B side by side, for the difference map."""
+    _, west_a, capacity_a, _ = _totals(results_a)
+    _, west_b, capacity_b, _ = _totals(results_b)
+    if lang == "zh":
+        return (
+            f"西部枢纽承接 {west_a:.0%} → {west_b:.0%} · "
+            f"枢纽集群容量 {capacity_a:,.1f} → {capacity_b:,.1f} GW"
+        )
+    return (
+        f"Served in western hubs {west_a:.0%} → {west_b:.0%} · "
+        f"hub cluster capacity {capacity_a:,.1f} → {capacity_b:,.1f} GW"
+    )
+
+
+def _add_titles(fig, ax, own_figure: bool, title: str, source: str, subtitle: str = ""):
+    if own_figure:
+        ax.apply_aspect()
+        left = ax.get_position().x0
+        fig.text(left, 0.975, title, ha="left", va="top", fontsize=14, fontweight="bold")
+        if subtitle:
+            fig.text(left, 0.935, subtitle, ha="left", va="top", fontsize=9.5, color="#404040")
+        fig.text(left, 0.018, source, ha="left", va="bottom", fontsize=7, color="#555555")
+    else:
+        ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
+        ax.text(
+            0.0,
+            -0.01,
+            subtitle + "\n" + source if subtitle else source,
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=6.5,
+            color="#555555",
+        )
+
+
+def _check_metric(metric: str, results, where: str) -> MetricStyle:
+    if metric not in METRICS:
+        msg = f"{where} | unknown metric {metric!r}. Choose one of {', '.join(METRICS)}."
+        raise ValueError(msg)
+    if metric not in results.provinces.columns:
+        msg = f"results.provinces | has no column {metric!r}. Pass Results from the optimiser."
+        raise ValueError(msg)
+    return METRICS[metric]
+
+
+def plot_plan_map(
+    results,
+    metric: str = "west_share",
+    lang: str = "en",
+    ax=None,
+    title: str | None = None,
+    *,
+    figsize: tuple[float, float] = (12.0, 9.0),
+    min_flow_share: float = 0.03,
+    show_local: bool = False,
+    province_labels: bool = False,
+):
+    """Map of one plan: provinces coloured by a metric, hub clusters and the flows to them.
+
+    Clusters are circles with area proportional to capacity: a solid inner circle for
+    existing capacity inside a light ring for new capacity, green for western hubs. Lines run
+    from each province's representative point to the clusters outside the province that
+    serve it, one per workload group, width proportional to annual mean load. A South China
+    Sea inset sits in the lower right.
+
+    Parameters
+    ----------
+    results : optimizer.results.Results
+        A solved plan.
+    metric : str
+        Column of ``results.provinces`` to colour by, one of ``METRICS``.
+    lang : {"en", "zh"}
+        Label language; Chinese falls back to English (with a warning) without a CJK font.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this axes; a new figure of ``figsize`` otherwise.
+    title : str, optional
+        Replaces the default title (metric and scenario name).
+    figsize : tuple of float
+        Size of a new figure. [in]
+    min_flow_share : float
+        Flows below this fraction of the largest drawn flow are not drawn. [-]
+    show_local : bool
+        Also mark local (in-province) sites with small grey dots.
+    province_labels : bool
+        Print province names.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    style = _check_metric(metric, results, "plot_plan_map")
+    lang = resolve_lang(lang)
+    text = _TEXT[lang]
+    with mpl.rc_context(font_rc(lang)):
+        own_figure = ax is None
+        fig, ax = _setup_axes(ax, figsize)
+        values = results.provinces.set_index("province")[metric].astype(float)
+        frame = _province_frame(results, values)
+        cmap, norm, levels = _colour_scale(frame["value"].to_numpy(float), style, False)
+        _draw_units(ax, frame, cmap, norm, style.scale, linewidth=0.35)
+        _draw_outline(ax, linewidth=0.7)
+        if province_labels:
+            _draw_province_labels(ax, frame, lang)
+        flows, flow_top = _draw_flows(ax, results, min_flow_share)
+        capacity_top = _draw_clusters(ax, results, lang, show_local)
+        _add_inset(ax, frame, cmap, norm, style.scale, lang)
+        label = style.label_en if lang == "en" else style.label_zh
+        _add_colourbar(ax, cmap, norm, levels, style, label)
+        _no_data_key(ax, lang)
+        present = list(dict.fromkeys(flows["group"])) if len(flows) else []
+        groups = [g for g in GROUP_COLOURS if g in present] + [
+            g for g in present if g not in GROUP_COLOURS
+        ]
+        _legends(ax, lang, flow_top, groups, capacity_top)
+        name = _scenario_name(results, "plan")
+        if title is None:
+            title = text["title"].format(metric=label.split(" [")[0], scenario=name)
+        source = text["source"].format(
+            boundaries=BOUNDARY_SOURCE, scenario=text["scenario"].format(name=name)
+        )
+        _add_titles(fig, ax, own_figure, title, source, _headline(results, lang))
+    return fig
+
+
+def _draw_province_labels(ax, frame, lang):
+    plan = frame[frame["in_plan"]]
+    points = plan.geometry.representative_point()
+    for (_, row), point in zip(plan.iterrows(), points, strict=True):
+        name = row["name_en"] if lang == "en" else row["name_zh"]
+        ax.text(
+            point.x,
+            point.y,
+            _plain(name),
+            fontsize=6,
+            color="#404040",
+            ha="center",
+            va="center",
+            zorder=2.5,
+            path_effects=_halo(1.5),
+        )
+
+
+def plot_difference_map(
+    results_a,
+    results_b,
+    metric: str = "west_share",
+    lang: str = "en",
+    ax=None,
+    title: str | None = None,
+    *,
+    figsize: tuple[float, float] = (12.0, 9.0),
+    west_threshold: float = 0.005,
+):
+    """Map of the change in a province metric from plan A to plan B.
+
+    Provinces are coloured by B minus A on a diverging scale centred at zero; a westward
+    triangle marks provinces whose share served in western hubs rose by more than
+    ``west_threshold`` (an eastward one, where it fell).
+
+    Parameters
+    ----------
+    results_a, results_b : optimizer.results.Results
+        The reference plan and the plan compared with it.
+    metric : str
+        Column of ``results.provinces``, one of ``METRICS``.
+    lang : {"en", "zh"}
+        Label language.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this axes; a new figure of ``figsize`` otherwise.
+    title : str, optional
+        Replaces the default title.
+    figsize : tuple of float
+        Size of a new figure. [in]
+    west_threshold : float
+        Smallest change of ``west_share`` marked as a move. [-]
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    style = _check_metric(metric, results_a, "plot_difference_map")
+    _check_metric(metric, results_b, "plot_difference_map")
+    lang = resolve_lang(lang)
+    text = _TEXT[lang]
+    with mpl.rc_context(font_rc(lang)):
+        own_figure = ax is None
+        fig, ax = _setup_axes(ax, figsize)
+        a = results_a.provinces.set_index("province")
+        b = results_b.provinces.set_index("province")
+        delta = b[metric].astype(float) - a[metric].reindex(b.index).astype(float)
+        frame = _province_frame(results_b, delta)
+        # Equal plans differ only by floating-point noise: show those provinces as unchanged.
+        noise = 1e-9 * max(1.0, float(np.nanmax(np.abs(b[metric].astype(float)), initial=0.0)))
+        frame["unchanged"] = np.abs(frame["value"].to_numpy(float)) <= noise
+        # Differences smaller than 5 points of a share, or 2 % of the metric's largest value,
+        # stay pale.
+        reference = np.abs(b[metric].astype(float).to_numpy()) / style.scale
+        min_span = 0.05 if style.percent else 0.02 * float(np.nanmax(reference, initial=0.0))
+        cmap, norm, levels = _colour_scale(
+            frame["value"].to_numpy(float), style, True, min_span=min_span
+        )
+        _draw_units(ax, frame, cmap, norm, style.scale, linewidth=0.35)
+        _draw_outline(ax, linewidth=0.7)
+
+        west = b["west_share"].astype(float) - a["west_share"].reindex(b.index).astype(float)
+        plan = frame[frame["in_plan"]].set_index("province")
+        points = plan.geometry.representative_point()
+        handles = []
+        for sign, marker, key in ((1, "<", "moved_west"), (-1, ">", "moved_east")):
+            moved = west.index[(sign * west) > west_threshold]
+            if len(moved) == 0:
+                continue
+            pts = points.loc[[p for p in moved if p in points.index]]
+            fill = "white" if sign > 0 else "#1a1a1a"
+            ax.scatter(
+                pts.x,
+                pts.y,
+                marker=marker,
+                s=48,
+                facecolor=fill,
+                edgecolor="#1a1a1a",
+                linewidths=0.9,
+                zorder=6,
+            )
+            handles.append(
+                (
+                    Line2D(
+                        [],
+                        [],
+                        linestyle="",
+                        marker=marker,
+                        markersize=7,
+                        markerfacecolor=fill,
+                        markeredgecolor="#1a1a1a",
+                    ),
+                    text[key],
+                )
+            )
+        sites = results_b.sites[results_b.sites["kind"] == "cluster"]
+        sx, sy = _project(sites["lon"], sites["lat"])
+        ax.scatter(
+            sx, sy, marker="o", s=22, color="#1a1a1a", edgecolor="white", linewidths=0.8, zorder=5
+        )
+        handles.append(
+            (
+                Line2D(
+                    [],
+                    [],
+                    linestyle="",
+                    marker="o",
+                    markersize=5,
+                    markerfacecolor="#1a1a1a",
+                    markeredgecolor="white",
+                ),
+                text["clusters_plain"],
+            )
+        )
+        ax.legend(
+            [h for h, _ in handles],
+            [t for _, t in handles],
+            loc="upper left",
+            bbox_to_anchor=(0.005, 0.995),
+            fontsize=8,
+            frameon=False,
+        )
+
+        _add_inset(ax, frame, cmap, norm, style.scale, lang)
+        label = style.label_en if lang == "en" else style.label_zh
+        short = label.split(" [")[0]
+        lower = short[0].lower() + short[1:] if short[1:2].islower() else short
+        unit = text["pp"] if style.percent else "[" + label.split(" [")[-1]
+        bar_label = text["diff_label"].format(metric=short, metric_lower=lower) + " " + unit
+        _add_colourbar(ax, cmap, norm, levels, style, bar_label, percent_points=True)
+        _no_data_key(ax, lang, no_change=bool(frame["unchanged"].any()))
+        name_a = _scenario_name(results_a, "A")
+        name_b = _scenario_name(results_b, "B")
+        if title is None:
+            title = text["diff_title"].format(metric=short, metric_lower=lower, a=name_a, b=name_b)
+        source = text["source"].format(
+            boundaries=BOUNDARY_SOURCE,
+            scenario=text["scenario"].format(name=f"{name_a} → {name_b}"),
+        )
+        _add_titles(
+            fig, ax, own_figure, title, source, _headline_change(results_a, results_b, lang)
+        )
+    return fig
