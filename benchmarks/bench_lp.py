@@ -40,10 +40,20 @@ def measure(days: int, backend: str) -> dict:
     handover = t["handover_and_solve_s"] - solver
     python_side = t["formulate_s"] + t["build_s"] + handover + t.get("map_s", 0.0) + t["extract_s"] + t["tabulate_s"]
     return {
-        "slices": days * 24, "backend": backend, "columns": plan.metadata["columns"], "rows": plan.metadata["rows"],
-        "inputs_s": inputs_s, "formulate_s": t["formulate_s"], "build_s": t["build_s"], "handover_s": handover,
-        "solve_s": solver, "extract_s": t["extract_s"] + t.get("map_s", 0.0), "tabulate_verify_s": t["tabulate_s"],
-        "python_side_s": python_side, "ratio": python_side / solver, "wall_s": wall + inputs_s,
+        "slices": days * 24,
+        "backend": backend,
+        "columns": plan.metadata["columns"],
+        "rows": plan.metadata["rows"],
+        "inputs_s": inputs_s,
+        "formulate_s": t["formulate_s"],
+        "build_s": t["build_s"],
+        "handover_s": handover,
+        "solve_s": solver,
+        "extract_s": t["extract_s"] + t.get("map_s", 0.0),
+        "tabulate_verify_s": t["tabulate_s"],
+        "python_side_s": python_side,
+        "ratio": python_side / solver,
+        "wall_s": wall + inputs_s,
         "objective_cny": plan.summary["total_cost_cny"],
     }
 
@@ -58,22 +68,36 @@ def main(argv=None) -> int:
     for days in args.days:
         for backend in args.backends:
             runs = [measure(days, backend) for _ in range(args.repeat)]
-            row = {key: (statistics.median(r[key] for r in runs) if isinstance(runs[0][key], float) else runs[0][key])
-                   for key in runs[0]}
+            row = {
+                key: (statistics.median(r[key] for r in runs) if isinstance(runs[0][key], float) else runs[0][key])
+                for key in runs[0]
+            }
             rows.append(row)
             print(f"measured {days * 24} slices on {backend}: {row['wall_s']:.2f} s", file=sys.stderr)
-    header = "| slices | path | columns | formulate s | build s | hand-over s | solve s | extract s | tabulate+verify s | Python side s | Python/solve | wall s |"
+    header = (
+        "| slices | path | columns | formulate s | build s | hand-over s | solve s | extract s "
+        "| tabulate+verify s | Python side s | Python/solve | wall s |"
+    )
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
     for r in rows:
-        print(f"| {r['slices']} | {r['backend']} | {r['columns']:,} | {r['formulate_s']:.2f} | {r['build_s']:.2f} | "
-              f"{r['handover_s']:.2f} | {r['solve_s']:.2f} | {r['extract_s']:.2f} | {r['tabulate_verify_s']:.2f} | "
-              f"{r['python_side_s']:.2f} | {r['ratio']:.2f} | {r['wall_s']:.2f} |")
+        print(
+            f"| {r['slices']} | {r['backend']} | {r['columns']:,} | {r['formulate_s']:.2f} | {r['build_s']:.2f} | "
+            f"{r['handover_s']:.2f} | {r['solve_s']:.2f} | {r['extract_s']:.2f} | {r['tabulate_verify_s']:.2f} | "
+            f"{r['python_side_s']:.2f} | {r['ratio']:.2f} | {r['wall_s']:.2f} |"
+        )
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
-    (out / "bench_lp.json").write_text(json.dumps({
-        "python": platform.python_version(), **solver_versions(), "rows": rows,
-    }, indent=2))
+    (out / "bench_lp.json").write_text(
+        json.dumps(
+            {
+                "python": platform.python_version(),
+                **solver_versions(),
+                "rows": rows,
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

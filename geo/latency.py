@@ -11,9 +11,7 @@ FIBRE_MS_PER_KM = 0.0049
 _WGS84 = Geod(ellps="WGS84")
 
 
-def distance_km(
-    lat_from: np.ndarray, lon_from: np.ndarray, lat_to: np.ndarray, lon_to: np.ndarray
-) -> np.ndarray:
+def distance_km(lat_from: np.ndarray, lon_from: np.ndarray, lat_to: np.ndarray, lon_to: np.ndarray) -> np.ndarray:
     """Geodesic distance on the WGS84 ellipsoid between every origin and every destination.
 
     Parameters
@@ -31,15 +29,11 @@ def distance_km(
     lat_from, lon_from = np.asarray(lat_from, float), np.asarray(lon_from, float)
     lat_to, lon_to = np.asarray(lat_to, float), np.asarray(lon_to, float)
     m, n = lat_from.size, lat_to.size
-    _, _, metres = _WGS84.inv(
-        np.repeat(lon_from, n), np.repeat(lat_from, n), np.tile(lon_to, m), np.tile(lat_to, m)
-    )
+    _, _, metres = _WGS84.inv(np.repeat(lon_from, n), np.repeat(lat_from, n), np.tile(lon_to, m), np.tile(lat_to, m))
     return np.asarray(metres, float).reshape(m, n) / 1000.0
 
 
-def one_way_latency_ms(
-    distance_km: np.ndarray, route_factor: float = 1.6, overhead_ms: float = 1.0
-) -> np.ndarray:
+def one_way_latency_ms(distance_km: np.ndarray, route_factor: float = 1.6, overhead_ms: float = 1.0) -> np.ndarray:
     """One-way network latency over fibre.
 
     ``overhead_ms + distance_km * route_factor * FIBRE_MS_PER_KM``.

@@ -115,8 +115,8 @@ def precheck_conflicts(inputs: PlanInputs) -> list[Conflict]:
     if peak > capacity * (1 + 1e-9):
         conflicts.append(Conflict(
             "capacity", "national", peak - capacity, "MW",
-            f"national peak demand of {peak:,.0f} MW exceeds the {capacity:,.0f} MW all enabled "
-            f"sites can carry at {inputs.utilisation_max:.0%} utilisation, even fully expanded",
+            f"national peak demand of {peak:,.0f} MW exceeds the capacity of all enabled sites, "
+            f"{capacity:,.0f} MW at {inputs.utilisation_max:.0%} utilisation even fully expanded",
             "Lower demand, enable sites or raise max_new_mw or utilisation_max",
         ))
     return conflicts

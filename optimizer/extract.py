@@ -45,11 +45,11 @@ def extract_quantities(inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, 
     num_s, num_t = len(inputs.sites), inputs.hours.size
     values = solution.values
     x, n, g = lp.columns["x"], lp.columns["n"], lp.columns["g"]
-    load = values[x.start:x.stop].reshape(-1, num_t)
+    load = values[x.start : x.stop].reshape(-1, num_t)
     new_mw = np.zeros(num_s)
-    new_mw[index.new_sites] = values[n.start:n.stop]
+    new_mw[index.new_sites] = values[n.start : n.stop]
     green = np.zeros((num_s, num_t))
-    green[index.green_sites] = values[g.start:g.stop].reshape(-1, num_t)
+    green[index.green_sites] = values[g.start : g.stop].reshape(-1, num_t)
     duals = solution.row_duals
     cap = lp.rows["capacity"]
 
@@ -58,9 +58,12 @@ def extract_quantities(inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, 
         return float(duals[block.start]) if block else None
 
     return PlanQuantities(
-        load=load, new_mw=new_mw, green_mw=green,
-        capacity_duals=duals[cap.start:cap.stop].reshape(num_s, num_t),
-        carbon_dual=single("carbon"), hub_share_dual=single("hub_share"),
+        load=load,
+        new_mw=new_mw,
+        green_mw=green,
+        capacity_duals=duals[cap.start : cap.stop].reshape(num_s, num_t),
+        carbon_dual=single("carbon"),
+        hub_share_dual=single("hub_share"),
     )
 
 
@@ -81,28 +84,46 @@ def cost_components(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> 
     green_mwh = q.green_mw @ hours
     emissions = ef * (facility_mwh - green_mwh)
     triple_mwh = q.load @ hours
-    network = inputs.workloads["data_intensity_cny_per_mw_1000km"].to_numpy(float)[index.triple_workload] \
-        * inputs.distance_km[index.triple_province, index.triple_site] / 1000.0 * triple_mwh / HOURS_PER_YEAR
-    latency = inputs.latency_weight_cny_per_mwh_ms \
-        * inputs.latency_ms[index.triple_province, index.triple_site] * triple_mwh
+    network = (
+        inputs.workloads["data_intensity_cny_per_mw_1000km"].to_numpy(float)[index.triple_workload]
+        * inputs.distance_km[index.triple_province, index.triple_site]
+        / 1000.0
+        * triple_mwh
+        / HOURS_PER_YEAR
+    )
+    latency = (
+        inputs.latency_weight_cny_per_mwh_ms * inputs.latency_ms[index.triple_province, index.triple_site] * triple_mwh
+    )
     num_s = len(sites)
-    return pd.DataFrame({
-        "capex_cny": sites["capex_annual_cny_per_mw"].to_numpy(float) * q.new_mw,
-        "energy_cost_cny": sites["price_cny_per_mwh"].to_numpy(float) * facility_mwh,
-        "green_cost_cny": sites["green_premium_cny_per_mwh"].to_numpy(float) * green_mwh,
-        "network_cost_cny": np.bincount(index.triple_site, network, minlength=num_s),
-        "carbon_cost_cny": inputs.carbon_price_cny_per_tco2 * emissions,
-        "latency_cost_cny": np.bincount(index.triple_site, latency, minlength=num_s),
-        "facility_mwh": facility_mwh,
-        "green_mwh": green_mwh,
-        "emissions_tco2": emissions,
-    }, index=sites["site"])
+    return pd.DataFrame(
+        {
+            "capex_cny": sites["capex_annual_cny_per_mw"].to_numpy(float) * q.new_mw,
+            "energy_cost_cny": sites["price_cny_per_mwh"].to_numpy(float) * facility_mwh,
+            "green_cost_cny": sites["green_premium_cny_per_mwh"].to_numpy(float) * green_mwh,
+            "network_cost_cny": np.bincount(index.triple_site, network, minlength=num_s),
+            "carbon_cost_cny": inputs.carbon_price_cny_per_tco2 * emissions,
+            "latency_cost_cny": np.bincount(index.triple_site, latency, minlength=num_s),
+            "facility_mwh": facility_mwh,
+            "green_mwh": green_mwh,
+            "emissions_tco2": emissions,
+        },
+        index=sites["site"],
+    )
 
 
-COST_PARTS = ["capex_cny", "energy_cost_cny", "green_cost_cny", "network_cost_cny", "carbon_cost_cny", "latency_cost_cny"]
+COST_PARTS = [
+    "capex_cny",
+    "energy_cost_cny",
+    "green_cost_cny",
+    "network_cost_cny",
+    "carbon_cost_cny",
+    "latency_cost_cny",
+]
 
 
-def build_tables(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+def build_tables(
+    inputs: PlanInputs, index: PlanIndex, q: PlanQuantities
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
     """Flows, sites and provinces tables and the summary of one solved plan."""
     sites, provinces, workloads, periods = inputs.sites, inputs.provinces, inputs.workloads, inputs.periods
     hours = inputs.hours
@@ -111,16 +132,18 @@ def build_tables(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> tup
 
     triple, t = np.nonzero(q.load > FLOW_EPSILON_MW)
     p, s = index.triple_province[triple], index.triple_site[triple]
-    flows = pd.DataFrame({
-        "province": provinces["province"].to_numpy()[p],
-        "site": sites["site"].to_numpy()[s],
-        "workload": workloads["workload"].to_numpy()[index.triple_workload[triple]],
-        "period": periods["period"].to_numpy()[t],
-        "hours": hours[t],
-        "load_mw": q.load[triple, t],
-        "latency_ms": inputs.latency_ms[p, s],
-        "distance_km": inputs.distance_km[p, s],
-    })[FLOW_COLUMNS]
+    flows = pd.DataFrame(
+        {
+            "province": provinces["province"].to_numpy()[p],
+            "site": sites["site"].to_numpy()[s],
+            "workload": workloads["workload"].to_numpy()[index.triple_workload[triple]],
+            "period": periods["period"].to_numpy()[t],
+            "hours": hours[t],
+            "load_mw": q.load[triple, t],
+            "latency_ms": inputs.latency_ms[p, s],
+            "distance_km": inputs.distance_km[p, s],
+        }
+    )[FLOW_COLUMNS]
 
     it_load = site_load(inputs, index, q.load)
     it_mwh = it_load @ hours
@@ -131,7 +154,9 @@ def build_tables(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> tup
     site_table["capacity_mw"] = capacity
     site_table["peak_load_mw"] = it_load.max(axis=1) if num_t else 0.0
     site_table["mean_load_mw"] = it_mwh / HOURS_PER_YEAR
-    site_table["utilisation"] = np.divide(site_table["peak_load_mw"], capacity, out=np.zeros(len(sites)), where=capacity > 0)
+    site_table["utilisation"] = np.divide(
+        site_table["peak_load_mw"], capacity, out=np.zeros(len(sites)), where=capacity > 0
+    )
     site_table["energy_mwh"] = costs["facility_mwh"].to_numpy()
     site_table["green_mwh"] = costs["green_mwh"].to_numpy()
     site_table["emissions_tco2"] = costs["emissions_tco2"].to_numpy()
@@ -149,7 +174,10 @@ def build_tables(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> tup
     hub_class = sites["hub_class"].to_numpy()[index.triple_site]
     lat = inputs.latency_ms[index.triple_province, index.triple_site]
     intensity = np.divide(costs["emissions_tco2"].to_numpy(), it_mwh, out=np.zeros(len(sites)), where=it_mwh > 0)
-    by_province = (lambda weights: np.bincount(index.triple_province, weights, minlength=num_p))
+
+    def by_province(weights):
+        return np.bincount(index.triple_province, weights, minlength=num_p)
+
     served = by_province(triple_mwh)
     demand_mwh = inputs.demand_mw.sum(axis=1) @ hours
     safe = np.where(served > 0, served, 1.0)
@@ -164,7 +192,10 @@ def build_tables(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> tup
     province_table = province_table[PROVINCE_COLUMNS].reset_index(drop=True)
 
     total_it = float(it_mwh.sum())
-    share_of = (lambda mask: float(it_mwh[mask].sum() / total_it) if total_it else 0.0)
+
+    def share_of(mask):
+        return float(it_mwh[mask].sum() / total_it) if total_it else 0.0
+
     is_west = (sites["hub_class"] == "west").to_numpy()
     is_cluster = (sites["kind"] == "cluster").to_numpy()
     capex_overnight = sites["capex_cny_per_mw"].to_numpy(float) * q.new_mw
@@ -189,7 +220,8 @@ def build_tables(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> tup
         "compute_capex_west_cny": float(capex_overnight[is_west].sum()),
         "carbon_shadow_price_cny_per_tco2": None if q.carbon_dual is None else -q.carbon_dual,
         "site_capacity_shadow_prices_cny_per_mw": {
-            site: float(value) for site, value in zip(site_table["site"], site_table["capacity_shadow_price_cny_per_mw"], strict=True)
+            site: float(value)
+            for site, value in zip(site_table["site"], site_table["capacity_shadow_price_cny_per_mw"], strict=True)
             if abs(value) > 1e-6
         },
     }

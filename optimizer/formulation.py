@@ -75,14 +75,23 @@ class LinearProgram:
 
     def arrays(self):
         """(c, col_lower, col_upper, A as CSR, row_lower, row_upper)."""
-        cat = (lambda parts: np.concatenate(parts) if parts else np.zeros(0))
+
+        def cat(parts):
+            return np.concatenate(parts) if parts else np.zeros(0)
+
         matrix = sp.csr_matrix(
             (cat(self._coo_vals), (cat(self._coo_rows).astype(np.int64), cat(self._coo_cols).astype(np.int64))),
             shape=(self.num_rows, self.num_cols),
         )
         matrix.sum_duplicates()
-        return (cat(self.cost), cat(self.col_lower), cat(self.col_upper), matrix,
-                cat(self._row_lower), cat(self._row_upper))
+        return (
+            cat(self.cost),
+            cat(self.col_lower),
+            cat(self.col_upper),
+            matrix,
+            cat(self._row_lower),
+            cat(self._row_upper),
+        )
 
 
 @dataclass
@@ -136,7 +145,6 @@ def add_variables(lp: LinearProgram, inputs: PlanInputs) -> PlanIndex:
     """Columns x[p,s,k,t] (load, MW), n[s] (new capacity, MW) and g[s,t] (green power, MW), with their costs."""
     sites, workloads = inputs.sites, inputs.workloads
     hours = inputs.hours
-    num_periods = hours.size
     p_idx, s_idx, k_idx = np.nonzero(inputs.allowed())
 
     pue = sites["pue"].to_numpy(float)
@@ -144,10 +152,12 @@ def add_variables(lp: LinearProgram, inputs: PlanInputs) -> PlanIndex:
     price = sites["price_cny_per_mwh"].to_numpy(float)
     carbon_price = inputs.carbon_price_cny_per_tco2
     # Energy, carbon and latency costs accrue per MWh; network cost per MW-year of mean load.
-    per_mwh = (price[s_idx] + carbon_price * ef[s_idx]) * pue[s_idx] \
-        + inputs.latency_weight_cny_per_mwh_ms * inputs.latency_ms[p_idx, s_idx]
-    network_per_mw_yr = workloads["data_intensity_cny_per_mw_1000km"].to_numpy(float)[k_idx] \
-        * inputs.distance_km[p_idx, s_idx] / 1000.0
+    per_mwh = (price[s_idx] + carbon_price * ef[s_idx]) * pue[
+        s_idx
+    ] + inputs.latency_weight_cny_per_mwh_ms * inputs.latency_ms[p_idx, s_idx]
+    network_per_mw_yr = (
+        workloads["data_intensity_cny_per_mw_1000km"].to_numpy(float)[k_idx] * inputs.distance_km[p_idx, s_idx] / 1000.0
+    )
     x_cost = per_mwh[:, None] * hours[None, :] + network_per_mw_yr[:, None] * (hours[None, :] / HOURS_PER_YEAR)
     lp.add_columns("x", x_cost.ravel(), 0.0, INF)
 
@@ -155,8 +165,9 @@ def add_variables(lp: LinearProgram, inputs: PlanInputs) -> PlanIndex:
     new_sites = np.nonzero(max_new > 0)[0]
     lp.add_columns("n", sites["capex_annual_cny_per_mw"].to_numpy(float)[new_sites], 0.0, max_new[new_sites])
 
-    can_green = (sites["green_available_mw"].to_numpy(float) > 0) \
-        | ((sites["green_new_share"].to_numpy(float) > 0) & (max_new > 0))
+    can_green = (sites["green_available_mw"].to_numpy(float) > 0) | (
+        (sites["green_new_share"].to_numpy(float) > 0) & (max_new > 0)
+    )
     green_sites = np.nonzero(can_green)[0]
     premium = sites["green_premium_cny_per_mwh"].to_numpy(float)
     g_cost = (premium[green_sites] - carbon_price * ef[green_sites])[:, None] * hours[None, :]
@@ -202,12 +213,13 @@ def add_capacity_constraints(lp: LinearProgram, inputs: PlanInputs, index: PlanI
     vals.append(np.full(new_site.size, -u_max))
     cap0 = inputs.sites["existing_mw"].to_numpy(float)
     upper = np.repeat(u_max * cap0, num_periods)
-    lp.add_rows("capacity", num_s * num_periods, np.concatenate(rows), np.concatenate(cols),
-                np.concatenate(vals), -INF, upper)
+    lp.add_rows(
+        "capacity", num_s * num_periods, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), -INF, upper
+    )
 
 
 def add_green_constraints(lp: LinearProgram, inputs: PlanInputs, index: PlanIndex) -> None:
-    """g[s,t] ≤ PUE[s]·Σ x[·,s,·,t]; and g[s,t] ≤ G[s]·profile[s,t] + share[s]·PUE[s]·n[s] where new build brings green power."""
+    """g[s,t] ≤ PUE[s]·Σ x[·,s,·,t]; g[s,t] ≤ G[s]·profile[s,t] + share[s]·PUE[s]·n[s] where new build brings green."""
     num_periods = inputs.hours.size
     green = index.green_sites
     if green.size == 0:
@@ -232,10 +244,11 @@ def add_green_constraints(lp: LinearProgram, inputs: PlanInputs, index: PlanInde
     g_cols = g_start + (np.repeat(supplied, num_periods) * num_periods + np.tile(np.arange(num_periods), supplied.size))
     rows = np.concatenate([local_rows, local_rows])
     cols = np.concatenate([g_cols, np.repeat(n_cols, num_periods)])
-    vals = np.concatenate([np.ones(local_rows.size),
-                           np.repeat(-share[supplied] * pue[green][supplied], num_periods)])
-    available = inputs.sites["green_available_mw"].to_numpy(float)[green][supplied, None] \
+    vals = np.concatenate([np.ones(local_rows.size), np.repeat(-share[supplied] * pue[green][supplied], num_periods)])
+    available = (
+        inputs.sites["green_available_mw"].to_numpy(float)[green][supplied, None]
         * inputs.green_profile[green[supplied]]
+    )
     lp.add_rows("green_supply", local_rows.size, rows, cols, vals, -INF, available.ravel())
 
 

@@ -25,7 +25,10 @@ class OptimisedPlan:
 
 
 def optimise(
-    inputs: PlanInputs, backend: str = "auto", time_limit_s: float = 600.0, tolerance: float = 1e-6,
+    inputs: PlanInputs,
+    backend: str = "auto",
+    time_limit_s: float = 600.0,
+    tolerance: float = 1e-6,
     options: dict | None = None,
 ) -> OptimisedPlan:
     """Find the least-cost plan for ``inputs`` and check it before returning it.
@@ -56,19 +59,21 @@ def optimise(
     worst_family = max(violations, key=violations.get)
     worst = violations[worst_family]
     if worst > tolerance:
-        msg = (f"the solver's solution violates the {worst_family} constraints by {worst:.2e} (relative), "
-               f"above the tolerance {tolerance:.0e}; it is not reported as a plan")
-        raise PlanNotSolved("residual", msg)
+        msg = (
+            f"the solver's solution violates the {worst_family} constraints by {worst:.2e} (relative), "
+            f"above the tolerance {tolerance:.0e}; it is not reported as a plan"
+        )
+        raise PlanNotSolved(status="residual", message=msg)
     # The objective recomputed from the tables must match the solver's: a check on extraction.
     objective_gap = abs(summary["total_cost_cny"] - solution.objective) / max(abs(solution.objective), 1.0)
     if objective_gap > 1e-6:
         msg = f"recomputed cost differs from the solver's objective by {objective_gap:.2e} (relative)"
-        raise PlanNotSolved("residual", msg)
+        raise PlanNotSolved(status="residual", message=msg)
     # Strong duality: a proven optimum's dual objective equals its primal objective.
     duality_gap = abs(solution.objective - solution.dual_objective) / max(abs(solution.objective), 1.0)
     if duality_gap > 1e-6:
         msg = f"primal and dual objectives differ by {duality_gap:.2e} (relative): the optimum is not proven"
-        raise PlanNotSolved("residual", msg)
+        raise PlanNotSolved(status="residual", message=msg)
     summary["status"] = "optimal"
     metadata = {
         "status": "optimal",

@@ -78,8 +78,8 @@ def build_pulp_problem(lp: LinearProgram) -> tuple[pulp.LpProblem, list]:
     prob = pulp.LpProblem("edwc_plan", pulp.LpMinimize)
     variables: list = []
     for family, block in lp.columns.items():
-        lower = col_lower[block.start:block.stop]
-        upper = col_upper[block.start:block.stop]
+        lower = col_lower[block.start : block.stop]
+        upper = col_upper[block.start : block.stop]
         count = block.stop - block.start
         if count and np.all(lower == lower[0]) and np.all(np.isinf(upper)):
             batch = prob.add_variable_dicts(family, range(count), lowBound=float(lower[0]))
@@ -132,7 +132,7 @@ def _solve_pulp(lp: LinearProgram, time_limit_s: float, options: dict) -> tuple[
     timings["map_s"] = time.perf_counter() - start
     if highs.getNumRow() != lp.num_rows:
         msg = f"PuLP handed {highs.getNumRow()} rows to HiGHS, expected {lp.num_rows}"
-        raise PlanNotSolved("internal", msg)
+        raise PlanNotSolved(status="internal", message=msg)
     return highs, positions, timings
 
 
@@ -209,8 +209,9 @@ def solve_lp(
     ----------
     lp : LinearProgram
     backend : {'auto', 'pulp', 'highs'}
-        'auto' picks 'pulp' up to ``AUTO_PULP_MAX_COLUMNS`` columns and 'highs' above. 'pulp' states the model in PuLP and solves with ``pulp.HiGHS``; 'highs' passes the
-        matrix straight to highspy. Both solve the same formulation.
+        'auto' picks 'pulp' up to ``AUTO_PULP_MAX_COLUMNS`` columns and 'highs' above. 'pulp' states
+        the model in PuLP and solves with ``pulp.HiGHS``; 'highs' passes the matrix straight to
+        highspy. Both solve the same formulation.
     time_limit_s : float
         Wall-clock limit for the solver. [s]
     options : dict, optional
@@ -237,13 +238,16 @@ def solve_lp(
     info = highs.getInfo()
     feasible = info.primal_solution_status == 2  # kSolutionStatusFeasible
     if status == highspy.HighsModelStatus.kInfeasible:
-        raise PlanInfeasible("HiGHS proved that no plan satisfies every constraint")
+        msg = "HiGHS proved that no plan satisfies every constraint"
+        raise PlanInfeasible(msg)
     if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
-        raise PlanNotSolved("unbounded", f"HiGHS reports the model {status_text.lower()}")
+        raise PlanNotSolved(status="unbounded", message=f"HiGHS reports the model {status_text.lower()}")
     if status == highspy.HighsModelStatus.kTimeLimit:
-        raise PlanNotSolved("time_limit", f"HiGHS stopped at the {time_limit_s:g} s time limit before proving an optimum")
+        msg = f"HiGHS stopped at the {time_limit_s:g} s time limit before proving an optimum"
+        raise PlanNotSolved(status="time_limit", message=msg)
     if status != highspy.HighsModelStatus.kOptimal or not feasible:
-        raise PlanNotSolved("not_solved", f"HiGHS ended with status '{status_text}' and no proven-optimal solution")
+        msg = f"HiGHS ended with status '{status_text}' and no proven-optimal solution"
+        raise PlanNotSolved(status="not_solved", message=msg)
     start = time.perf_counter()
     solution = highs.getSolution()
     values = np.asarray(solution.col_value)[positions]

@@ -46,8 +46,10 @@ def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantitie
     )
 
     pue = sites["pue"].to_numpy(float)
-    available = sites["green_available_mw"].to_numpy(float)[:, None] * inputs.green_profile \
+    available = (
+        sites["green_available_mw"].to_numpy(float)[:, None] * inputs.green_profile
         + (sites["green_new_share"].to_numpy(float) * pue * q.new_mw)[:, None]
+    )
     violations["green"] = max(
         _worst(q.green_mw - pue[:, None] * it_load, pue[:, None] * it_load),
         _worst(q.green_mw - available, available),

@@ -22,7 +22,10 @@ def _fail(message: str, code: int) -> None:
 def format_summary(results: Results) -> str:
     """A readable table of a plan's headline figures."""
     s = results.summary
-    bn = (lambda value: f"{value / 1e9:,.2f} bn CNY/yr")
+
+    def bn(value):
+        return f"{value / 1e9:,.2f} bn CNY/yr"
+
     rows = [
         ("Scenario", s["scenario"]),
         ("Total annual cost", bn(s["total_cost_cny"])),
@@ -65,23 +68,35 @@ def main() -> None:
 
 @main.command()
 @click.argument("scenario", required=False)
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a setting, e.g. --set carbon.price_cny_per_tco2=200 (repeatable).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Run directory to write (default: runs/<scenario name>).")
-@click.option("--backend", type=click.Choice(["auto", "pulp", "highs"]),
-              help="Solve path: PuLP, the same matrix straight to highspy, or auto (by model size).")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a setting, e.g. --set carbon.price_cny_per_tco2=200 (repeatable).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run directory to write (default: runs/<scenario name>).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "pulp", "highs"]),
+    help="Solve path: PuLP, the same matrix straight to highspy, or auto (by model size).",
+)
 @click.option("--map/--no-map", "with_map", default=True, help="Write plan_map.png into the run directory.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", help="Map labels.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def run(scenario, overrides, out_dir, backend, with_map, lang, debug):
     """Solve SCENARIO (a YAML file or a shipped name; default: baseline) and write its run directory.
 
-    Shipped scenarios: baseline, policy-2025, low-carbon, no-west.
+    Shipped scenarios: baseline, policy-2025, low-carbon, no-west, pathway-2035 (a horizon to 2035).
     Exit codes: 0 solved, 1 infeasible or not solved, 2 bad input.
     """
-    from planner.rundir import write_run
     from planner.run import run_scenario
+    from planner.rundir import write_run
 
     try:
         if backend:
@@ -91,12 +106,6 @@ def run(scenario, overrides, out_dir, backend, with_map, lang, debug):
         if debug:
             raise
         _fail(str(exc), EXIT_BAD_INPUT)
-    try:
-        results = run_scenario(loaded)
-    except PlanNotSolved as exc:
-        if debug:
-            raise
-        _fail(f"scenario '{loaded.name}' | {exc.status}: {exc}.", EXIT_NOT_SOLVED)
     target = out_dir or Path("runs") / loaded.name
     extras = None
     if with_map:
@@ -105,24 +114,66 @@ def run(scenario, overrides, out_dir, backend, with_map, lang, debug):
         def extras(res, folder):
             export_map(res, folder, formats=("png",), metric="west_share", lang=lang, stem="plan_map")
 
+    if loaded.horizon.end_year is not None:
+        from planner.pathway import format_pathway, run_and_write
+
+        try:
+            pathway = run_and_write(
+                loaded, target, extras, progress=lambda year, _: click.echo(f"Solved {year}", err=True)
+            )
+        except PlanNotSolved as exc:
+            if debug:
+                raise
+            _fail(f"{exc}.", EXIT_NOT_SOLVED)  # the message names the scenario and the year
+        except ScenarioError as exc:
+            if debug:
+                raise
+            _fail(str(exc), EXIT_BAD_INPUT)
+        click.echo(format_summary(pathway.final))
+        click.echo("\n" + format_pathway(pathway))
+        click.echo(
+            f"\nRun directory: {Path(target).resolve()} (the final year, pathway.csv, growth.csv). "
+            f"Growth figures: edwc growth {target}"
+        )
+        return
+    try:
+        results = run_scenario(loaded)
+    except PlanNotSolved as exc:
+        if debug:
+            raise
+        _fail(f"scenario '{loaded.name}' | {exc.status}: {exc}.", EXIT_NOT_SOLVED)
     written = write_run(results, target, extras=extras)
     click.echo(format_summary(results))
     timings = results.metadata["timings_s"]
-    click.echo(f"\nSolved in {timings['total_s']:.1f} s (max violation {results.metadata['max_violation']:.1e}). "
-               f"Run directory: {written}")
+    click.echo(
+        f"\nSolved in {timings['total_s']:.1f} s (max violation {results.metadata['max_violation']:.1e}). "
+        f"Run directory: {written}"
+    )
 
 
 @main.command("map")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--metric", default="west_share", show_default=True,
-              help="Province colour: demand_mw, west_share, hub_share, load_weighted_latency_ms, emissions_tco2.")
-@click.option("--format", "formats", default="png", show_default=True,
-              help="Comma-separated: png, svg, pdf, geojson, gpkg, html.")
+@click.option(
+    "--metric",
+    default="west_share",
+    show_default=True,
+    help="Province colour: demand_mw, west_share, hub_share, load_weighted_latency_ms, emissions_tco2.",
+)
+@click.option(
+    "--format", "formats", default="png", show_default=True, help="Comma-separated: png, svg, pdf, geojson, gpkg, html."
+)
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the files (default: RUN_DIR).")
-@click.option("--compare", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Another run directory: also draw the difference map (RUN_DIR minus it).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the files (default: RUN_DIR).",
+)
+@click.option(
+    "--compare",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Another run directory: also draw the difference map (RUN_DIR minus it).",
+)
 @click.option("--dpi", default=200, show_default=True, type=click.IntRange(50, 600))
 def map_command(run_dir, metric, formats, lang, out_dir, compare, dpi):
     """Export the plan in RUN_DIR as maps and GIS layers.
@@ -135,8 +186,14 @@ def map_command(run_dir, metric, formats, lang, out_dir, compare, dpi):
     out_dir = out_dir or run_dir
     try:
         results = read_run(run_dir)
-        written = export_map(results, out_dir, formats=[f.strip() for f in formats.split(",") if f.strip()],
-                             metric=metric, lang=lang, dpi=dpi)
+        written = export_map(
+            results,
+            out_dir,
+            formats=[f.strip() for f in formats.split(",") if f.strip()],
+            metric=metric,
+            lang=lang,
+            dpi=dpi,
+        )
         if compare is not None:
             import matplotlib.pyplot as plt
 
@@ -159,6 +216,10 @@ def scenarios():
     for name in shipped_scenarios():
         click.echo(name)
 
+
+from planner.cli_growth import growth  # noqa: E402  (commands defined in their own modules)
+
+main.add_command(growth)
 
 if __name__ == "__main__":
     main()

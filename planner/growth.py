@@ -85,7 +85,9 @@ class Calibration:
 
     def __str__(self) -> str:
         kind = "ge formula" if self.timing == "continuous" else "yearly simulation"
-        return f"ge growth {100 * self.g0:.1f} %/yr at τ = {self.tau0:.2f} ({kind})"
+        exact = abs(self.tau0 - round(self.tau0, 2)) < 1e-12
+        tau = f"{self.tau0:.2f}" if exact else f"{self.tau0:.4g}"
+        return f"ge growth {100 * self.g0:.1f} %/yr at τ = {tau} ({kind})"
 
 
 def _require(ok: bool, msg: str) -> None:

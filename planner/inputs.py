@@ -89,30 +89,47 @@ def build_inputs(scenario: Scenario) -> PlanInputs:
     clusters["serves"] = ""
     clusters["green_new_share"] = hub_green
     clusters["capex_cny_per_mw"] = capex
-    locals_ = pd.DataFrame({
-        "site": "local_" + provinces["province"],
-        "name_zh": provinces["name_zh"] + "本地",
-        "name_en": provinces["name_en"] + " local",
-        "kind": "local",
-        "hub_class": "local",
-        "host_province": provinces["province"],
-        "serves": provinces["province"],
-        "lat": provinces["lat"],
-        "lon": provinces["lon"],
-        "pue": provinces["local_pue"],
-        "existing_mw": provinces["local_existing_mw"],
-        "max_new_mw": provinces["local_existing_mw"] * scenario.policy.local_max_new_share,
-        "price_cny_per_mwh": provinces["price_cny_per_mwh"],
-        "ef_tco2_per_mwh": provinces["ef_tco2_per_mwh"],
-        "green_available_mw": 0.0,
-        "green_premium_cny_per_mwh": 0.0,
-        "green_new_share": 0.0,
-        "capex_cny_per_mw": capex * costs.local_capex_factor,
-    })
+    locals_ = pd.DataFrame(
+        {
+            "site": "local_" + provinces["province"],
+            "name_zh": provinces["name_zh"] + "本地",
+            "name_en": provinces["name_en"] + " local",
+            "kind": "local",
+            "hub_class": "local",
+            "host_province": provinces["province"],
+            "serves": provinces["province"],
+            "lat": provinces["lat"],
+            "lon": provinces["lon"],
+            "pue": provinces["local_pue"],
+            "existing_mw": provinces["local_existing_mw"],
+            "max_new_mw": provinces["local_existing_mw"] * scenario.policy.local_max_new_share,
+            "price_cny_per_mwh": provinces["price_cny_per_mwh"],
+            "ef_tco2_per_mwh": provinces["ef_tco2_per_mwh"],
+            "green_available_mw": 0.0,
+            "green_premium_cny_per_mwh": 0.0,
+            "green_new_share": 0.0,
+            "capex_cny_per_mw": capex * costs.local_capex_factor,
+        }
+    )
     columns = [
-        "site", "name_zh", "name_en", "kind", "hub_class", "host_province", "serves", "lat", "lon",
-        "pue", "existing_mw", "max_new_mw", "price_cny_per_mwh", "ef_tco2_per_mwh",
-        "green_available_mw", "green_premium_cny_per_mwh", "green_new_share", "capex_cny_per_mw",
+        "site",
+        "name_zh",
+        "name_en",
+        "kind",
+        "hub_class",
+        "host_province",
+        "serves",
+        "lat",
+        "lon",
+        "pue",
+        "existing_mw",
+        "max_new_mw",
+        "price_cny_per_mwh",
+        "ef_tco2_per_mwh",
+        "green_available_mw",
+        "green_premium_cny_per_mwh",
+        "green_new_share",
+        "capex_cny_per_mw",
     ]
     sites = pd.concat([clusters[columns], locals_[columns]], ignore_index=True).set_index("site", drop=False)
     sites.index.name = "site"
@@ -135,10 +152,12 @@ def build_inputs(scenario: Scenario) -> PlanInputs:
     periods = _periods(scenario)
     weights = demand_weights(provinces, scenario).to_numpy()
     national = scenario.demand.national_it_load_mw * scenario.demand.scale
-    shapes = np.stack([
-        _shape_by_period(tables["diurnal"], shape, periods, scenario.time.hours_per_day)
-        for shape in workloads["shape"]
-    ])  # (K, T)
+    shapes = np.stack(
+        [
+            _shape_by_period(tables["diurnal"], shape, periods, scenario.time.hours_per_day)
+            for shape in workloads["shape"]
+        ]
+    )  # (K, T)
     shares = workloads["share"].to_numpy(float)
     demand = national * weights[:, None, None] * shares[None, :, None] * shapes[None, :, :]
 

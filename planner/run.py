@@ -59,7 +59,6 @@ def run_scenario(scenario: Scenario, options: dict | None = None) -> Results:
         "python": platform.python_version(),
         **plan.metadata,
     }
-    metadata["timings_s"] = {"inputs_s": inputs_s, **metadata["timings_s"],
-                             "total_s": time.perf_counter() - start}
+    metadata["timings_s"] = {"inputs_s": inputs_s, **metadata["timings_s"], "total_s": time.perf_counter() - start}
     summary = {"scenario": scenario.name, **plan.summary}
     return Results(scenario.to_dict(), plan.flows, plan.sites, plan.provinces, summary, metadata)

@@ -36,9 +36,7 @@ def _write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=float) + "\n", encoding="utf-8")
 
 
-def write_run(
-    results: Results, out_dir: Path | str, extras: Callable[[Results, Path], None] | None = None
-) -> Path:
+def write_run(results: Results, out_dir: Path | str, extras: Callable[[Results, Path], None] | None = None) -> Path:
     """Write a run directory atomically.
 
     Everything is written into a temporary folder beside ``out_dir``, flushed, and renamed into
@@ -100,8 +98,7 @@ def read_run(run_dir: Path | str) -> Results:
         scenario=yaml.safe_load((run_dir / "scenario.yaml").read_text(encoding="utf-8")),
         flows=pd.read_parquet(run_dir / "flows.parquet"),
         sites=pd.read_csv(run_dir / "sites.csv", keep_default_na=False, na_values=[""]),
-        provinces=pd.read_csv(run_dir / "provinces.csv", keep_default_na=False, na_values=[""],
-                              dtype={"adcode": int}),
+        provinces=pd.read_csv(run_dir / "provinces.csv", keep_default_na=False, na_values=[""], dtype={"adcode": int}),
         summary=json.loads((run_dir / "summary.json").read_text(encoding="utf-8")),
         metadata=json.loads((run_dir / "metadata.json").read_text(encoding="utf-8")),
     )

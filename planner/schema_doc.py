@@ -1,6 +1,6 @@
 """Generate docs/scenario.md, the reference of every scenario field, from the schema itself.
 
-    python -m planner.schema_doc > docs/scenario.md
+python -m planner.schema_doc > docs/scenario.md
 """
 
 from __future__ import annotations
@@ -37,8 +37,14 @@ def _rows(model: type[BaseModel], prefix: str, defaults: dict) -> list[str]:
     for name, info in model.model_fields.items():
         path = f"{prefix}{name}"
         annotation = info.annotation
-        sub = next((a for a in typing.get_args(annotation) + (annotation,)
-                    if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        sub = next(
+            (
+                a
+                for a in typing.get_args(annotation) + (annotation,)
+                if isinstance(a, type) and issubclass(a, BaseModel)
+            ),
+            None,
+        )
         if sub is not None and name not in ("sites", "provinces", "workloads"):
             rows.extend(_rows(sub, f"{path}.", defaults.get(name) or {}))
             continue
@@ -72,8 +78,15 @@ def render() -> str:
         ("Provinces: `provinces.<province id>.<field>`", "provinces", ProvinceOverride),
         ("Workload classes: `workloads.<workload id>.<field>`", "workloads", WorkloadOverride),
     ):
-        lines += [f"## {title}", "", "Defaults come from the table `data/" + key + ".csv`.", "", header,
-                  *_rows(model, f"{key}.<id>.", {}), ""]
+        lines += [
+            f"## {title}",
+            "",
+            "Defaults come from the table `data/" + key + ".csv`.",
+            "",
+            header,
+            *_rows(model, f"{key}.<id>.", {}),
+            "",
+        ]
     return "\n".join(lines)
 
 

@@ -48,7 +48,9 @@ def test_bad_input_exits_2_and_writes_nothing(runner, tmp_path):
 
 def test_infeasible_exits_1_with_a_reason(runner, tmp_path):
     out = tmp_path / "run"
-    result = runner.invoke(main, ["run", "--no-map", "--out", str(out), "--set", "workloads.finance.latency_max_ms=0.5"])
+    result = runner.invoke(
+        main, ["run", "--no-map", "--out", str(out), "--set", "workloads.finance.latency_max_ms=0.5"]
+    )
     assert result.exit_code == 1
     assert "infeasible" in result.output and "Finance" in result.output and "0.5 ms limit" in result.output
     assert not out.exists()
@@ -73,12 +75,18 @@ def test_run_writes_a_map_and_map_exports_formats(runner, tmp_path):
     assert runner.invoke(main, ["run", "--out", str(out)]).exit_code == 0
     assert (out / "plan_map.png").stat().st_size > 50_000
     maps = tmp_path / "maps"
-    result = runner.invoke(main, ["map", str(out), "--format", "svg,geojson,html", "--out", str(maps),
-                                  "--metric", "emissions_tco2"])
+    result = runner.invoke(
+        main, ["map", str(out), "--format", "svg,geojson,html", "--out", str(maps), "--metric", "emissions_tco2"]
+    )
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in maps.iterdir())
-    assert names == ["plan_map.html", "plan_map.svg", "plan_map_clusters.geojson",
-                     "plan_map_flows.geojson", "plan_map_provinces.geojson"]
+    assert names == [
+        "plan_map.html",
+        "plan_map.svg",
+        "plan_map_clusters.geojson",
+        "plan_map_flows.geojson",
+        "plan_map_provinces.geojson",
+    ]
     bad = runner.invoke(main, ["map", str(out), "--format", "bmp", "--out", str(tmp_path / "none")])
     assert bad.exit_code == 2 and "unknown format 'bmp'" in bad.output
     assert not (tmp_path / "none").exists()

@@ -19,17 +19,23 @@ def test_latency_forces_the_expensive_near_site(backend):
     # 10 MW of a 5 ms class; the cheap site is 12 ms away, the dear one 2 ms.
     inputs = make_inputs(
         [site("near", existing=100, price=600), site("far", existing=100, price=300)],
-        demand_mw=[[[10.0]]], latency_ms=[[2.0, 12.0]], latency_max_ms=[5.0],
+        demand_mw=[[[10.0]]],
+        latency_ms=[[2.0, 12.0]],
+        latency_max_ms=[5.0],
     )
     plan = optimise(inputs, backend=backend)
     # All 10 MW at the near site: 10 MW × 8760 h × 600 CNY/MWh.
     assert plan.summary["total_cost_cny"] == pytest.approx(10 * H * 600, rel=1e-9)
     assert plan.sites.set_index("site").loc["far", "mean_load_mw"] == pytest.approx(0.0, abs=1e-9)
     # Without the limit the cheap far site takes everything: 10 × 8760 × 300.
-    relaxed = optimise(make_inputs(
-        [site("near", existing=100, price=600), site("far", existing=100, price=300)],
-        demand_mw=[[[10.0]]], latency_ms=[[2.0, 12.0]],
-    ), backend=backend)
+    relaxed = optimise(
+        make_inputs(
+            [site("near", existing=100, price=600), site("far", existing=100, price=300)],
+            demand_mw=[[[10.0]]],
+            latency_ms=[[2.0, 12.0]],
+        ),
+        backend=backend,
+    )
     assert relaxed.summary["total_cost_cny"] == pytest.approx(10 * H * 300, rel=1e-9)
 
 
@@ -49,8 +55,9 @@ def test_carbon_cap_moves_load_to_the_cleaner_site(backend):
 def test_carbon_cap_buys_green_power(backend):
     # One site, 0.5 t/MWh, 4 MW green at 10 CNY/MWh premium. Uncapped emissions 43,800 t.
     # Cap 35,040 t needs 8,760 t less: 8,760 / (0.5 × 8760 h) = 2 MW of green power.
-    inputs = make_inputs([site("s", existing=100, price=100, ef=0.5, green=4.0, premium=10.0)],
-                         [[[10.0]]], [[1.0]], carbon_cap=35_040.0)
+    inputs = make_inputs(
+        [site("s", existing=100, price=100, ef=0.5, green=4.0, premium=10.0)], [[[10.0]]], [[1.0]], carbon_cap=35_040.0
+    )
     plan = optimise(inputs, backend=backend)
     assert plan.summary["green_mwh"] == pytest.approx(2 * H, rel=1e-9)
     assert plan.summary["total_cost_cny"] == pytest.approx(10 * H * 100 + 2 * H * 10, rel=1e-9)
@@ -66,16 +73,22 @@ def test_binding_capacity_forces_expansion(backend):
     assert plan.summary["new_capacity_mw"] == pytest.approx(5.0, rel=1e-9)
     assert plan.summary["total_cost_cny"] == pytest.approx(5 * 1e6 + 15 * H * 100, rel=1e-9)
     # At 80 % utilisation, 15 MW needs 18.75 MW: 8.75 MW new.
-    tight = optimise(make_inputs([site("s", existing=10, max_new=20, capex_annual=1e6)], [[[15.0]]], [[1.0]],
-                                 utilisation_max=0.8), backend=backend)
+    tight = optimise(
+        make_inputs([site("s", existing=10, max_new=20, capex_annual=1e6)], [[[15.0]]], [[1.0]], utilisation_max=0.8),
+        backend=backend,
+    )
     assert tight.summary["new_capacity_mw"] == pytest.approx(8.75, rel=1e-9)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_peak_slice_sets_the_capacity(backend):
     # Two slices of 4,380 h with 6 and 14 MW: capacity must cover the 14 MW peak.
-    inputs = make_inputs([site("s", existing=0, max_new=50, price=100, capex_annual=1e5)],
-                         [[[6.0, 14.0]]], [[1.0]], hours=(4380.0, 4380.0))
+    inputs = make_inputs(
+        [site("s", existing=0, max_new=50, price=100, capex_annual=1e5)],
+        [[[6.0, 14.0]]],
+        [[1.0]],
+        hours=(4380.0, 4380.0),
+    )
     plan = optimise(inputs, backend=backend)
     assert plan.summary["new_capacity_mw"] == pytest.approx(14.0, rel=1e-9)
     assert plan.summary["total_cost_cny"] == pytest.approx(14 * 1e5 + (6 + 14) * 4380 * 100, rel=1e-9)
@@ -84,8 +97,10 @@ def test_peak_slice_sets_the_capacity(backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_hub_share_policy_forces_building_in_the_hub(backend):
     # Local site builds at 1e5, hub at 3e5 CNY/MW/yr; 10 MW needed; ≥ 60 % of new in the hub.
-    sites = [site("hub", max_new=100, capex_annual=3e5),
-             site("local_p1", kind="local", hub_class="local", serves="p1", max_new=100, capex_annual=1e5)]
+    sites = [
+        site("hub", max_new=100, capex_annual=3e5),
+        site("local_p1", kind="local", hub_class="local", serves="p1", max_new=100, capex_annual=1e5),
+    ]
     plan = optimise(make_inputs(sites, [[[10.0]]], [[5.0, 1.0]], hub_share=0.6), backend=backend)
     new = plan.sites.set_index("site")["new_mw"]
     assert new["hub"] == pytest.approx(6.0, rel=1e-9)
@@ -98,15 +113,18 @@ def test_network_cost_keeps_data_heavy_work_near(backend):
     # Far site is 50 CNY/MWh cheaper (438,000 CNY per MW-year) but 1,000 km away at
     # 500,000 CNY per MW per 1,000 km: staying near is cheaper by 62,000 CNY per MW-year.
     sites = [site("near", existing=100, price=150), site("far", existing=100, price=100)]
-    plan = optimise(make_inputs(sites, [[[1.0]]], [[1.0, 6.0]], distance_km=[[0.0, 1000.0]],
-                                data_intensity=[5e5]), backend=backend)
+    plan = optimise(
+        make_inputs(sites, [[[1.0]]], [[1.0, 6.0]], distance_km=[[0.0, 1000.0]], data_intensity=[5e5]), backend=backend
+    )
     assert plan.summary["network_cost_cny"] == pytest.approx(0.0, abs=1e-6)
     assert plan.summary["total_cost_cny"] == pytest.approx(H * 150, rel=1e-9)
 
 
 def test_no_site_within_latency_is_infeasible_with_reason():
     inputs = make_inputs([site("far", existing=100)], [[[120.0]]], [[14.2]], latency_max_ms=[5.0])
-    with pytest.raises(PlanInfeasible, match=r"k1 demand of p1 \(120 MW\) has no site within its 5 ms limit; nearest is far at 14.2 ms"):
+    with pytest.raises(
+        PlanInfeasible, match=r"k1 demand of p1 \(120 MW\) has no site within its 5 ms limit; nearest is far at 14.2 ms"
+    ):
         optimise(inputs)
 
 

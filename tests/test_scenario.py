@@ -39,17 +39,20 @@ def test_input_hash_is_stable_and_sensitive():
     assert load_scenario(None, ["carbon.price_cny_per_tco2=1"]).input_hash() != a.input_hash()
 
 
-@pytest.mark.parametrize(("text", "field", "words"), [
-    ("carbon:\n  pricee: 3\n", "carbon.pricee", "unknown key"),
-    ("sites:\n  qingyang:\n    pue: 0.9\n", "sites.qingyang.pue", "greater than or equal to 1"),
-    ("sites:\n  atlantis:\n    pue: 1.2\n", "sites.atlantis", "unknown site id"),
-    ("provinces:\n  narnia: {local_pue: 1.3}\n", "provinces.narnia", "unknown province id"),
-    ("carbon:\n  price_cny_per_tco2: .nan\n", "carbon.price_cny_per_tco2", "finite"),
-    ("carbon:\n  price_cny_per_tco2: ten\n", "carbon.price_cny_per_tco2", "valid number"),
-    ("workloads:\n  finance: {share: 0.5}\n", "workloads", "add up to 1"),
-    ("time:\n  hours_per_day: 5\n", "time.hours_per_day", "Input should be"),
-    ("demand:\n  national_it_load_mw: 1e20\n", "demand.national_it_load_mw", "less than"),
-])
+@pytest.mark.parametrize(
+    ("text", "field", "words"),
+    [
+        ("carbon:\n  pricee: 3\n", "carbon.pricee", "unknown key"),
+        ("sites:\n  qingyang:\n    pue: 0.9\n", "sites.qingyang.pue", "greater than or equal to 1"),
+        ("sites:\n  atlantis:\n    pue: 1.2\n", "sites.atlantis", "unknown site id"),
+        ("provinces:\n  narnia: {local_pue: 1.3}\n", "provinces.narnia", "unknown province id"),
+        ("carbon:\n  price_cny_per_tco2: .nan\n", "carbon.price_cny_per_tco2", "finite"),
+        ("carbon:\n  price_cny_per_tco2: ten\n", "carbon.price_cny_per_tco2", "valid number"),
+        ("workloads:\n  finance: {share: 0.5}\n", "workloads", "add up to 1"),
+        ("time:\n  hours_per_day: 5\n", "time.hours_per_day", "Input should be"),
+        ("demand:\n  national_it_load_mw: 1e20\n", "demand.national_it_load_mw", "less than"),
+    ],
+)
 def test_bad_values_name_file_and_field(tmp_path, text, field, words):
     with pytest.raises(ScenarioError) as info:
         load_scenario(write(tmp_path, text))
@@ -59,12 +62,15 @@ def test_bad_values_name_file_and_field(tmp_path, text, field, words):
     assert "\n" not in message
 
 
-@pytest.mark.parametrize(("content", "words"), [
-    ("a: &x [1, 2]\nb: *x\n", "anchors and aliases"),
-    ("!!python/object/apply:os.system ['true']\n", "not valid YAML"),
-    ("- 1\n- 2\n", "must be a mapping"),
-    ("carbon: [unclosed\n", "not valid YAML at line"),
-])
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("a: &x [1, 2]\nb: *x\n", "anchors and aliases"),
+        ("!!python/object/apply:os.system ['true']\n", "not valid YAML"),
+        ("- 1\n- 2\n", "must be a mapping"),
+        ("carbon: [unclosed\n", "not valid YAML at line"),
+    ],
+)
 def test_hostile_yaml_is_refused(tmp_path, content, words):
     with pytest.raises(ScenarioError, match=words):
         load_scenario(write(tmp_path, content))

@@ -1,0 +1,251 @@
+"""Pathways: capacity carried and retired, demand by class, τ by hand, growth files, CLI."""
+
+import inspect
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from optimizer.solve import PlanInfeasible
+from planner.cli_growth import growth
+from planner.dataset import load_tables
+from planner.pathway import (
+    PATHWAY_FILES,
+    REGIONS,
+    planned_years,
+    province_regions,
+    read_growth,
+    run_pathway,
+    write_pathway,
+)
+from planner.rundir import RUN_FILES, read_run
+from planner.scenario import ScenarioError, load_scenario
+
+GROWTH = {"ai_inference": 0.10, "ai_training": 0.10, "finance": 0.03, "web_interactive": 0.03,
+          "industrial_control": 0.03, "offline_analytics": 0.03, "backup": 0.0}
+# Three yearly plans of four slices a day; a two-year life makes the 2025 build retire in 2027.
+SMALL = ["horizon.end_year=2027", "time.hours_per_day=4", "costs.lifetime_years=2",
+         *(f"horizon.demand_growth.{k}={v}" for k, v in GROWTH.items())]
+EAST_HOSTS = {"hebei", "shanghai", "anhui", "guangdong", "sichuan", "chongqing"}
+WEST_HOSTS = {"inner_mongolia", "guizhou", "gansu", "ningxia"}
+
+
+@pytest.fixture(scope="module")
+def pathway():
+    return run_pathway(load_scenario(None, SMALL))
+
+
+@pytest.fixture(scope="module")
+def run_dir(pathway, tmp_path_factory):
+    return write_pathway(pathway, tmp_path_factory.mktemp("pathway") / "run")
+
+
+def site_table(pathway, year):
+    return pathway.sites[pathway.sites["year"] == year].set_index("site")
+
+
+def test_planned_years():
+    assert planned_years(load_scenario()) == [2025]
+    stepped = load_scenario(None, ["horizon.end_year=2030", "horizon.step_years=2"])
+    assert planned_years(stepped) == [2025, 2027, 2029, 2030]
+    assert planned_years(load_scenario("pathway-2035")) == [2025, 2027, 2029, 2031, 2033, 2035]
+
+
+def test_regions_follow_the_hub_hosts():
+    region = province_regions()
+    assert set(region[region == "east_hubs"].index) == EAST_HOSTS
+    assert set(region[region == "west_hubs"].index) == WEST_HOSTS
+    assert (region == "rest").sum() == 31 - len(EAST_HOSTS) - len(WEST_HOSTS)
+
+
+def test_capacity_is_carried_forward_and_retires(pathway):
+    assert pathway.years == [2025, 2026, 2027]
+    first, second, third = (site_table(pathway, y) for y in pathway.years)
+    existing0 = first["existing_mw"]
+    assert first["new_mw"].sum() > 1000
+    # 2026 starts with 2025's stock plus 2025's build; 2027 has lost the 2025 build (2-year life).
+    assert np.allclose(second["existing_mw"], existing0 + first["new_mw"])
+    assert np.allclose(third["existing_mw"], existing0 + second["new_mw"])
+    assert np.allclose(third["retired_mw"], first["new_mw"])
+    assert (second["retired_mw"] == 0).all()
+    # The solved plan of each year saw that capacity: the derived scenario's existing_mw.
+    for year, table in ((2026, second), (2027, third)):
+        solved = pathway.results[year].sites.set_index("site")
+        assert np.allclose(solved["existing_mw"], table["existing_mw"])
+        assert np.allclose(solved["new_mw"].clip(lower=0), table["new_mw"])
+        assert pathway.results[year].scenario["year"] == year
+    # The build limit is yearly and stays at the first year's (local sites included).
+    assert np.allclose(second["max_new_mw"], first["max_new_mw"])
+    assert (third["new_mw"] <= third["max_new_mw"] + 1e-6).all()
+    row = pathway.table.set_index("year").loc[2027]
+    assert row["capacity_mw"] == pytest.approx(third["capacity_mw"].sum())
+    assert row["capacity_east_mw"] + row["capacity_west_mw"] + row["capacity_local_mw"] == (
+        pytest.approx(row["capacity_mw"]))
+
+
+def test_existing_capacity_can_retire_linearly():
+    scenario = load_scenario(None, ["horizon.end_year=2026", "time.hours_per_day=4",
+                                    "costs.lifetime_years=4"])
+    result = run_pathway(scenario, existing_retirement="linear")
+    first, second = site_table(result, 2025), site_table(result, 2026)
+    assert np.allclose(second["existing_mw"], 0.75 * first["existing_mw"] + first["new_mw"])
+    assert np.allclose(second["retired_mw"], 0.25 * first["existing_mw"])
+
+
+def test_demand_grows_at_the_given_rates(pathway):
+    def energy_by_class(year):
+        flows = pathway.results[year].flows
+        return (flows["load_mw"] * flows["hours"]).groupby(flows["workload"]).sum()
+
+    base = energy_by_class(2025)
+    for year in (2026, 2027):
+        expected = pd.Series({k: (1 + GROWTH[k]) ** (year - 2025) for k in base.index})
+        assert (energy_by_class(year) / base).to_numpy() == pytest.approx(
+            expected[base.index].to_numpy(), rel=1e-6)
+    demand = pathway.table.set_index("year")["demand_mw"]
+    shares = load_tables()["workloads"]["share"]
+    factor = sum(shares[k] * (1 + GROWTH[k]) ** 2 for k in shares.index)
+    assert demand[2027] == pytest.approx(demand[2025] * factor, rel=1e-9)
+
+
+def test_tau_by_hand(pathway):
+    scenario = pathway.scenario
+    year = 2026
+    sites = site_table(pathway, year)
+    capex_per_mw = 7.11e6 * 7.18
+    capex = np.where(sites["kind"] == "local", 1.15 * capex_per_mw, capex_per_mw) * sites["new_mw"]
+    summary = pathway.results[year].summary
+    assert capex.sum() == pytest.approx(summary["compute_capex_cny"], rel=1e-9)
+    total = scenario.investment.gfcf_cny * (1 + scenario.investment.gfcf_growth)
+    tau = (0.024 * total + capex.sum()) / total
+    row = pathway.table.set_index("year").loc[year]
+    assert row["gfcf_cny"] == pytest.approx(5.48e13 * 1.032)
+    assert row["compute_capex_cny"] == pytest.approx(capex.sum(), rel=1e-9)
+    assert row["tau"] == pytest.approx(tau, rel=1e-12)
+    # West hubs: GFCF split by GDP share; capex of sites in the west-hub provinces.
+    provinces = load_tables()["provinces"]
+    gdp = provinces["gdp_2023_100m_cny"]
+    west_total = total * gdp[list(WEST_HOSTS)].sum() / gdp.sum()
+    hosts = load_tables()["sites"]["host_province"].to_dict()
+    in_west = [hosts.get(s, s.removeprefix("local_")) in WEST_HOSTS for s in sites.index]
+    west_capex = capex[np.array(in_west)].sum()
+    assert row["compute_capex_west_hubs_cny"] == pytest.approx(west_capex, rel=1e-9)
+    assert row["tau_west_hubs"] == pytest.approx((0.024 * west_total + west_capex) / west_total)
+    capex_columns = [f"compute_capex_{r}_cny" for r in REGIONS]
+    assert row[capex_columns].sum() == pytest.approx(row["compute_capex_cny"], rel=1e-12)
+
+
+def test_counterfactual_uses_baseline_tau_only(pathway):
+    table = pathway.growth
+    assert set(table["region"]) == {"national", *REGIONS}
+    assert (table["tau_counterfactual"] == 0.024).all()
+    assert (table["tau_plan"] >= 0.024).all()
+    national = table[table["region"] == "national"].set_index("year")
+    assert national["tau_plan"].to_numpy() == pytest.approx(
+        pathway.table["tau"].to_numpy(), rel=1e-12)
+    # Calibrated at the baseline τ: the counterfactual grows at the target, every region too.
+    g_cf = table["g_Y_counterfactual"].dropna()
+    assert g_cf.to_numpy() == pytest.approx(0.05, abs=1e-9)
+    assert (national["Y_plan"] >= national["Y_counterfactual"] * (1 - 1e-12)).all()
+    assert national["Y_plan"].iloc[0] == pytest.approx(100.0)
+    regional_start = table[(table["region"] != "national") & (table["year"] == 2025)]
+    assert regional_start["Y_plan"].sum() == pytest.approx(100.0)
+
+
+def test_growth_outputs_are_written_with_the_calibration(pathway, run_dir):
+    for name in (*RUN_FILES, *PATHWAY_FILES):
+        assert (run_dir / name).exists(), name
+    assert sorted(p.name for p in run_dir.parent.iterdir()) == ["run"]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["year"] == 2027
+    for key in ("growth_rate_plan", "growth_rate_counterfactual", "tau_plan_mean", "tau_baseline",
+                "growth_rate_plan_by_region", "growth_calibration"):
+        assert summary[key] is not None, key
+    assert summary["growth_rate_counterfactual"] == pytest.approx(0.05, abs=1e-9)
+    assert summary["growth_rate_plan"] > summary["growth_rate_counterfactual"]
+    assert "calibrated" in summary["growth_calibration"]
+    written = pd.read_csv(run_dir / "growth.csv")
+    assert (written["calibration"] == pathway.params.calibration_note).all()
+    assert pathway.params.calibration.tau0 == 0.024
+    table = pd.read_csv(run_dir / "pathway.csv")
+    assert list(table["year"]) == [2025, 2026, 2027]
+    for column in ("demand_mw", "capacity_east_mw", "capacity_west_mw", "capacity_local_mw",
+                   "new_mw", "emissions_tco2", "total_cost_cny", "compute_capex_cny",
+                   "tau", "tau_east_hubs", "tau_west_hubs", "tau_rest", "growth_calibration"):
+        assert column in table, column
+    final = read_run(run_dir)
+    assert final.scenario["year"] == 2027 and final.scenario["horizon"]["end_year"] is None
+    frames = read_growth(run_dir)
+    assert list(frames) == ["national", *REGIONS]
+    assert frames["national"][0].attrs["calibration"] == pathway.params.calibration_note
+
+
+def test_infeasible_year_stops_the_pathway_naming_it(tmp_path):
+    scenario = load_scenario(None, ["horizon.end_year=2027", "time.hours_per_day=4",
+                                    "horizon.demand_growth.web_interactive=2.0"])
+    with pytest.raises(PlanInfeasible, match=r"pathway year 2026 \| infeasible"):
+        run_pathway(scenario)
+
+
+def test_growth_needs_a_positive_baseline_share():
+    scenario = load_scenario(None, ["horizon.end_year=2026", "investment.baseline_compute_share=0"])
+    with pytest.raises(ScenarioError, match="baseline_compute_share"):
+        run_pathway(scenario)
+
+
+def test_cli_growth_table_and_plot(tmp_path):
+    result = CliRunner().invoke(growth, ["--out", str(tmp_path), "--formats", "png,svg"])
+    assert result.exit_code == 0, result.output
+    assert "ge peak τ* = 1 − α" in result.output and "market τ_m" in result.output
+    assert "w* = Φ_H·r/α = 4.875%" in result.output
+    assert "calibrated" in result.output
+    assert (tmp_path / "growth_vs_tau.png").exists() and (tmp_path / "growth_vs_tau.svg").exists()
+
+
+def test_cli_growth_of_a_pathway_run(run_dir, tmp_path):
+    result = CliRunner().invoke(growth, [str(run_dir), "--out", str(tmp_path), "--formats", "png",
+                                         "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    assert "national" in result.output and "west_hubs" in result.output
+    assert "Calibration: A = " in result.output
+    for stem in ("growth_paths", *(f"growth_paths_{r}" for r in REGIONS)):
+        assert (tmp_path / f"{stem}.png").exists(), stem
+
+
+def test_cli_growth_rejects_a_plain_run_and_bad_formats(tmp_path):
+    result = CliRunner().invoke(growth, [str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not a pathway run" in result.output
+    result = CliRunner().invoke(growth, ["--formats", "png,bmp", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "bmp" in result.output
+
+
+def test_shipped_pathway_2035_solves_to_2035():
+    result = run_pathway(load_scenario("pathway-2035"))
+    final = result.final.summary
+    # Final-year totals; myopic years inherit earlier tie-breaks, so looser than single-year pins.
+    assert final["total_cost_cny"] == pytest.approx(693286838598.9385, rel=1e-3)
+    assert final["emissions_tco2"] == pytest.approx(468913289.4381651, rel=1e-2)
+    assert final["new_capacity_mw"] == pytest.approx(35576.745304093405, rel=1e-2)
+    assert result.table["retired_mw"].iloc[-1] == pytest.approx(result.table["new_mw"].iloc[0])
+    assert final["growth_rate_counterfactual"] == pytest.approx(0.05, abs=1e-9)
+    assert final["tau_plan_mean"] > final["tau_baseline"]
+
+
+def test_edwc_run_writes_a_pathway(tmp_path):
+    from planner.cli import main, run
+
+    if "run_and_write" not in inspect.getsource(run.callback):
+        pytest.skip("edwc run does not call planner.pathway.run_and_write yet")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", "--no-map", "--out", str(out), "--set",
+                                       "horizon.end_year=2026", "--set", "time.hours_per_day=4"])
+    assert result.exit_code == 0, result.output
+    assert (out / "pathway.csv").exists() and (out / "growth.csv").exists()
+    assert "Growth (mean per year" in result.output
+    if "growth" in main.commands:
+        result = CliRunner().invoke(main, ["growth", str(out), "--formats", "png"])
+        assert result.exit_code == 0, result.output
