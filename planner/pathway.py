@@ -31,7 +31,7 @@ from planner.growth import (
     simulate,
     simulate_regions,
 )
-from planner.inputs import build_inputs
+from planner.inputs import build_inputs, capital_recovery_factor
 from planner.run import run_scenario
 from planner.rundir import neutralise_formulas, write_run
 from planner.scenario import Scenario, ScenarioError, resolve_scenario
@@ -501,6 +501,14 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
             "capex_cny": capex.to_numpy(),
         }))
         rows.append(_year_row(year, res, sites, existing, new, retired, capex, host_region))
+        # The year's LP prices only its own new build; capacity built in earlier planned years
+        # still within its life keeps costing its annuity, which a year's full cost must include.
+        carried_capex = sum(
+            float((vintages[built] * capex_per_mw).sum()) for built in vintages
+            if built < year and year - built < lifetime
+        ) * capital_recovery_factor(scenario.costs.discount_rate, lifetime)
+        rows[-1]["carried_capex_annual_cny"] = carried_capex
+        rows[-1]["annual_cost_cny"] = rows[-1]["total_cost_cny"] + carried_capex
         results[year] = res
         standing_before = existing + new
         previous = year
@@ -646,16 +654,18 @@ def read_growth(run_dir: Path | str) -> dict[str, tuple[pd.DataFrame, pd.DataFra
 def format_pathway(pathway: Pathway) -> str:
     """A readable table of a pathway: one line per planned year, then the growth figures."""
     header = (f"{'year':>4}  {'demand MW':>10}  {'capacity MW':>11}  {'new MW':>8}  "
-              f"{'retired MW':>10}  {'MtCO2':>7}  {'cost bn CNY':>11}  {'capex bn CNY':>12}  "
+              f"{'retired MW':>10}  {'MtCO2':>7}  {'cost bn CNY/yr':>14}  {'capex bn CNY':>12}  "
               f"{'τ':>6}")
     lines = [header]
     for row in pathway.table.itertuples():
         lines.append(
             f"{row.year:>4}  {row.demand_mw:>10,.0f}  {row.capacity_mw:>11,.0f}  "
             f"{row.new_mw:>8,.0f}  {row.retired_mw:>10,.0f}  {row.emissions_tco2 / 1e6:>7,.1f}  "
-            f"{row.total_cost_cny / 1e9:>11,.1f}  {row.compute_capex_cny / 1e9:>12,.1f}  "
+            f"{row.annual_cost_cny / 1e9:>14,.1f}  {row.compute_capex_cny / 1e9:>12,.1f}  "
             f"{row.tau:>6.2%}")
     g = pathway.growth_summary
+    lines.append("(cost: the year's operating cost, its new build's annuity and the annuities of earlier "
+                 "builds still standing)")
     lines.append("")
     if g["growth_rate_plan"] is not None:
         lines.append(f"Growth (mean per year, {g['pathway_years'][0]}–{g['pathway_years'][1]}): "
