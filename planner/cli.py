@@ -218,8 +218,11 @@ def scenarios():
 
 
 from planner.cli_growth import growth  # noqa: E402  (commands defined in their own modules)
+from planner.cli_study import pareto_command, sweep_command  # noqa: E402
 
 main.add_command(growth)
+main.add_command(sweep_command)
+main.add_command(pareto_command)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,263 @@
+"""The ``edwc sweep`` and ``edwc pareto`` commands: run studies and frontiers, write charts and report.
+
+Registered on the main group in :mod:`planner.cli`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from planner.scenario import ScenarioError, parse_override, read_yaml_file
+
+EXIT_SOLVED, EXIT_NOT_SOLVED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: Top-level keys that make a YAML file a study rather than a scenario.
+STUDY_KEYS = {"base", "grid", "samples", "distributions", "factors", "outputs", "pareto", "set", "seed"}
+
+
+def _fail(message: str, code: int) -> None:
+    click.secho(message, fg="red", err=True)
+    sys.exit(code)
+
+
+def _executor_options(function):
+    for option in reversed(
+        [
+            click.option(
+                "--executor",
+                type=click.Choice(["local", "dask", "serial"]),
+                default="local",
+                show_default=True,
+                help="local: a process pool here; dask: Dask distributed "
+                "(a LocalCluster, or the scheduler at --address); serial: in this process.",
+            ),
+            click.option(
+                "--address",
+                metavar="tcp://HOST:PORT",
+                help="Dask scheduler of an existing cluster (implies --executor dask).",
+            ),
+            click.option("--workers", type=click.IntRange(min=1), help="Worker processes [default: CPU count]."),
+            click.option("--progress/--no-progress", default=True, help="Progress bar with ETA on stderr."),
+            click.option("--debug", is_flag=True, help="Show tracebacks."),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def _sweep_plots(out_dir: Path, table, study) -> None:
+    from planner.study_plots import plot_build_shares, plot_response, plot_tornado
+
+    spec = study.spec
+    varied = list(spec.grid) + [key for key in spec.distributions if key not in spec.grid]
+    numeric = [key for key in varied if key in table.columns and table[key].dtype.kind in "if"]
+    if not (table["status"] == "optimal").any():
+        return
+    if spec.samples:
+        plot_build_shares(table, out_dir / "clusters")
+    elif numeric:
+        x_key = max(numeric, key=lambda key: table[key].nunique())
+        others = [key for key in varied if key != x_key and 1 < table[key].nunique() <= 6]
+        plot_response(table, x_key, out_dir / "response", hue_key=others[0] if others else None)
+    if numeric:
+        plot_tornado(table, numeric, out_dir / "tornado")
+
+
+@click.command("sweep")
+@click.argument("study_file", metavar="STUDY.yaml")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Study folder: study.parquet, charts, report.md (re-run into it to resume).",
+)
+@click.option("--keep-runs", is_flag=True, help="Also write a full run directory per run (runs/<hash>/).")
+@click.option("--plots/--no-plots", default=True, help="Write the charts (PNG and SVG).")
+@_executor_options
+def sweep_command(study_file, out_dir, keep_runs, plots, executor, address, workers, progress, debug):
+    """Run the grid and/or Monte Carlo samples of STUDY.yaml (a file or a shipped study name).
+
+    Every run is solved in isolation: an infeasible or failing run is recorded with its message
+    and the study goes on. Results are written to OUT/study.parquet as they arrive; running the
+    same command again skips the runs already finished. Exit codes: 0 done, 1 no run solved,
+    2 bad study file, 130 interrupted (finished runs kept).
+    """
+    from planner.study import StudyError, load_study, run_study
+    from planner.study_plots import write_report, write_study_meta
+
+    if address:
+        executor = "dask"
+    try:
+        study = load_study(study_file)
+        if not study.has_runs:
+            raise StudyError(
+                study.path.name, "grid", "has no grid or samples to run. For a frontier only, use `edwc pareto`."
+            )
+    except ScenarioError as exc:
+        if debug:
+            raise
+        _fail(str(exc), EXIT_BAD_INPUT)
+    spec = study.spec
+    write_study_meta(
+        out_dir,
+        name=study.name,
+        description=spec.description,
+        base=spec.base,
+        set=spec.set,
+        grid=spec.grid,
+        samples=spec.samples,
+        seed=spec.seed,
+        factors=spec.factors,
+        distributions={k: v.model_dump() for k, v in spec.distributions.items()},
+        outputs=spec.outputs,
+        varied=list(spec.grid) + [k for k in spec.distributions if k not in spec.grid],
+        study_file=str(study.path),
+    )
+    try:
+        table = run_study(
+            study, out_dir, executor=executor, workers=workers, address=address, keep_runs=keep_runs, progress=progress
+        )
+    except KeyboardInterrupt:
+        _fail(
+            f"interrupted: finished runs are kept in {out_dir / 'study.parquet'}. "
+            "Run the same command again to resume.",
+            EXIT_INTERRUPTED,
+        )
+    except ScenarioError as exc:
+        if debug:
+            raise
+        _fail(str(exc), EXIT_BAD_INPUT)
+    if plots:
+        _sweep_plots(out_dir, table, study)
+    report = write_report(out_dir)
+    counts = table["status"].value_counts()
+    statuses = ", ".join(f"{counts[s]} {s}" for s in counts.index)
+    click.echo(
+        f"Study '{study.name}': {len(table)} runs ({statuses}); "
+        f"{table.attrs.get('solved', 0)} solved now, {table.attrs.get('skipped', 0)} taken from "
+        f"the earlier run.\nTable: {out_dir / 'study.parquet'}\nReport: {report}"
+    )
+    if not (table["status"] == "optimal").any():
+        sys.exit(EXIT_NOT_SOLVED)
+
+
+def _is_study(target: str) -> bool:
+    from planner.study import studies_dir
+
+    path = Path(target)
+    if not path.is_file():
+        return path.suffix == "" and (studies_dir() / f"{target}.yaml").exists()
+    try:
+        document = read_yaml_file(path)
+    except ScenarioError:
+        return False
+    return bool(STUDY_KEYS & set(document))
+
+
+@click.command("pareto")
+@click.argument("target", metavar="STUDY_OR_SCENARIO")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for frontier.parquet, frontier.png/.svg and report.md.",
+)
+@click.option(
+    "--points",
+    type=click.IntRange(min=3, max=500),
+    help="Points on the frontier, both ends included [default: the study's, or 20].",
+)
+@click.option(
+    "--x",
+    "x_axis",
+    type=click.Choice(["emissions_tco2", "load_weighted_latency_ms"]),
+    help="Frontier axis against total cost [default: the study's, or emissions_tco2].",
+)
+@click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a base-scenario setting (repeatable)."
+)
+@click.option("--reuse/--no-reuse", default=True, help="Warm-start consecutive caps on one LP per worker.")
+@_executor_options
+def pareto_command(target, out_dir, points, x_axis, overrides, reuse, executor, address, workers, progress, debug):
+    """Trace the least-cost frontier of cost against emissions (or latency) by the ε-constraint method.
+
+    STUDY_OR_SCENARIO is a study file (its base, set and pareto section are used), a scenario
+    file or a shipped scenario name. Exit codes: 0 frontier traced, 1 its end points could not
+    be solved, 2 bad input.
+    """
+    from planner.study import StudyError, load_study, pareto
+    from planner.study_plots import plot_frontier, write_report, write_study_meta
+
+    if address:
+        executor = "dask"
+    try:
+        settings = {}
+        for assignment in overrides:
+            path, value = parse_override(assignment)
+            settings[".".join(path)] = value
+        if _is_study(target):
+            study = load_study(target)
+            base, name, description = study.spec.base, study.name, study.spec.description
+            merged = {**study.spec.set, **settings}
+            if merged != study.spec.set:
+                from planner.study import load_base
+
+                scenario = load_base(study.spec.base, merged, relative_to=study.path.parent).scenario
+            else:
+                scenario = study.base.scenario
+            section = study.spec.pareto
+            points = points or (section.points if section else 20)
+            x_axis = x_axis or (section.x if section else "emissions_tco2")
+        else:
+            from planner.study import load_base
+
+            scenario = load_base(target, settings).scenario
+            base, name, description, merged = target, scenario.name, scenario.description, settings
+            points, x_axis = points or 20, x_axis or "emissions_tco2"
+    except ScenarioError as exc:
+        if debug:
+            raise
+        message = str(exc)
+        if exc.field in settings:  # blame the option, not the scenario file
+            message = f"--set: {exc.field} | {message.split(' | ', 1)[1]}"
+        _fail(message, EXIT_BAD_INPUT)
+    write_study_meta(
+        out_dir, name=name, description=description, base=base, set=merged, pareto={"x": x_axis, "points": points}
+    )
+    try:
+        frontier = pareto(
+            scenario,
+            x=x_axis,
+            points=points,
+            executor=executor,
+            workers=workers,
+            address=address,
+            out_dir=out_dir,
+            progress=progress,
+            reuse=reuse,
+        )
+    except StudyError as exc:
+        if debug:
+            raise
+        _fail(str(exc), EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        _fail("interrupted: no frontier written.", EXIT_INTERRUPTED)
+    plot_frontier(frontier, out_dir / "frontier", title=f"{name}: least-cost frontier")
+    report = write_report(out_dir)
+    solved = frontier[frontier["status"] == "optimal"]
+    click.echo(f"Frontier of '{name}': {len(solved)} of {len(frontier)} points solved.")
+    if len(solved) >= 2:
+        top, bottom = solved.iloc[0], solved.iloc[-1]
+        scale, unit = (1e6, "MtCO2/yr") if x_axis == "emissions_tco2" else (1.0, "ms")
+        click.echo(
+            f"{x_axis}: {top[x_axis] / scale:,.2f} → {bottom[x_axis] / scale:,.2f} {unit}; "
+            f"cost {top['total_cost_cny'] / 1e9:,.1f} → {bottom['total_cost_cny'] / 1e9:,.1f} bn CNY/yr."
+        )
+    click.echo(f"Plot: {out_dir / 'frontier.png'}\nReport: {report}")
+    if len(solved) < 2:
+        first = frontier[frontier["status"] != "optimal"].iloc[0]
+        _fail(f"scenario '{name}' | no frontier: {first['status']}: {first['message']}", EXIT_NOT_SOLVED)
