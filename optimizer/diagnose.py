@@ -378,7 +378,9 @@ def _capacity_conflicts(
         # elastic solution may park movable load anywhere, so loads alone would mislead).
         stuck = [i for i in triples if load[i, peak_t] > tolerance
                  and np.all(room[index.triple_site[pair_of == pair_of[i]], peak_t] <= tolerance)]
-        order = sorted(stuck, key=lambda i: -load[i, peak_t])
+        # Tightest latency limit first: that demand is the one truly bound to the site.
+        limits = workloads["latency_max_ms"].to_numpy(float)
+        order = sorted(stuck, key=lambda i: (limits[index.triple_workload[i]], -load[i, peak_t]))
         names_k = workloads["name_en"].to_numpy()[index.triple_workload[order[:3]]]
         names_p = provinces["name_en"].to_numpy()[index.triple_province[order[:3]]]
         users = [f"{k} of {p}" for k, p in zip(names_k, names_p, strict=True)]

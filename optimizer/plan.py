@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
-from optimizer.diagnose import explain_infeasible, precheck_conflicts
+from optimizer.diagnose import diagnose_infeasible, explain_conflicts, precheck_conflicts
 from optimizer.extract import build_tables, extract_quantities
 from optimizer.formulation import build_lp
 from optimizer.inputs import PlanInputs
@@ -43,22 +44,24 @@ def optimise(
     """
     conflicts = precheck_conflicts(inputs)
     if conflicts:
-        raise PlanInfeasible(explain_infeasible(inputs), conflicts)
+        raise PlanInfeasible(explain_conflicts(conflicts), conflicts)
     start = time.perf_counter()
     lp, index = build_lp(inputs)
     formulate_s = time.perf_counter() - start
     try:
         solution = solve_lp(lp, backend=backend, time_limit_s=time_limit_s, options=options)
     except PlanInfeasible:
-        raise PlanInfeasible(explain_infeasible(inputs)) from None
+        conflicts = diagnose_infeasible(inputs, lp, index, time_limit_s=time_limit_s)
+        raise PlanInfeasible(explain_conflicts(conflicts), conflicts) from None
     start = time.perf_counter()
     quantities = extract_quantities(inputs, lp, index, solution)
     violations = constraint_violations(inputs, index, quantities)
     flows, sites, provinces, summary = build_tables(inputs, index, quantities)
     tabulate_s = time.perf_counter() - start
-    worst_family = max(violations, key=violations.get)
+    # A NaN residual proves nothing: count it as the worst.
+    worst_family = max(violations, key=lambda f: math.inf if math.isnan(violations[f]) else violations[f])
     worst = violations[worst_family]
-    if worst > tolerance:
+    if not worst <= tolerance:  # NaN-safe
         msg = (
             f"the solver's solution violates the {worst_family} constraints by {worst:.2e} (relative), "
             f"above the tolerance {tolerance:.0e}; it is not reported as a plan"
@@ -66,12 +69,12 @@ def optimise(
         raise PlanNotSolved(status="residual", message=msg)
     # The objective recomputed from the tables must match the solver's: a check on extraction.
     objective_gap = abs(summary["total_cost_cny"] - solution.objective) / max(abs(solution.objective), 1.0)
-    if objective_gap > 1e-6:
+    if not objective_gap <= 1e-6:
         msg = f"recomputed cost differs from the solver's objective by {objective_gap:.2e} (relative)"
         raise PlanNotSolved(status="residual", message=msg)
     # Strong duality: a proven optimum's dual objective equals its primal objective.
     duality_gap = abs(solution.objective - solution.dual_objective) / max(abs(solution.objective), 1.0)
-    if duality_gap > 1e-6:
+    if not duality_gap <= 1e-6:
         msg = f"primal and dual objectives differ by {duality_gap:.2e} (relative): the optimum is not proven"
         raise PlanNotSolved(status="residual", message=msg)
     summary["status"] = "optimal"

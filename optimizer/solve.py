@@ -200,6 +200,21 @@ def dual_objective(lp: LinearProgram, row_duals: np.ndarray, reduced_costs: np.n
     return priced(row_duals, row_lower, row_upper) + priced(reduced_costs, col_lower, col_upper)
 
 
+def check_finite(lp: LinearProgram) -> None:
+    """Refuse an LP with NaN anywhere, or infinite costs or coefficients: HiGHS calls such a model optimal."""
+    cost, col_lower, col_upper, matrix, row_lower, row_upper = lp.arrays()
+    bad = [name for name, values in (("costs", cost), ("coefficients", matrix.data)) if not np.isfinite(values).all()]
+    bad += [
+        name
+        for name, values in (("column bounds", np.concatenate([col_lower, col_upper])),
+                             ("row bounds", np.concatenate([row_lower, row_upper])))
+        if np.isnan(values).any()
+    ]
+    if bad:
+        msg = f"the LP has NaN or infinite {' and '.join(bad)}; an input number is missing or not finite"
+        raise PlanNotSolved(status="bad_model", message=msg)
+
+
 def solve_lp(
     lp: LinearProgram, backend: str = "auto", time_limit_s: float = 600.0, options: dict | None = None
 ) -> Solution:
@@ -231,6 +246,7 @@ def solve_lp(
         raise ValueError(msg)
     if backend == "auto":
         backend = "pulp" if lp.num_cols <= AUTO_PULP_MAX_COLUMNS else "highs"
+    check_finite(lp)
     runner = _solve_pulp if backend == "pulp" else _solve_highs
     highs, positions, timings = runner(lp, time_limit_s, dict(options or {}))
     status = highs.getModelStatus()
@@ -245,7 +261,7 @@ def solve_lp(
     if status == highspy.HighsModelStatus.kTimeLimit:
         msg = f"HiGHS stopped at the {time_limit_s:g} s time limit before proving an optimum"
         raise PlanNotSolved(status="time_limit", message=msg)
-    if status != highspy.HighsModelStatus.kOptimal or not feasible:
+    if status != highspy.HighsModelStatus.kOptimal or not feasible or not np.isfinite(info.objective_function_value):
         msg = f"HiGHS ended with status '{status_text}' and no proven-optimal solution"
         raise PlanNotSolved(status="not_solved", message=msg)
     start = time.perf_counter()

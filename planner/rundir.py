@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -70,21 +71,50 @@ def write_run(results: Results, out_dir: Path | str, extras: Callable[[Results, 
         _write_json(staging / "metadata.json", results.metadata)
         if extras is not None:
             extras(results, staging)
-        for path in staging.iterdir():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
+        for path in sorted(staging.rglob("*"), reverse=True):  # files (and extras' folders) first
+            _fsync(path)
         os.chmod(staging, 0o755)
+        _fsync(staging)
         if out_dir.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
-            os.replace(out_dir, retired / "run")
-            os.replace(staging, out_dir)
-            shutil.rmtree(retired, ignore_errors=True)
+            if _exchange(staging, out_dir):  # one atomic step; staging now holds the previous run
+                shutil.rmtree(staging, ignore_errors=True)
+            else:
+                # Two steps where the OS cannot swap: a kill between them leaves the previous run
+                # in .<name>.*.old/run; a failure puts it back.
+                retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
+                os.replace(out_dir, retired / "run")
+                try:
+                    os.replace(staging, out_dir)
+                except BaseException:
+                    os.replace(retired / "run", out_dir)
+                    raise
+                shutil.rmtree(retired, ignore_errors=True)
         else:
             os.replace(staging, out_dir)
+        _fsync(out_dir.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file or a folder to disk (folders too, so that renames survive a power cut)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 with RENAME_EXCHANGE); False where unsupported."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0
 
 
 def read_run(run_dir: Path | str) -> Results:

@@ -6,6 +6,7 @@ import copy
 import hashlib
 import json
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -63,12 +64,37 @@ class DemandSettings(_Strict):
 
 
 class TimeSettings(_Strict):
-    """Time slices: ``days`` representative days of ``hours_per_day`` slices each."""
+    """Time slices: ``days`` representative days of ``hours_per_day`` slices each (docs/time-resolution.md)."""
 
     days: Annotated[int, Field(ge=1, le=366)] = Field(description="Representative days. [-]")
     hours_per_day: Literal[1, 2, 3, 4, 6, 8, 12, 24] = Field(
         description="Slices per day; each covers 24/hours_per_day hours of the day. [-]"
     )
+    representative: Literal["identical", "clustered"] = Field(
+        default="identical",
+        description="How the days are chosen. 'identical': copies of one mean day, flat green power, "
+        "each day weighted 365/days. 'clustered': days picked by clustering the year's hourly green "
+        "power and demand (tsam, at most 365), each weighted by the days it stands for.",
+    )
+    defer_within_day: bool = Field(
+        default=False,
+        description="Let deferrable workload classes (workloads.csv 'deferrable') move load between the "
+        "hours of a day, each day's energy kept.",
+    )
+    defer_peak_factor: Annotated[float, Field(ge=1.0, le=24.0)] | None = Field(
+        default=None,
+        description="Most load a deferrable class may take in one slice, as a multiple of its mean load "
+        "of that day; null for no limit. [-]",
+    )
+
+    @field_validator("representative")
+    @classmethod
+    def _clustered_days_within_year(cls, value: str, info) -> str:
+        days = info.data.get("days")
+        if value == "clustered" and days is not None and days > 365:
+            msg = f"clustered days must be at most 365 (the year's days), got days={days}"
+            raise ValueError(msg)
+        return value
 
 
 class MeasuredLatency(_Strict):
@@ -167,6 +193,10 @@ class WorkloadOverride(_Strict):
         default=None, description="Network cost per MW carried per 1,000 km. [CNY/(MW·1000 km·yr)]"
     )
     share: Share | None = Field(default=None, description="Share of national IT demand. [-]")
+    deferrable: bool | None = Field(
+        default=None,
+        description="True lets the class move load within a day when time.defer_within_day is on.",
+    )
 
 
 class HorizonSettings(_Strict):
@@ -267,21 +297,32 @@ def read_yaml_file(path: Path | str, source: str | None = None) -> dict[str, Any
     """Read a scenario or study file safely.
 
     Refuses files over ``MAX_FILE_BYTES``, bytes that are not UTF-8, YAML anchors and aliases
-    (which can expand exponentially), tags that construct objects, and a top level that is
-    not a mapping. An empty file is an empty mapping.
+    (which can expand exponentially), tags that construct objects, duplicate keys, nesting
+    deeper than ``MAX_NESTING`` and a top level that is not a mapping. An empty file is an
+    empty mapping.
     """
     path = Path(path)
     source = source or path.name
     try:
+        if path.is_dir():
+            raise ScenarioError(source, "", "is a folder, not a file. Give a YAML file.")
         size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(
+                source, "", f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit. "
+                "Scenario files hold settings, not data: shorten it."
+            )
+        # Read no more than the limit even when the size was not known (pipes, devices).
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ScenarioError(source, "", f"cannot be read ({exc.strerror}). Check the path.") from None
-    if size > MAX_FILE_BYTES:
+        reason = exc.strerror or type(exc).__name__
+        raise ScenarioError(source, "", f"cannot be read ({reason}). Check the path.") from None
+    if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError(
-            source, "", f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit. "
+            source, "", f"file is over the {MAX_FILE_BYTES:,}-byte limit. "
             "Scenario files hold settings, not data: shorten it."
         )
-    raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -291,22 +332,130 @@ def read_yaml_file(path: Path | str, source: str | None = None) -> dict[str, Any
     return parse_yaml_text(text, source)
 
 
+#: Deepest nesting of mappings and lists accepted; scenario fields are at most 4 deep
+#: (``latency.measured.0.site``). Deeper documents are refused before they are built, since
+#: building them recurses.
+MAX_NESTING = 32
+
+#: The only YAML tags accepted: plain data. Anything else (``!!python/object``, ``!!binary``,
+#: ``!!set``, local tags) would construct something a scenario does not hold.
+_DATA_TAGS = frozenset(
+    ["!"] + [f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "map", "seq")]
+)
+
+# libyaml's parser when present: the safety scan of a large file then takes milliseconds.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _shown_key(key: Any, width: int = 60) -> str:
+    """A key as it may appear in a one-line message: printable and at most ``width`` characters."""
+    text = str(key)
+    if text.isprintable() and len(text) <= width:
+        return text
+    return repr(text[:width])[1:-1] + ("..." if len(text) > width else "")
+
+
+def _shown_value(value: Any) -> str:
+    if isinstance(value, dict | list | tuple | set):
+        return type(value).__name__
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _scan_yaml_events(text: str, source: str) -> None:
+    # The event stream is read before anything is built, so an alias bomb or a 10,000-deep
+    # document is refused after a few events rather than expanded or recursed into.
+    depth = 0
+    for event in yaml.parse(text, Loader=_SAFE_LOADER):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise ScenarioError(
+                source, "", "YAML anchors and aliases (&, *) are not accepted. Write values out."
+            )
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag not in _DATA_TAGS:
+            raise ScenarioError(
+                source, "", f"not valid YAML for a scenario: the tag {_shown_key(tag)!r} would build an "
+                "object, and scenario files hold plain data. Remove the tag."
+            )
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                line = event.start_mark.line + 1 if event.start_mark else 0
+                raise ScenarioError(
+                    source, "", f"nested more than {MAX_NESTING} levels deep (line {line}). Scenario "
+                    "settings are a few levels deep: flatten the document."
+                )
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+
+
+def _check_yaml_keys(root: yaml.Node, loader: yaml.SafeLoader, source: str) -> None:
+    # PyYAML keeps the last of duplicate keys silently; a duplicated site or setting is a
+    # mistake the user must see. Keys are compared as YAML reads them (1 and 01 are the same).
+    pending = [(root, "")]
+    while pending:
+        node, path = pending.pop()
+        if isinstance(node, yaml.SequenceNode):
+            pending.extend((item, f"{path}.{i}" if path else str(i)) for i, item in enumerate(node.value))
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        seen: dict[Any, tuple[int, int]] = {}
+        for key_node, value_node in node.value:
+            mark = key_node.start_mark
+            line = mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                raise ScenarioError(
+                    source, path, f"the key at line {line} is not a plain name. Write keys as plain names."
+                )
+            key = loader.construct_object(key_node)
+            child = f"{path}.{_shown_key(key_node.value)}" if path else _shown_key(key_node.value)
+            if key in seen:
+                first_line, first_column = seen[key]
+                where = (f"line {line}, columns {first_column} and {mark.column + 1}" if first_line == line
+                         else f"lines {first_line} and {line}")
+                raise ScenarioError(
+                    source, child, f"duplicate key ({where}); YAML would silently keep only the last. "
+                    "Keep one of them."
+                )
+            seen[key] = (line, mark.column + 1)
+            pending.append((value_node, child))
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    """Safely build the data in YAML ``text``; raises ScenarioError, or yaml.YAMLError on bad syntax."""
+    _scan_yaml_events(text, source)
+    loader = _SAFE_LOADER(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_yaml_keys(node, loader, source)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _yaml_problem(exc: Exception) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+    return f"{where}: {_shown_key(problem, 120).rstrip('.')}"
+
+
 def parse_yaml_text(text: str, source: str) -> dict[str, Any]:
     """Parse YAML text into a mapping with the safe loader; see :func:`read_yaml_file`."""
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                raise ScenarioError(
-                    source, "", "YAML anchors and aliases (&, *) are not accepted. Write values out."
-                )
-        document = yaml.safe_load(text)
+        document = _load_yaml(text, source)
     except ScenarioError:
         raise
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(source, "", f"not valid YAML{where}: {problem}. Fix the syntax.") from None
+        raise ScenarioError(source, "", f"not valid YAML{_yaml_problem(exc)}. Fix the syntax.") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # A value YAML recognises but cannot build, such as the date 2025-02-30, or text that
+        # cannot be encoded (lone surrogates).
+        raise ScenarioError(
+            source, "", f"a value cannot be read ({_shown_key(exc)}). Quote it or correct it."
+        ) from None
     if document is None:
         return {}
     if not isinstance(document, dict):
@@ -318,16 +467,25 @@ def parse_yaml_text(text: str, source: str) -> dict[str, Any]:
 
 
 def parse_override(assignment: str) -> tuple[list[str], Any]:
-    """Split one ``--set dotted.key=value`` into its key path and YAML-parsed value."""
+    """Split one ``--set dotted.key=value`` into its key path and YAML-parsed value.
+
+    The value goes through the same guards as a file (no anchors, tags or deep nesting);
+    a value that is not valid YAML is taken as text.
+    """
+    source = "--set"
     key, sep, value = assignment.partition("=")
     path = [part.strip() for part in key.split(".")]
     if not sep or not all(path):
         raise ScenarioError(
-            "--set", key, f"expected KEY=VALUE such as carbon.price_cny_per_tco2=200, got {assignment!r}."
+            source, _shown_key(key),
+            f"expected KEY=VALUE such as carbon.price_cny_per_tco2=200, got {_shown_value(assignment)}. "
+            "Write the setting's dotted name, '=' and its value.",
         )
     try:
-        parsed = yaml.safe_load(value) if value.strip() else None
-    except yaml.YAMLError:
+        parsed = _load_yaml(value, source) if value.strip() else None
+    except ScenarioError as exc:
+        raise ScenarioError(source, _shown_key(key), str(exc).split(" | ", 1)[1]) from None
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError):
         parsed = value
     return path, parsed
 
@@ -353,19 +511,51 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+#: Labels pydantic puts into an error's location for union members and dict keys; they are
+#: not part of the field path the user wrote.
+_SCHEMA_LABEL = re.compile(
+    r"^(\[key\]|float|int|str|bool|none|(constrained|function|literal|nullable|json|lax|is|tagged|"
+    r"union|chain|default|list|dict|model|typed)[\w-]*(\[.*\])?)$"
+)
+
+_RANGE_ERRORS = ("greater_than", "less_than", "too_short", "too_long", "string_too", "finite_number",
+                 "multiple_of")
+
+
+def _error_field(loc: tuple) -> str:
+    parts = list(loc)
+    while len(parts) > 1 and isinstance(parts[-1], str) and _SCHEMA_LABEL.match(parts[-1]):
+        parts.pop()
+    return ".".join(_shown_key(part) for part in parts)
+
+
 def _format_validation_error(source: str, error: ValidationError) -> ScenarioError:
-    first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"])
+    errors = error.errors()
+    first = errors[0]
     kind = first["type"]
+    field = ".".join(_shown_key(part) for part in first["loc"]) if kind in (
+        "extra_forbidden", "missing") else _error_field(first["loc"])
     got = first.get("input")
     if kind == "extra_forbidden":
         message = "unknown key. Check the spelling against docs/scenario.md or remove it."
     elif kind == "missing":
         message = "required field is missing. Add it (see docs/scenario.md for its unit)."
     else:
-        shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
-        message = f"{first['msg'].rstrip('.')}, got {shown}. Give a value within the documented range."
-    extra = len(error.errors()) - 1
+        if kind.startswith(_RANGE_ERRORS):
+            fix = "Give a value within the documented range."
+        elif kind == "literal_error":
+            fix = "Use one of the values listed."
+        elif kind == "invalid_key" or "[key]" in first["loc"]:
+            fix = "Write the key as text (quote it)."
+        elif kind == "value_error":
+            fix = "Correct the value."
+        else:
+            fix = "Give a value of the type docs/scenario.md documents for it."
+        text = " ".join(first["msg"].split()).rstrip(".")
+        message = f"{text}, got {_shown_value(got)}. {fix}"
+    # A union field reports once per member: count the fields at fault, not the reports.
+    fields = {_error_field(e["loc"]) for e in errors} - {_error_field(first["loc"])}
+    extra = len(fields)
     if extra:
         message += f" ({extra} more problem{'s' if extra > 1 else ''} after this one.)"
     return ScenarioError(source, field, message)
@@ -412,14 +602,17 @@ def resolve_scenario(
 
 def _reject_non_finite(node: Any, source: str, path: str) -> None:
     # pydantic would report NaN in a union field only vaguely; name it here precisely.
-    if isinstance(node, dict):
-        for key, value in node.items():
-            _reject_non_finite(value, source, f"{path}.{key}" if path else str(key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            _reject_non_finite(value, source, f"{path}.{index}")
-    elif isinstance(node, float) and not math.isfinite(node):
-        raise ScenarioError(source, path, f"must be a finite number, got {node}. Give a number.")
+    pending = [(node, path)]
+    while pending:
+        node, path = pending.pop()
+        if isinstance(node, dict):
+            pending.extend(
+                (value, f"{path}.{_shown_key(key)}" if path else _shown_key(key)) for key, value in node.items()
+            )
+        elif isinstance(node, list | tuple):
+            pending.extend((value, f"{path}.{i}" if path else str(i)) for i, value in enumerate(node))
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise ScenarioError(source, path, f"must be a finite number, got {node}. Give a number.")
 
 
 def load_scenario(
@@ -473,9 +666,9 @@ def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
     problems: list[tuple[str, str]] = []
 
     def unknown(kind: str, ids: set[str], known: set[str], field: str) -> None:
-        for item in sorted(ids - known):
+        for item in sorted(ids - known, key=str):
             hint = ", ".join(sorted(known)[:12])
-            problems.append((f"{field}.{item}", f"unknown {kind} id. Known ids include: {hint}."))
+            problems.append((f"{field}.{_shown_key(item)}", f"unknown {kind} id. Use a known id such as: {hint}."))
 
     unknown("site", set(scenario.sites), sites, "sites")
     unknown("province", set(scenario.provinces), provinces, "provinces")
@@ -485,9 +678,13 @@ def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
         problems.append(("horizon.end_year", f"is before the plan's year {scenario.year}. Give a later year or null."))
     for index, pair in enumerate(scenario.latency.measured):
         if pair.province not in provinces:
-            problems.append((f"latency.measured.{index}.province", f"unknown province id {pair.province!r}."))
+            problems.append((f"latency.measured.{index}.province",
+                             f"unknown province id {_shown_value(pair.province)}. Use a province id of "
+                             "data/provinces.csv such as 'beijing'."))
         if pair.site not in sites:
-            problems.append((f"latency.measured.{index}.site", f"unknown site id {pair.site!r}."))
+            problems.append((f"latency.measured.{index}.site",
+                             f"unknown site id {_shown_value(pair.site)}. Use a cluster id of data/sites.csv "
+                             "or local_<province id>."))
 
     shares = tables["workloads"]["share"].astype(float).to_dict()
     for workload, override in scenario.workloads.items():
@@ -502,7 +699,8 @@ def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
         if (scenario.sites.get(s) or SiteOverride()).enabled is not False
     ]
     if scenario.policy.hub_new_share_min and not enabled_clusters:
-        problems.append(("policy.hub_new_share_min", "is set but every hub cluster is disabled."))
+        problems.append(("policy.hub_new_share_min",
+                         "is set but every hub cluster is disabled. Enable a cluster or set it to null."))
     if problems:
         field, message = problems[0]
         if len(problems) > 1:
