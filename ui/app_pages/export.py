@@ -1,0 +1,5 @@
+"""Export page of the EDWC Planner app (the body lives in ui.views.export)."""
+
+from ui.views import export
+
+export.render()

@@ -1,0 +1,60 @@
+"""Files the Export page offers: tables as CSV and Excel, the scenario as YAML, zips of map files."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+
+import pandas as pd
+
+from planner.rundir import neutralise_formulas
+
+#: Tables of a plan offered for download, by file stem.
+TABLES = ("sites", "provinces", "flows")
+
+
+def safe_stem(name: str) -> str:
+    """A file-name stem made of letters, digits, dot, dash and underscore only."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
+    return stem[:60] or "plan"
+
+
+def result_tables(results) -> dict[str, pd.DataFrame]:
+    """The plan's tables, text cells neutralised so spreadsheets cannot read them as formulas."""
+    return {name: neutralise_formulas(getattr(results, name)) for name in TABLES}
+
+
+def summary_frame(results) -> pd.DataFrame:
+    """Headline figures as a two-column table (nested values as JSON text)."""
+    rows = []
+    for key, value in results.summary.items():
+        if isinstance(value, dict | list):
+            value = json.dumps(value, ensure_ascii=False, default=float)
+        rows.append({"figure": key, "value": value})
+    return neutralise_formulas(pd.DataFrame(rows))
+
+
+def table_csv(frame: pd.DataFrame) -> bytes:
+    """CSV bytes (UTF-8 with BOM, so spreadsheet programs read Chinese names correctly)."""
+    return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def tables_excel(results) -> bytes:
+    """One workbook: summary, sites, provinces and flows sheets."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        summary_frame(results).to_excel(writer, sheet_name="summary", index=False)
+        for name, frame in result_tables(results).items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+    return buffer.getvalue()
+
+
+def files_zip(files: dict[str, bytes], folder: str) -> bytes:
+    """A zip holding ``files`` (name to bytes) inside ``folder``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(f"{folder}/{name}", data)
+    return buffer.getvalue()

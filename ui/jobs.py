@@ -1,0 +1,214 @@
+"""Work the app hands to its process pool: solves, pathways, maps and export files, as plain data in and out."""
+
+# Every function here runs in a worker process (or inline in tests). Arguments are plain data
+# (a validated scenario's dict, Results the solver produced) and never bytes a user uploaded.
+# Exceptions a worker would raise are turned into outcomes here, because PlanNotSolved and
+# friends do not survive pickling with their attributes.
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Status of a plan outcome that holds Results.
+SOLVED = "solved"
+
+
+@dataclass
+class PlanOutcome:
+    """What solving one scenario gave.
+
+    Attributes
+    ----------
+    status : str
+        ``"solved"``, or the ``PlanNotSolved.status`` ('infeasible', 'time_limit', …), or
+        ``"bad_input"`` when the scenario failed validation in the worker.
+    results : optimizer.results.Results or None
+        The verified plan when solved.
+    message : str
+        One line: the solver's or diagnosis's explanation when not solved.
+    conflicts : list of str
+        One sentence per conflict of an infeasible scenario (``Conflict.sentence()``).
+    solve_s : float
+        Wall time in the worker. [s]
+    """
+
+    status: str
+    results: Any = None
+    message: str = ""
+    conflicts: list[str] = field(default_factory=list)
+    solve_s: float = 0.0
+
+    @property
+    def solved(self) -> bool:
+        return self.status == SOLVED
+
+
+def warm_up() -> None:
+    """Import the planner in a fresh worker so the first solve does not pay for it."""
+    import geo.maps  # noqa: F401
+    import planner.run  # noqa: F401
+    from planner.scenario import load_scenario
+
+    load_scenario()  # reads and caches the default tables
+
+
+def _scenario(scenario_dict: dict[str, Any]):
+    from planner.scenario import Scenario, check_scenario
+
+    scenario = Scenario.model_validate(scenario_dict)
+    check_scenario(scenario, f"scenario '{scenario.name}'")
+    return scenario
+
+
+def solve_plan(scenario_dict: dict[str, Any]) -> PlanOutcome:
+    """Solve a validated scenario given as its ``to_dict()``.
+
+    Returns
+    -------
+    PlanOutcome
+    """
+    from optimizer.solve import PlanNotSolved
+    from planner.run import run_scenario
+    from planner.scenario import ScenarioError
+
+    start = time.perf_counter()
+    try:
+        scenario = _scenario(scenario_dict)
+        results = run_scenario(scenario)
+    except ScenarioError as exc:
+        return PlanOutcome("bad_input", message=str(exc), solve_s=time.perf_counter() - start)
+    except PlanNotSolved as exc:
+        conflicts = [c.sentence() for c in (exc.diagnosis or []) if hasattr(c, "sentence")]
+        return PlanOutcome(exc.status, message=str(exc), conflicts=conflicts,
+                           solve_s=time.perf_counter() - start)
+    return PlanOutcome(SOLVED, results=results, solve_s=time.perf_counter() - start)
+
+
+def solve_pathway(scenario_dict: dict[str, Any]) -> dict[str, Any]:
+    """Solve a multi-year pathway and return its tables (no per-year Results, to keep it small).
+
+    Returns
+    -------
+    dict
+        ``status`` ('solved' or why not), ``message``, and when solved ``table`` (pathway.csv),
+        ``growth`` (growth.csv), ``summary`` (headline growth figures), ``years``.
+    """
+    from optimizer.solve import PlanNotSolved
+    from planner.pathway import run_pathway
+    from planner.scenario import ScenarioError
+
+    start = time.perf_counter()
+    try:
+        pathway = run_pathway(_scenario(scenario_dict))
+    except ScenarioError as exc:
+        return {"status": "bad_input", "message": str(exc)}
+    except PlanNotSolved as exc:
+        return {"status": exc.status, "message": str(exc)}
+    return {
+        "status": SOLVED,
+        "message": "",
+        "years": list(pathway.years),
+        "table": pathway.table,
+        "growth": pathway.growth,
+        "summary": pathway.growth_summary,
+        "solve_s": time.perf_counter() - start,
+    }
+
+
+def pareto_frontier(scenario_dict: dict[str, Any], points: int):
+    """The cost–emissions frontier of :func:`planner.study.pareto`, solved in this worker.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point, from the loosest cap to the tightest (see ``pareto``).
+    """
+    from planner.study import pareto
+
+    # "serial": this worker walks the caps on one reused LP; the pool's other worker stays free.
+    return pareto(_scenario(scenario_dict), x="emissions_tco2", y="total_cost_cny",
+                  points=points, executor="serial", progress=False)
+
+
+def _png(fig, dpi: int) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def plan_map_png(results, metric: str, lang: str, dpi: int = 110) -> bytes:
+    """The plan map (:func:`geo.maps.plot_plan_map`) as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from geo.maps import plot_plan_map
+
+    return _png(plot_plan_map(results, metric=metric, lang=lang), dpi)
+
+
+def difference_map_png(results_a, results_b, metric: str, lang: str, dpi: int = 110) -> bytes:
+    """The difference map B − A (:func:`geo.maps.plot_difference_map`) as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from geo.maps import plot_difference_map
+
+    return _png(plot_difference_map(results_a, results_b, metric=metric, lang=lang), dpi)
+
+
+def _zip_folder(folder: Path, prefix: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, f"{prefix}/{path.relative_to(folder).as_posix()}")
+    return buffer.getvalue()
+
+
+def run_bundle_zip(results, name: str, metric: str = "west_share", lang: str = "en") -> bytes:
+    """A run directory (:func:`planner.rundir.write_run`, with ``plan_map.png``) as a zip."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from geo.export import export_map
+    from planner.rundir import write_run
+
+    def add_map(res, folder):
+        export_map(res, folder, formats=("png",), metric=metric, lang=lang, stem="plan_map")
+
+    scratch = Path(tempfile.mkdtemp(prefix="edwc-ui-"))
+    try:
+        run_dir = write_run(results, scratch / name, extras=add_map)
+        return _zip_folder(run_dir, name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def map_files(results, formats: tuple[str, ...], metric: str, lang: str) -> dict[str, bytes]:
+    """The plan map in each of ``formats`` (:func:`geo.export.export_map`), file name to bytes.
+
+    GeoJSON gives three files (one per layer); every other format one.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from geo.export import export_map
+
+    scratch = Path(tempfile.mkdtemp(prefix="edwc-ui-"))
+    try:
+        paths = export_map(results, scratch, formats=formats, metric=metric, lang=lang)
+        return {path.name: path.read_bytes() for path in paths}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,162 @@
+"""Pieces every page uses: the language, solving with progress, the run history, figures and maps."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.maps import METRICS
+from planner.scenario import Scenario, ScenarioError
+from ui import jobs, solve
+from ui import state as ui_state
+from ui.figures import HEADLINE
+from ui.i18n import t
+
+
+def lang() -> str:
+    """The session's language: ``"en"`` or ``"zh"``."""
+    return st.session_state.get("lang", "en")
+
+
+def page_intro(title_key: str, intro_key: str) -> None:
+    """A page's title and one-paragraph purpose (and a session, should a page run on its own)."""
+    ui_state.init_state()
+    st.title(t(title_key))
+    st.caption(t(intro_key))
+
+
+def current_scenario_or_error() -> Scenario | None:
+    """The session's scenario, or None after showing why it does not validate."""
+    try:
+        return ui_state.current_scenario()
+    except ScenarioError as exc:  # a shipped file or default changed under a live session
+        st.error(str(exc))
+        return None
+
+
+def run_label(record: ui_state.RunRecord) -> str:
+    """``#3 baseline · +2 edits`` style label of a run."""
+    return f"#{record.run_id} {record.label}"
+
+
+def scenario_label(base: ui_state.BaseScenario, overrides: dict) -> str:
+    """Name of the session's scenario with the number of edits."""
+    if not overrides:
+        return base.name
+    return f"{base.name} · {t('n_edits', count=len(overrides))}"
+
+
+def record_for(scenario: Scenario, outcome: jobs.PlanOutcome, label: str,
+               origin: str = "plan") -> ui_state.RunRecord:
+    """A history record of a solve's outcome."""
+    summary = outcome.results.summary if outcome.solved else None
+    return ui_state.RunRecord(
+        ui_state.new_run_id(), label, scenario.input_hash(), scenario.to_dict(), outcome.status,
+        summary, outcome.message, list(outcome.conflicts), origin,
+    )
+
+
+def remember(scenario: Scenario, outcome: jobs.PlanOutcome, label: str,
+             origin: str = "plan") -> ui_state.RunRecord:
+    """Add an outcome to the history, or make the existing run of the same scenario current."""
+    for record in st.session_state["runs"]:
+        if record.input_hash == scenario.input_hash() and record.status == outcome.status:
+            st.session_state["current_run"] = record.run_id
+            return record
+    return ui_state.add_run(record_for(scenario, outcome, label, origin))
+
+
+def solve_with_progress(scenario: Scenario, label: str, origin: str = "plan") -> ui_state.RunRecord:
+    """Solve in the pool, showing progress, and record the run."""
+    engine = solve.get_engine()
+    cached = engine.cached_plan(scenario.input_hash())
+    if cached is not None:
+        return remember(scenario, cached, label, origin)
+    with st.status(t("solving", name=scenario.name), expanded=True) as status:
+        st.write(t("step_validated"))
+        future = engine.submit_plan(scenario)
+        line = st.empty()
+        outcome = solve.wait_for(future, lambda s: line.write(t("step_solving", seconds=s)))
+        line.write(t("step_solved", seconds=outcome.solve_s))
+        if outcome.solved:
+            status.update(label=t("solved", name=scenario.name), state="complete", expanded=False)
+        else:
+            status.update(label=t("not_solved", name=scenario.name), state="error", expanded=False)
+    return remember(scenario, outcome, label, origin)
+
+
+def results_of(record: ui_state.RunRecord):
+    """The Results of a solved run: from the shared cache, or solved again if it was dropped."""
+    engine = solve.get_engine()
+    outcome = engine.cached_plan(record.input_hash)
+    if outcome is None:
+        scenario = Scenario.model_validate(record.scenario)
+        with st.spinner(t("resolving_dropped")):
+            outcome = solve.wait_for(engine.submit_plan(scenario))
+    return outcome.results if outcome.solved else None
+
+
+def show_not_solved(record: ui_state.RunRecord) -> None:
+    """The explanation, in words, of a scenario without a plan."""
+    title = t("infeasible_title") if record.status == "infeasible" else t(
+        "not_solved_title", status=record.status)
+    st.error(f"**{title}**\n\n{record.message}")
+    if record.conflicts:
+        with st.expander(t("conflicts_title", count=len(record.conflicts)),
+                         expanded=len(record.conflicts) <= 3):
+            for sentence in record.conflicts[:12]:
+                st.markdown(f"- {sentence}")
+            if len(record.conflicts) > 12:
+                st.caption(t("more_conflicts", count=len(record.conflicts) - 12))
+    st.info(t("infeasible_hint"))
+
+
+def headline_metrics(summary: dict, previous: dict | None, caption: str | None = None) -> None:
+    """The six headline figures, with the change against ``previous`` where given."""
+    language = lang()
+    # Two rows of three: six metrics in one row truncate their values at laptop widths.
+    columns = [*st.columns(3), *st.columns(3)]
+    for column, figure in zip(columns, HEADLINE, strict=True):
+        value = figure.value(summary)
+        old = figure.value(previous) if previous else None
+        column.metric(
+            t(figure.label), figure.display(value, language),
+            delta=figure.delta(value, old, language), delta_color=figure.delta_color,
+            border=True, help=t(figure.label + "_help"),
+        )
+    if caption:
+        st.caption(caption)
+
+
+def metric_picker(key: str) -> str:
+    """Select box of the province metric a map colours by."""
+    language = lang()
+
+    def label(metric: str) -> str:
+        style = METRICS[metric]
+        return (style.label_zh if language == "zh" else style.label_en).split(" [")[0]
+
+    # The widget's key carries the language: a kept widget would go on showing the option
+    # text of the language it was first drawn in. The choice itself carries over.
+    remembered = st.session_state.get(f"{key}_choice", "west_share")
+    options = list(METRICS)
+    metric = st.selectbox(t("map_metric"), options, index=options.index(remembered),
+                          format_func=label, key=f"{key}_{language}")
+    st.session_state[f"{key}_choice"] = metric
+    return metric
+
+
+def plan_map(record: ui_state.RunRecord, results, metric: str) -> None:
+    """The plan map of a run, drawn in the pool and cached per metric and language."""
+    language = lang()
+    engine = solve.get_engine()
+    key = ("map", record.input_hash, metric, language)
+    png = engine.cached(key)
+    if png is None:
+        with st.spinner(t("drawing_map")):
+            png = solve.wait_for(engine.submit(key, jobs.plan_map_png, results, metric, language))
+    st.image(png, width="stretch", alt=t("map_alt", name=record.label))
+
+
+def solved_runs() -> list[ui_state.RunRecord]:
+    """The session's solved runs, newest first."""
+    return [r for r in reversed(st.session_state["runs"]) if r.solved]

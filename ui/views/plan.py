@@ -1,0 +1,137 @@
+"""Plan page: solve the session's scenario and show its figures, map, tables and costs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ui import charts, solve
+from ui import state as ui_state
+from ui.figures import cost_breakdown
+from ui.i18n import t
+from ui.views import common
+
+
+def site_table(sites: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Sites as the Plan page shows them: clusters first, then local sites by new capacity."""
+    frame = sites.copy()
+    frame["name"] = frame["name_zh"] if language == "zh" else frame["name_en"]
+    frame["class"] = [t(c, language) for c in frame["hub_class"]]
+    frame["green_share"] = (frame["green_mwh"] / frame["energy_mwh"].where(frame["energy_mwh"] > 0)).fillna(0.0)
+    frame["emissions_mt"] = frame["emissions_tco2"] / 1e6
+    frame["cost"] = frame["total_cost_cny"] / charts.money_scale(language)
+    frame["is_cluster"] = frame["kind"] == "cluster"
+    frame = frame.sort_values(["is_cluster", "new_mw", "capacity_mw"], ascending=False)
+    return frame[["name", "class", "existing_mw", "new_mw", "capacity_mw", "mean_load_mw",
+                  "utilisation", "pue", "green_share", "emissions_mt", "cost"]]
+
+
+def site_columns(language: str, new_max_mw: float = 2000.0) -> dict:
+    money = t("unit_money_yr", language)
+    return {
+        "name": st.column_config.TextColumn(t("col_site", language), width="medium"),
+        "class": st.column_config.TextColumn(t("col_hub_class", language)),
+        "existing_mw": st.column_config.NumberColumn(t("col_existing_mw", language), format="%.0f"),
+        "new_mw": st.column_config.ProgressColumn(
+            t("col_new_mw", language), format="%.0f", min_value=0.0,
+            max_value=max(float(new_max_mw), 1.0)),
+        "capacity_mw": st.column_config.NumberColumn(t("col_capacity_mw", language), format="%.0f"),
+        "mean_load_mw": st.column_config.NumberColumn(t("col_load_mw", language), format="%.0f"),
+        "utilisation": st.column_config.NumberColumn(t("col_utilisation", language), format="percent"),
+        "pue": st.column_config.NumberColumn("PUE", format="%.2f"),
+        "green_share": st.column_config.NumberColumn(t("col_green_share", language), format="percent"),
+        "emissions_mt": st.column_config.NumberColumn(t("col_emissions_mt", language), format="%.2f"),
+        "cost": st.column_config.NumberColumn(f"{t('col_cost', language)} [{money}]", format="%.1f"),
+    }
+
+
+def province_table(provinces: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Provinces as the Plan page shows them, largest demand first."""
+    frame = provinces.copy()
+    frame["name"] = frame["name_zh"] if language == "zh" else frame["name_en"]
+    frame["demand_gw"] = frame["demand_mw"] / 1e3
+    frame["emissions_mt"] = frame["emissions_tco2"] / 1e6
+    frame = frame.sort_values("demand_mw", ascending=False)
+    return frame[["name", "demand_gw", "west_share", "hub_share", "local_share",
+                  "load_weighted_latency_ms", "emissions_mt"]]
+
+
+def province_columns(language: str) -> dict:
+    return {
+        "name": st.column_config.TextColumn(t("col_province", language)),
+        "demand_gw": st.column_config.NumberColumn(t("col_demand_gw", language), format="%.2f"),
+        "west_share": st.column_config.ProgressColumn(
+            t("fig_west", language), format="percent", min_value=0.0, max_value=1.0),
+        "hub_share": st.column_config.NumberColumn(t("fig_hub", language), format="percent"),
+        "local_share": st.column_config.NumberColumn(t("col_local_share", language), format="percent"),
+        "load_weighted_latency_ms": st.column_config.NumberColumn(
+            t("col_latency_ms", language), format="%.2f"),
+        "emissions_mt": st.column_config.NumberColumn(t("col_emissions_mt", language), format="%.2f"),
+    }
+
+
+def show_plan(record: ui_state.RunRecord, key: str = "plan") -> None:
+    """Figures, map, cost breakdown and tables of one run (or why it has no plan)."""
+    language = common.lang()
+    if not record.solved:
+        common.show_not_solved(record)
+        return
+    results = common.results_of(record)
+    if results is None:
+        common.show_not_solved(record)
+        return
+    previous = ui_state.previous_solved_run(record)
+    caption = t("delta_against", run=common.run_label(previous)) if previous else t("first_run")
+    common.headline_metrics(record.summary, previous.summary if previous else None, caption)
+    left, right = st.columns([2, 1], gap="large")
+    with left:
+        st.subheader(t("plan_map"))
+        metric = common.metric_picker(f"{key}_metric")
+        common.plan_map(record, results, metric)
+    with right:
+        st.subheader(t("capacity_by_cluster"))
+        st.altair_chart(charts.capacity_chart(results.sites, language), width="stretch")
+    st.subheader(t("cost_breakdown"))
+    st.altair_chart(charts.cost_breakdown_chart(
+        cost_breakdown({common.run_label(record): record.summary}, language), language),
+        width="stretch")
+    tab_sites, tab_provinces = st.tabs([t("sites_table"), t("provinces_table")])
+    with tab_sites:
+        columns = site_columns(language, results.sites["new_mw"].max())
+        st.dataframe(site_table(results.sites, language), column_config=columns,
+                     hide_index=True, width="stretch", height=420)
+    with tab_provinces:
+        st.dataframe(province_table(results.provinces, language),
+                     column_config=province_columns(language), hide_index=True, width="stretch",
+                     height=420)
+
+
+def render() -> None:
+    """The Plan page."""
+    common.page_intro("page_plan", "intro_plan")
+    scenario = common.current_scenario_or_error()
+    if scenario is None:
+        return
+    base = st.session_state["base"]
+    overrides = st.session_state["overrides"]
+    label = common.scenario_label(base, overrides)
+    engine = solve.get_engine()
+    current = ui_state.current_run()
+    up_to_date = current is not None and current.input_hash == scenario.input_hash()
+    if not up_to_date and engine.cached_plan(scenario.input_hash()) is not None:
+        # Solved before (by this session or another with the identical scenario): show at once.
+        current = common.solve_with_progress(scenario, label)
+        up_to_date = True
+    top = st.columns([3, 1], vertical_alignment="center")
+    top[0].markdown(f"**{t('scenario')}:** {label}")
+    clicked = top[1].button(t("solve"), type="primary", key="solve_plan", width="stretch",
+                            icon=":material/play_arrow:", disabled=up_to_date)
+    if clicked:
+        current = common.solve_with_progress(scenario, label)
+        up_to_date = True
+    if current is None:
+        st.info(t("no_run_yet"))
+        return
+    if not up_to_date:
+        st.warning(t("stale_run", run=common.run_label(current)))
+    show_plan(current)

@@ -1,0 +1,153 @@
+"""Trade-offs page: the cost–emissions and cost–latency frontiers; clicking a point loads its plan."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import streamlit as st
+
+from ui import charts, frontier, solve
+from ui import state as ui_state
+from ui.i18n import t
+from ui.views import common
+from ui.views.plan import show_plan
+
+
+def _compute(kind: str, points: int) -> frontier.Frontier:
+    engine = solve.get_engine()
+    base, overrides = st.session_state["base"], st.session_state["overrides"]
+    bar = st.progress(0.0, text=t("sweeping"))
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=t("sweep_progress", done=done, total=total))
+
+    if kind == "emissions":
+        result = frontier.emissions_frontier(engine, base, overrides, points, progress)
+    else:
+        result = frontier.latency_frontier(engine, base, overrides, progress=progress)
+    bar.empty()
+    return result
+
+
+def point_label(point: frontier.FrontierPoint, kind: str, language: str) -> str:
+    """How a frontier point is named in pickers and the run history."""
+    if kind == "emissions":
+        if math.isnan(point.setting):
+            return t("no_cap", language)
+        return t("cap_label", language, mt=point.setting / 1e6)
+    return t("latency_factor_label", language, factor=point.setting)
+
+
+def points_table(result: frontier.Frontier, kind: str, language: str):
+    """The solved points of a frontier as the page lists them."""
+    import pandas as pd
+
+    rows = []
+    for point in result.points:
+        if not point.solved:
+            continue
+        s = point.summary
+        shadow = s.get("carbon_shadow_price_cny_per_tco2")
+        rows.append({
+            t("tip_setting_" + kind, language): point_label(point, kind, language),
+            t("axis_cost", language): round(s["total_cost_cny"] / charts.money_scale(language), 1),
+            t("axis_emissions", language): round(s["emissions_tco2"] / 1e6, 2),
+            t("axis_latency", language): round(s["load_weighted_latency_ms"], 3),
+            t("fig_west", language): f"{s['west_share']:.1%}",
+            t("fig_green", language): f"{s['green_share']:.1%}",
+            t("carbon_shadow", language): "–" if shadow is None else f"{shadow:,.0f}",
+        })
+    return pd.DataFrame(rows)
+
+
+def _load_point(point: frontier.FrontierPoint, kind: str) -> ui_state.RunRecord:
+    """Put a frontier point into the run history (its plan is in the shared cache)."""
+    from planner.scenario import Scenario
+
+    scenario = Scenario.model_validate(point.scenario)
+    base = common.scenario_label(st.session_state["base"], st.session_state["overrides"])
+    label = f"{base} · {point_label(point, kind, common.lang())}"
+    return common.solve_with_progress(scenario, label, origin=f"frontier:{kind}")
+
+
+def _selected_point(event) -> int | None:
+    """The point id a click on a frontier chart selected, or None."""
+    if event is None:
+        return None
+    selection = event.get("selection") if isinstance(event, dict) else getattr(event, "selection", None)
+    if not selection:
+        return None
+    picked = selection.get(charts.PICK) if hasattr(selection, "get") else None
+    if picked:
+        value = picked[0].get("point_id")
+        return None if value is None else int(value)
+    return None
+
+
+def _on_chart_select(kind: str) -> None:
+    # Runs before the script: a click on the chart sets the point picker, which loads the plan.
+    point = _selected_point(st.session_state.get(f"chart_{kind}"))
+    if point is not None:
+        st.session_state[f"pick_box_{kind}"] = point
+
+
+def _frontier_tab(kind: str, scenario) -> None:
+    language = common.lang()
+    store = st.session_state.setdefault("frontiers", {})
+    controls = st.columns([2, 1, 1], vertical_alignment="bottom")
+    controls[0].caption(t(f"frontier_{kind}_how"))
+    points = 8
+    if kind == "emissions":
+        points = controls[1].slider(t("frontier_points"), 4, 12, 8, key="frontier_points")
+    if controls[2].button(t("compute_frontier"), key=f"compute_{kind}", type="primary",
+                          icon=":material/insights:", width="stretch"):
+        store[kind] = _compute(kind, points)
+        st.session_state.pop(f"pick_box_{kind}", None)
+    result: frontier.Frontier | None = store.get(kind)
+    if result is None:
+        st.info(t("frontier_not_yet"))
+        return
+    if result.base_hash != scenario.input_hash():
+        st.warning(t("frontier_stale"))
+    table = result.table()
+    failed = [p for p in result.points if not p.solved]
+    if result.message and table.empty:
+        st.error(result.message)
+        return
+    if table.empty:
+        st.error(t("frontier_empty"))
+        return
+    chosen = st.session_state.get(f"pick_box_{kind}")
+    st.altair_chart(
+        charts.frontier_chart(table, kind, language, chosen), on_select=functools.partial(_on_chart_select, kind),
+        selection_mode=charts.PICK, key=f"chart_{kind}", width="stretch")
+    with st.expander(t("frontier_points_table")):
+        st.dataframe(points_table(result, kind, language), hide_index=True, width="stretch")
+    if failed:
+        with st.expander(t("frontier_failed", count=len(failed))):
+            for point in failed:
+                st.markdown(f"- **{point_label(point, kind, language)}**: {point.message}")
+    solved = [p for p in result.points if p.solved]
+    labels = {p.point_id: point_label(p, kind, language) for p in solved}
+    picked = st.selectbox(t("open_point"), list(labels), format_func=labels.get, index=None,
+                          key=f"pick_box_{kind}", placeholder=t("open_point_placeholder"))
+    if picked is None:
+        st.caption(t("click_hint"))
+        return
+    record = _load_point(result.point(picked), kind)
+    st.subheader(t("point_plan", label=labels[picked]))
+    show_plan(record, key=f"point_{kind}")
+
+
+def render() -> None:
+    """The Trade-offs page."""
+    common.page_intro("page_tradeoffs", "intro_tradeoffs")
+    scenario = common.current_scenario_or_error()
+    if scenario is None:
+        return
+    tab_emissions, tab_latency = st.tabs([t("tab_cost_emissions"), t("tab_cost_latency")])
+    with tab_emissions:
+        _frontier_tab("emissions", scenario)
+    with tab_latency:
+        _frontier_tab("latency", scenario)
