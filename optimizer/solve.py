@@ -159,19 +159,24 @@ def new_highs() -> highspy.Highs:
     return highs
 
 
-def _solve_highs(lp: LinearProgram, time_limit_s: float, options: dict) -> tuple[highspy.Highs, np.ndarray, dict]:
-    timings = {}
-    start = time.perf_counter()
-    cost, col_lower, col_upper, matrix, row_lower, row_upper = lp.arrays()
+def highs_lp(cost, col_lower, col_upper, matrix, row_lower, row_upper) -> highspy.HighsLp:
+    """The arrays of a LinearProgram (``LinearProgram.arrays()``) as a column-wise highspy model."""
     csc = matrix.tocsc()
     model = highspy.HighsLp()
-    model.num_col_, model.num_row_ = lp.num_cols, lp.num_rows
+    model.num_col_, model.num_row_ = csc.shape[1], csc.shape[0]
     model.col_cost_, model.col_lower_, model.col_upper_ = cost, col_lower, col_upper
     model.row_lower_, model.row_upper_ = row_lower, row_upper
     model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     model.a_matrix_.start_ = csc.indptr.astype(np.int32)
     model.a_matrix_.index_ = csc.indices.astype(np.int32)
     model.a_matrix_.value_ = csc.data
+    return model
+
+
+def _solve_highs(lp: LinearProgram, time_limit_s: float, options: dict) -> tuple[highspy.Highs, np.ndarray, dict]:
+    timings = {}
+    start = time.perf_counter()
+    model = highs_lp(*lp.arrays())
     highs = new_highs()
     highs.setOptionValue("time_limit", float(time_limit_s))
     for key, value in options.items():
