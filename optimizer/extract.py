@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from optimizer.formulation import HOURS_PER_YEAR, LinearProgram, PlanIndex
+from optimizer.formulation import HOURS_PER_YEAR, LinearProgram, PlanIndex, day_windows
 from optimizer.inputs import PlanInputs
 from optimizer.results import FLOW_COLUMNS, PROVINCE_COLUMNS, SITE_COLUMNS
 from optimizer.solve import Solution
@@ -23,7 +23,8 @@ class PlanQuantities:
     Attributes
     ----------
     load : ndarray (L, T)
-        Load of each allowed (p, s, k) triple in each slice. [MW]
+        Load of each allowed (p, s, k) triple in each slice (deferrable routes: see
+        :func:`deferred_loads`). [MW]
     new_mw : ndarray (S,)
         New capacity per site (0 where none may be built). [MW]
     green_mw : ndarray (S, T)
@@ -46,6 +47,8 @@ def extract_quantities(inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, 
     values = solution.values
     x, n, g = lp.columns["x"], lp.columns["n"], lp.columns["g"]
     load = values[x.start : x.stop].reshape(-1, num_t)
+    if "z" in lp.columns:
+        load = np.vstack([load, deferred_loads(inputs, lp, index, values)])
     new_mw = np.zeros(num_s)
     new_mw[index.new_sites] = values[n.start : n.stop]
     green = np.zeros((num_s, num_t))
@@ -65,6 +68,25 @@ def extract_quantities(inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, 
         carbon_dual=single("carbon"),
         hub_share_dual=single("hub_share"),
     )
+
+
+def deferred_loads(inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, values: np.ndarray) -> np.ndarray:
+    """Load of each deferrable route in each slice (routes, T), from its daily energy and its site's profile. [MW]
+
+    The LP fixes each route's energy per day (y) and each site's deferrable profile (z); any split of
+    the profile between the routes of a day is the same plan. Each route gets the profile's shape,
+    scaled to its energy: ``y[l,d]·z[s,t]/mu[s,d]``.
+    """
+    window, _ = day_windows(inputs)
+    num_t, num_windows = inputs.hours.size, window.max() + 1
+    y = values[lp.columns["y"].start : lp.columns["y"].stop].reshape(-1, num_windows)
+    mu = values[lp.columns["mu"].start : lp.columns["mu"].stop].reshape(-1, num_windows)
+    z = values[lp.columns["z"].start : lp.columns["z"].stop].reshape(-1, num_t)
+    site_pos = np.full(len(inputs.sites), -1)
+    site_pos[index.defer_sites] = np.arange(index.defer_sites.size)
+    member = site_pos[index.triple_site[index.num_x_triples :]]
+    shape = np.divide(z, mu[:, window], out=np.zeros_like(z), where=mu[:, window] > 1e-12)
+    return np.maximum(y[:, window] * shape[member], 0.0)
 
 
 def site_load(inputs: PlanInputs, index: PlanIndex, load: np.ndarray) -> np.ndarray:
@@ -192,6 +214,15 @@ def build_tables(
     province_table = province_table[PROVINCE_COLUMNS].reset_index(drop=True)
 
     total_it = float(it_mwh.sum())
+    shifted_mwh = 0.0
+    deferrable = inputs.deferrable_classes
+    if deferrable.any():
+        # Deferrable energy served nationally in another slice of its day than demanded. National,
+        # because how a site's deferrable profile is split between provinces is not the plan's to say.
+        is_deferred = deferrable[index.triple_workload]
+        served = q.load[is_deferred].sum(axis=0)
+        demanded = inputs.demand_mw[:, deferrable].sum(axis=(0, 1))
+        shifted_mwh = float(np.maximum(served - demanded, 0.0) @ hours)
 
     def share_of(mask):
         return float(it_mwh[mask].sum() / total_it) if total_it else 0.0
@@ -209,6 +240,7 @@ def build_tables(
         "green_share": float(costs["green_mwh"].sum() / costs["facility_mwh"].sum()) if total_it else 0.0,
         "mean_demand_mw": total_it / HOURS_PER_YEAR,
         "peak_demand_mw": float(inputs.demand_mw.sum(axis=(0, 1)).max()),
+        "shifted_mwh": shifted_mwh,
         "load_weighted_latency_ms": float((triple_mwh * lat).sum() / total_it) if total_it else 0.0,
         "west_share": share_of(is_west),
         "hub_share": share_of(is_cluster),

@@ -29,7 +29,8 @@ class PlanInputs:
         K rows: workload, name_zh, name_en, group, latency_max_ms (inf = no limit) [ms],
         data_intensity_cny_per_mw_1000km [CNY/(MW·1000 km·yr)].
     periods : pandas.DataFrame
-        T rows: period, day, hour (first hour of the slice), hours (weight) [h/yr].
+        T rows: period, day, hour (first hour of the slice), hours (weight) [h/yr]. Slices of one
+        ``day`` form the window within which deferrable load may move.
     demand_mw : numpy.ndarray, shape (P, K, T)
         IT load to serve. [MW]
     distance_km : numpy.ndarray, shape (P, S)
@@ -44,6 +45,12 @@ class PlanInputs:
     carbon_cap_tco2 : float or None
     hub_new_share_min : float or None
     latency_weight_cny_per_mwh_ms : float
+    deferrable : numpy.ndarray of bool, shape (K,), optional
+        Classes whose load may move between the slices of a day, each day's energy kept
+        (None: none may).
+    defer_peak_factor : float, optional
+        Most load of a deferrable class in a slice, as a multiple of its mean demand that day
+        (None: no limit). [-]
     """
 
     provinces: pd.DataFrame
@@ -59,11 +66,20 @@ class PlanInputs:
     carbon_cap_tco2: float | None
     hub_new_share_min: float | None
     latency_weight_cny_per_mwh_ms: float
+    deferrable: np.ndarray | None = None
+    defer_peak_factor: float | None = None
 
     @property
     def hours(self) -> np.ndarray:
         """Weight of each time slice. [h/yr]"""
         return self.periods["hours"].to_numpy(float)
+
+    @property
+    def deferrable_classes(self) -> np.ndarray:
+        """Boolean (K,): may class k move load within a day?"""
+        if self.deferrable is None:
+            return np.zeros(self.demand_mw.shape[1], bool)
+        return np.asarray(self.deferrable, bool)
 
     def allowed(self) -> np.ndarray:
         """Boolean (P, S, K): may province p's workload k run at site s?

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from optimizer.extract import PlanQuantities, site_load
-from optimizer.formulation import PlanIndex
+from optimizer.formulation import PlanIndex, day_windows, window_means
 from optimizer.inputs import PlanInputs
 
 
@@ -34,7 +34,30 @@ def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantitie
 
     served = np.zeros((num_p, num_k, num_t))
     np.add.at(served, (index.triple_province, index.triple_workload), q.load)
-    violations["demand"] = _worst(np.abs(served - inputs.demand_mw), inputs.demand_mw)
+    # Deferrable classes must serve each day's energy; the others their demand in every slice.
+    deferrable = inputs.deferrable_classes
+    fixed = ~deferrable
+    violations["demand"] = _worst(np.abs(served - inputs.demand_mw)[:, fixed], inputs.demand_mw[:, fixed])
+    if deferrable.any():
+        window, relative = day_windows(inputs)
+        num_windows = window.max() + 1
+
+        def per_day(values):
+            flat = values.reshape(-1, num_t) * relative
+            return np.stack([np.bincount(window, row, minlength=num_windows) for row in flat])
+
+        daily_served = per_day(served[:, deferrable])
+        daily_demand = per_day(inputs.demand_mw[:, deferrable])
+        violations["demand"] = max(
+            violations["demand"], _worst(np.abs(daily_served - daily_demand), daily_demand)
+        )
+        if inputs.defer_peak_factor is not None:
+            # A site's deferrable load stays within the peak factor × its mean of the day.
+            is_deferred = deferrable[index.triple_workload]
+            deferred = np.zeros((len(sites), num_t))
+            np.add.at(deferred, index.triple_site[is_deferred], q.load[is_deferred])
+            cap = inputs.defer_peak_factor * window_means(inputs, deferred)[:, window]
+            violations["deferral"] = _worst(deferred - cap, cap)
 
     cap = inputs.utilisation_max * (sites["existing_mw"].to_numpy(float) + q.new_mw)
     it_load = site_load(inputs, index, q.load)

@@ -217,6 +217,7 @@ def scenarios():
         click.echo(name)
 
 
+from planner.cli_check import check  # noqa: E402
 from planner.cli_growth import growth  # noqa: E402  (commands defined in their own modules)
 from planner.cli_study import pareto_command, sweep_command  # noqa: E402
 from planner.cli_ui import ui  # noqa: E402
@@ -225,6 +226,7 @@ main.add_command(growth)
 main.add_command(sweep_command)
 main.add_command(pareto_command)
 main.add_command(ui)
+main.add_command(check)
 
 if __name__ == "__main__":
     main()

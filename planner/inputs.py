@@ -58,6 +58,26 @@ def _shape_by_period(diurnal: pd.DataFrame, shape: str, periods: pd.DataFrame, p
     return blocks[(periods["hour"].to_numpy() // (24 // per_day))]
 
 
+def _clustered_days(
+    scenario: Scenario, sites: pd.DataFrame, workloads: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Periods, demand shapes (K, T) and green profiles (S, T) of ``time.days`` days clustered from the year."""
+    # Imported here: the clustered path pulls in pvlib and tsam, which take seconds to import.
+    from planner.periods import cluster_days, periods_table, to_slices
+    from planner.profiles import year_profiles
+
+    profiles = year_profiles(sites, workloads, scenario.year)
+    days = cluster_days(
+        profiles,
+        scenario.time.days,
+        green_weight=sites["green_available_mw"].to_numpy(float),
+        demand_weight=workloads["share"].to_numpy(float),
+    )
+    per_day = scenario.time.hours_per_day
+    periods = periods_table(days, per_day, HOURS_PER_YEAR)
+    return periods, to_slices(days.demand, per_day), to_slices(days.green, per_day)
+
+
 def build_inputs(scenario: Scenario) -> PlanInputs:
     """Build the LP inputs of a scenario.
 
@@ -72,7 +92,8 @@ def build_inputs(scenario: Scenario) -> PlanInputs:
         Sites include the 10 clusters (less the disabled ones) and one local site per province.
     """
     tables = load_tables()
-    provinces = tables["provinces"].copy()
+    # Overrides may be fractional where the table holds whole numbers (pandas 3 refuses to upcast).
+    provinces = tables["provinces"].astype({"price_cny_per_mwh": float, "local_existing_mw": float})
     for province, override in scenario.provinces.items():
         for field in ("price_cny_per_mwh", "ef_tco2_per_mwh", "local_existing_mw", "local_pue"):
             value = getattr(override, field)
@@ -84,7 +105,7 @@ def build_inputs(scenario: Scenario) -> PlanInputs:
     annuity = capital_recovery_factor(costs.discount_rate, costs.lifetime_years)
     hub_green = scenario.policy.hub_new_green_share
 
-    clusters = tables["sites"].copy()
+    clusters = tables["sites"].astype({"price_cny_per_mwh": float, "existing_mw": float, "max_new_mw": float})
     clusters["kind"] = "cluster"
     clusters["serves"] = ""
     clusters["green_new_share"] = hub_green
@@ -148,16 +169,25 @@ def build_inputs(scenario: Scenario) -> PlanInputs:
         for field, value in override.model_dump(exclude_none=True).items():
             workloads.loc[workload, field] = np.nan if value == "none" else value
     workloads["latency_max_ms"] = workloads["latency_max_ms"].astype(float).fillna(np.inf)
+    if "deferrable" not in workloads:
+        workloads["deferrable"] = False
+    workloads["deferrable"] = workloads["deferrable"].astype(bool)
 
-    periods = _periods(scenario)
     weights = demand_weights(provinces, scenario).to_numpy()
     national = scenario.demand.national_it_load_mw * scenario.demand.scale
-    shapes = np.stack(
-        [
-            _shape_by_period(tables["diurnal"], shape, periods, scenario.time.hours_per_day)
-            for shape in workloads["shape"]
-        ]
-    )  # (K, T)
+    green_profile = None
+    if scenario.time.representative == "clustered":
+        periods, shapes, green_profile = _clustered_days(scenario, sites, workloads)
+    else:
+        periods = _periods(scenario)
+        shapes = np.stack(
+            [
+                _shape_by_period(tables["diurnal"], shape, periods, scenario.time.hours_per_day)
+                for shape in workloads["shape"]
+            ]
+        )  # (K, T)
+    if green_profile is None:
+        green_profile = np.ones((len(sites), len(periods)))
     shares = workloads["share"].to_numpy(float)
     demand = national * weights[:, None, None] * shares[None, :, None] * shapes[None, :, :]
 
@@ -179,10 +209,12 @@ def build_inputs(scenario: Scenario) -> PlanInputs:
         demand_mw=demand,
         distance_km=distance,
         latency_ms=latency,
-        green_profile=np.ones((len(sites), len(periods))),
+        green_profile=green_profile,
         utilisation_max=scenario.policy.utilisation_max,
         carbon_price_cny_per_tco2=scenario.carbon.price_cny_per_tco2,
         carbon_cap_tco2=scenario.carbon.cap_tco2,
         hub_new_share_min=scenario.policy.hub_new_share_min,
         latency_weight_cny_per_mwh_ms=scenario.costs.latency_weight_cny_per_mwh_ms,
+        deferrable=workloads["deferrable"].to_numpy(bool) & scenario.time.defer_within_day,
+        defer_peak_factor=scenario.time.defer_peak_factor,
     )

@@ -83,8 +83,8 @@ class TimeSettings(_Strict):
     )
     defer_peak_factor: Annotated[float, Field(ge=1.0, le=24.0)] | None = Field(
         default=None,
-        description="Most load a deferrable class may take in one slice, as a multiple of its mean load "
-        "of that day; null for no limit. [-]",
+        description="Most deferrable load a site may run in one slice, as a multiple of its deferrable "
+        "mean load that day; null for no limit (capacity still limits it). [-]",
     )
 
     @field_validator("representative")

@@ -7,7 +7,10 @@ import pytest
 import yaml
 
 DATA = Path(__file__).parents[1] / "data"
-CSV_FILES = ["provinces.csv", "sites.csv", "workloads.csv", "diurnal.csv"]
+CSV_FILES = [
+    "provinces.csv", "sites.csv", "workloads.csv", "diurnal.csv",
+    "green_profiles.csv", "green_mix.csv", "demand_weekly.csv",
+]
 OPTIONAL_NUMERIC = {("workloads.csv", "latency_max_ms")}
 
 

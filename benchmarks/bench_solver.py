@@ -1,0 +1,212 @@
+"""Measure HiGHS strategies and formulation options on the national plan with clustered representative days.
+
+Run on demand (never in the test suite):
+
+    python benchmarks/bench_solver.py                          # 12 clustered days × 24 h, every strategy
+    python benchmarks/bench_solver.py --days 4 --only dual ipm-nox
+    python benchmarks/bench_solver.py --defer                  # deferrable classes on
+    python benchmarks/bench_solver.py --scenario hourly-2025   # from a shipped scenario
+    python benchmarks/bench_solver.py --sizes 1 4 12           # Python side against solve at each size
+
+Each configuration runs in its own process (HiGHS's thread pool is set once per process), through
+the same path as ``edwc run`` (build, solve, extract, verify residuals and strong duality). Prints
+markdown tables and writes benchmarks/results/bench_solver.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import platform
+import sys
+import time
+from pathlib import Path
+
+#: Strategies measured: name -> (HiGHS options, description).
+STRATEGIES: dict[str, tuple[dict, str]] = {
+    "dual": ({}, "dual simplex (HiGHS default for LP: solver=choose)"),
+    "dual-nopresolve": ({"presolve": "off"}, "dual simplex, presolve off"),
+    "dual-pami": ({"simplex_strategy": 2, "parallel": "on"}, "parallel dual simplex (PAMI), parallel=on"),
+    "dual-sip": ({"simplex_strategy": 3, "parallel": "on"}, "parallel dual simplex (SIP), parallel=on"),
+    "dual-devex": ({"simplex_dual_edge_weight_strategy": 1}, "dual simplex, Devex pricing"),
+    "primal": ({"simplex_strategy": 4}, "primal simplex"),
+    "ipm": ({"solver": "ipm", "run_crossover": "on"}, "interior point + crossover"),
+    "ipm-nox": ({"solver": "ipm", "run_crossover": "off"}, "interior point, no crossover"),
+    "ipm-nox-par": (
+        {"solver": "ipm", "run_crossover": "off", "parallel": "on"},
+        "interior point, no crossover, parallel=on",
+    ),
+    "pdlp": ({"solver": "pdlp"}, "first-order PDLP (HiGHS 1.13)"),
+    # Formulation option: the load columns without their (implied) upper bounds, as before this
+    # benchmark; dual simplex, solve time only.
+    "dual-x-unbounded": ({}, "dual simplex, x columns without the upper bound D[p,k,t]"),
+}
+
+#: Strategies that change the formulation rather than HiGHS's options.
+X_UNBOUNDED = {"dual-x-unbounded"}
+
+
+def _scenario_overrides(days: int, representative: str, defer: bool) -> list[str]:
+    sets = [f"time.days={days}", f"time.representative={representative}"]
+    if defer:
+        sets.append("time.defer_within_day=true")
+    return sets
+
+
+def _run_one(name: str, options: dict, scenario: str, overrides: list[str], time_limit_s: float, queue) -> None:
+    # In a child process: one plan, timed stage by stage.
+    from optimizer.plan import optimise
+    from optimizer.solve import PlanNotSolved
+    from planner.inputs import build_inputs
+    from planner.scenario import load_scenario
+
+    row: dict = {"strategy": name, "options": options}
+    start = time.perf_counter()
+    inputs = build_inputs(load_scenario(scenario, overrides))
+    row["inputs_s"] = time.perf_counter() - start
+    if name in X_UNBOUNDED:
+        _run_x_unbounded(row, inputs, time_limit_s, queue)
+        return
+    start = time.perf_counter()
+    try:
+        plan = optimise(inputs, backend="highs", time_limit_s=time_limit_s, options=options)
+    except PlanNotSolved as exc:
+        row.update(status=exc.status, message=str(exc)[:200], wall_s=time.perf_counter() - start)
+        queue.put(row)
+        return
+    t = plan.metadata["timings_s"]
+    python_side = t["formulate_s"] + t["build_s"] + (t["handover_and_solve_s"] - t["solver_s"]) + t["extract_s"]
+    row.update(
+        status="optimal",
+        columns=plan.metadata["columns"],
+        rows=plan.metadata["rows"],
+        formulate_s=t["formulate_s"],
+        build_s=t["build_s"],
+        solve_s=t["solver_s"],
+        extract_s=t["extract_s"],
+        tabulate_verify_s=t["tabulate_s"],
+        python_side_s=python_side,
+        python_with_tables_s=python_side + t["tabulate_s"],
+        ratio=python_side / t["solver_s"],
+        wall_s=time.perf_counter() - start,
+        objective_cny=plan.summary["total_cost_cny"],
+        duality_gap=plan.metadata["duality_gap"],
+        max_violation=plan.metadata["max_violation"],
+        carbon_shadow_price=plan.summary["carbon_shadow_price_cny_per_tco2"],
+    )
+    queue.put(row)
+
+
+def _run_x_unbounded(row: dict, inputs, time_limit_s: float, queue) -> None:
+    import numpy as np
+
+    from optimizer.formulation import build_lp
+    from optimizer.solve import solve_lp
+
+    start = time.perf_counter()
+    lp, _ = build_lp(inputs)
+    lp.col_upper[0] = np.full(lp.col_upper[0].size, np.inf)  # family 'x' is added first
+    lp._arrays = None
+    formulate_s = time.perf_counter() - start
+    solution = solve_lp(lp, backend="highs", time_limit_s=time_limit_s)
+    t = solution.timings
+    row.update(
+        status="optimal", columns=lp.num_cols, rows=lp.num_rows, formulate_s=formulate_s, build_s=t["build_s"],
+        solve_s=t["solver_s"], extract_s=t["extract_s"], tabulate_verify_s=0.0,
+        python_side_s=formulate_s + t["build_s"] + t["extract_s"],
+        python_with_tables_s=formulate_s + t["build_s"] + t["extract_s"],
+        ratio=(formulate_s + t["build_s"] + t["extract_s"]) / t["solver_s"], wall_s=time.perf_counter() - start,
+        objective_cny=solution.objective,
+        duality_gap=abs(solution.objective - solution.dual_objective) / abs(solution.objective),
+        max_violation=float("nan"), carbon_shadow_price=None,
+    )
+    queue.put(row)
+
+
+def measure(name: str, options: dict, scenario: str, overrides: list[str], time_limit_s: float) -> dict:
+    """One configuration in a fresh process; returns its timings (or its failure)."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_run_one, args=(name, options, scenario, overrides, time_limit_s, queue))
+    process.start()
+    try:
+        row = queue.get(timeout=time_limit_s + 600)
+    finally:
+        process.join(timeout=60)
+        if process.is_alive():
+            process.terminate()
+    return row
+
+
+def _table(rows: list[dict], reference: float | None) -> str:
+    header = (
+        "| strategy | status | columns | solve s | formulate+build s | extract s | tabulate+verify s "
+        "| Python/solve | wall s | objective vs dual simplex | duality gap |"
+    )
+    lines = [header, "|---" * (header.count("|") - 1) + "|"]
+    for r in rows:
+        if r["status"] != "optimal":
+            lines.append(f"| {r['strategy']} | {r['status']} | | | | | | | {r['wall_s']:.1f} | | |")
+            continue
+        gap = "" if reference is None else f"{(r['objective_cny'] - reference) / abs(reference):+.1e}"
+        lines.append(
+            f"| {r['strategy']} | {r['status']} | {r['columns']:,} | {r['solve_s']:.2f} | "
+            f"{r['formulate_s'] + r['build_s']:.2f} | {r['extract_s']:.2f} | {r['tabulate_verify_s']:.2f} | "
+            f"{r['ratio']:.3f} | {r['wall_s']:.2f} | {gap} | {r['duality_gap']:.1e} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="baseline", help="shipped scenario or YAML file to start from")
+    parser.add_argument("--days", type=int, default=12, help="representative days (24 slices each)")
+    parser.add_argument("--representative", choices=["clustered", "identical"], default="clustered")
+    parser.add_argument("--defer", action="store_true", help="deferrable classes move load within the day")
+    parser.add_argument("--only", nargs="+", choices=list(STRATEGIES), help="strategies to run")
+    parser.add_argument("--sizes", type=int, nargs="+", help="instead: the default strategy at these day counts")
+    parser.add_argument("--time-limit", type=float, default=600.0, help="per solve [s]")
+    parser.add_argument("--out", default="bench_solver.json", help="file name under benchmarks/results/")
+    args = parser.parse_args(argv)
+
+    rows = []
+    if args.sizes:
+        for days in args.sizes:
+            overrides = _scenario_overrides(days, args.representative, args.defer)
+            row = measure("dual", {}, args.scenario, overrides, args.time_limit)
+            row["slices"] = days * 24
+            rows.append(row)
+            print(f"measured {days * 24} slices: {row.get('wall_s', 0):.1f} s", file=sys.stderr)
+        header = "| slices | columns | solve s | formulate+build s | extract s | Python side s | Python/solve |"
+        print(header)
+        print("|---" * (header.count("|") - 1) + "|")
+        for r in rows:
+            print(f"| {r['slices']} | {r['columns']:,} | {r['solve_s']:.2f} | {r['formulate_s'] + r['build_s']:.2f} | "
+                  f"{r['extract_s']:.2f} | {r['python_side_s']:.2f} | {r['ratio']:.3f} |")
+    else:
+        overrides = _scenario_overrides(args.days, args.representative, args.defer)
+        for name in args.only or list(STRATEGIES):
+            options, _ = STRATEGIES[name]
+            row = measure(name, options, args.scenario, overrides, args.time_limit)
+            rows.append(row)
+            print(f"measured {name}: {row['status']} in {row.get('wall_s', 0):.1f} s", file=sys.stderr)
+        reference = next((r["objective_cny"] for r in rows if r["strategy"] == "dual" and r["status"] == "optimal"),
+                         None)
+        print(_table(rows, reference))
+
+    from optimizer.solve import solver_versions
+
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / args.out).write_text(json.dumps({
+        "python": platform.python_version(),
+        **solver_versions(),
+        "arguments": vars(args),
+        "rows": rows,
+    }, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""The ``edwc check`` command: dispatch a plan over the whole year and report what it really delivers.
+
+Registered on the main group in :mod:`planner.cli`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+EXIT_DONE, EXIT_NOT_SOLVED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _fail(message: str, code: int) -> None:
+    click.secho(message, fg="red", err=True)
+    sys.exit(code)
+
+
+def format_check(report: dict) -> str:
+    """Promised against delivered, one line per figure."""
+    promised, delivered = report["promised"], report["delivered"]
+
+    def bn(value):
+        return f"{value / 1e9:,.2f} bn CNY/yr"
+
+    def mt(value):
+        return f"{value / 1e6:,.2f} MtCO2/yr"
+
+    def pct(value):
+        return f"{value:.1%}"
+
+    def mwh(value):
+        return f"{value:,.0f} MWh"
+
+    def hours(value):
+        return f"{value:,.0f} h"
+
+    rows = [
+        ("Total annual cost", "total_cost_cny", bn),
+        ("  operating", "operating_cost_cny", bn),
+        ("Emissions", "emissions_tco2", mt),
+        ("Green share of power", "green_share", pct),
+        ("Peak utilisation", "peak_utilisation", pct),
+        ("Unserved demand", "unserved_mwh", mwh),
+        ("Hours with unserved demand", "unserved_hours", hours),
+    ]
+    width = max(len(label) for label, _, _ in rows)
+    what = "representative days" if report["mode"] == "representative" else (
+        f"{report['days_checked']} days of {report['year']}" + (" (annualised)" if report["annualised"] else "")
+    )
+    lines = [f"Check of '{report['scenario']}' on {what}", f"{'':<{width}}  {'plan':>22}  {'delivered':>22}"]
+    lines += [f"{label:<{width}}  {fmt(promised[key]):>22}  {fmt(delivered[key]):>22}" for label, key, fmt in rows]
+    if report["shortfalls"]:
+        lines.append("")
+        lines.append("Unserved demand by province and class:")
+        for row in report["shortfalls"][:10]:
+            lines.append(f"  {row['province']}/{row['workload']}: {row['unserved_mwh']:,.0f} MWh "
+                         f"in {row['unserved_hours']:,.0f} h")
+        if len(report["shortfalls"]) > 10:
+            lines.append(f"  … and {len(report['shortfalls']) - 10} more (check.json)")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--year-hours",
+    type=click.IntRange(24, 8760),
+    default=8760,
+    show_default=True,
+    help="Hours of the year to dispatch, a multiple of 24 (fewer: days spread over the year, totals annualised).",
+)
+@click.option(
+    "--representative",
+    is_flag=True,
+    help="Dispatch the plan's own representative days instead of the year (reproduces the plan's figures).",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask", "serial"]),
+    default="local",
+    show_default=True,
+    help="local: a process pool here; dask: a Dask LocalCluster; serial: in this process.",
+)
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes [default: CPU count].")
+@click.option("--progress/--no-progress", default=True, help="Days done on stderr.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def check(run_dir, year_hours, representative, executor, workers, progress, debug):
+    """Dispatch the plan in RUN_DIR day by day over the year, with its capacity fixed.
+
+    Each day is its own LP (no new build, unserved demand allowed at a high penalty), run in
+    parallel. Writes check.json (promised against delivered, shortfalls by province and class,
+    peak utilisation by site) and check_days.csv into RUN_DIR.
+
+    Exit codes: 0 checked (shortfalls are reported, not errors), 1 a day could not be solved,
+    2 bad input.
+    """
+    from optimizer.solve import PlanNotSolved
+    from planner.check import CheckError, check_plan, write_check
+    from planner.scenario import ScenarioError
+
+    def report_progress(done, total):
+        click.echo(f"\rDispatched {done}/{total} days", err=True, nl=done == total)
+
+    try:
+        result = check_plan(
+            run_dir,
+            year_hours=year_hours,
+            representative=representative,
+            executor=executor,
+            workers=workers,
+            progress=report_progress if progress else None,
+        )
+    except (CheckError, ScenarioError) as exc:
+        if debug:
+            raise
+        _fail(str(exc), EXIT_BAD_INPUT)
+    except PlanNotSolved as exc:
+        if debug:
+            raise
+        _fail(f"{run_dir} | a day's dispatch was not solved: {exc}.", EXIT_NOT_SOLVED)
+    written = write_check(result, run_dir)
+    click.echo(format_check(result.report))
+    click.echo(
+        f"\nChecked in {result.report['wall_s']:.1f} s on {result.report['workers']} worker(s). "
+        f"Written: {', '.join(str(path) for path in written)}"
+    )
