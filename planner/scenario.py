@@ -318,9 +318,14 @@ def read_yaml_file(path: Path | str, source: str | None = None) -> dict[str, Any
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ScenarioError(source, "", f"cannot be read ({reason}). Check the path.") from None
+    return parse_yaml_bytes(raw, source)
+
+
+def parse_yaml_bytes(raw: bytes, source: str) -> dict[str, Any]:
+    """Check the size and encoding of a file's bytes (e.g. an upload), then parse them safely."""
     if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError(
-            source, "", f"file is over the {MAX_FILE_BYTES:,}-byte limit. "
+            source, "", f"file is {len(raw):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit. "
             "Scenario files hold settings, not data: shorten it."
         )
     try:

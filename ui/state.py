@@ -19,11 +19,10 @@ import yaml
 
 from planner.dataset import scenario_dir
 from planner.scenario import (
-    MAX_FILE_BYTES,
     Scenario,
     ScenarioError,
     parse_override,
-    parse_yaml_text,
+    parse_yaml_bytes,
     read_yaml_file,
     resolve_scenario,
 )
@@ -120,18 +119,7 @@ def parse_upload(filename: str, data: bytes) -> BaseScenario:
         With the CLI's one-line message.
     """
     source = PurePath(filename or "upload.yaml").name[:100] or "upload.yaml"
-    if len(data) > MAX_FILE_BYTES:
-        raise ScenarioError(
-            source, "", f"file is {len(data):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit. "
-            "Scenario files hold settings, not data: shorten it."
-        )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            source, "", f"not UTF-8 text (bad byte at offset {exc.start}). Save the file as UTF-8."
-        ) from None
-    document = parse_yaml_text(text, source)
+    document = parse_yaml_bytes(data, source)
     name = PurePath(source).stem or "upload"
     resolve_scenario(document, (), name=name, source=source)
     return BaseScenario("upload", name, source, document)
