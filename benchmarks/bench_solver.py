@@ -7,6 +7,9 @@ Run on demand (never in the test suite):
     python benchmarks/bench_solver.py --defer                  # deferrable classes on
     python benchmarks/bench_solver.py --scenario hourly-2025   # from a shipped scenario
     python benchmarks/bench_solver.py --sizes 1 4 12           # Python side against solve at each size
+    python benchmarks/bench_solver.py --scenario hourly-2025 --resolution 1 4 12 24   # plan, then check the year
+    python benchmarks/bench_solver.py --scenario hourly-2025 --check-workers 1 2      # full-year check scaling
+    python benchmarks/bench_solver.py --scenario hourly-2025 --set time.defer_within_day=false --resolution 1 12
 
 Each configuration runs in its own process (HiGHS's thread pool is set once per process), through
 the same path as ``edwc run`` (build, solve, extract, verify residuals and strong duality). Prints
@@ -47,11 +50,15 @@ STRATEGIES: dict[str, tuple[dict, str]] = {
 X_UNBOUNDED = {"dual-x-unbounded"}
 
 
+#: Extra ``--set`` overrides from the command line, applied after the time settings.
+EXTRA_SETS: list[str] = []
+
+
 def _scenario_overrides(days: int, representative: str, defer: bool) -> list[str]:
     sets = [f"time.days={days}", f"time.representative={representative}"]
     if defer:
         sets.append("time.defer_within_day=true")
-    return sets
+    return sets + EXTRA_SETS
 
 
 def _run_one(name: str, options: dict, scenario: str, overrides: list[str], time_limit_s: float, queue) -> None:
@@ -158,6 +165,81 @@ def _table(rows: list[dict], reference: float | None) -> str:
     return "\n".join(lines)
 
 
+def _resolution(args) -> list[dict]:
+    # Plan on N clustered days, then dispatch the whole year with the plan's capacities.
+    import tempfile
+
+    from planner.check import check_plan
+    from planner.run import run_scenario
+    from planner.rundir import write_run
+    from planner.scenario import load_scenario
+
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for days in args.resolution:
+            overrides = _scenario_overrides(days, "clustered", args.defer)
+            start = time.perf_counter()
+            results = run_scenario(load_scenario(args.scenario, overrides))
+            plan_s = time.perf_counter() - start
+            run = write_run(results, Path(folder) / f"days{days}")
+            report = check_plan(run, executor="local").report
+            promised, delivered = report["promised"], report["delivered"]
+            rows.append({
+                "days": days, "slices": days * 24, "columns": results.metadata["columns"],
+                "solve_s": results.metadata["timings_s"]["solver_s"], "plan_wall_s": plan_s,
+                "check_wall_s": report["wall_s"], "promised": promised, "delivered": delivered,
+                "new_capacity_mw": results.summary["new_capacity_mw"],
+            })
+            print(f"measured {days} days: plan {plan_s:.1f} s, check {report['wall_s']:.1f} s", file=sys.stderr)
+    header = ("| days | columns | solve s | plan cost bn CNY | year cost bn CNY | plan MtCO2 | year MtCO2 "
+              "| plan green | year green | new MW | unserved MWh (h) | check s |")
+    print(header)
+    print("|---" * (header.count("|") - 1) + "|")
+    for r in rows:
+        p, d = r["promised"], r["delivered"]
+        print(f"| {r['days']} | {r['columns']:,} | {r['solve_s']:.2f} | {p['total_cost_cny'] / 1e9:.3f} | "
+              f"{d['total_cost_cny'] / 1e9:.3f} | {p['emissions_tco2'] / 1e6:.3f} | {d['emissions_tco2'] / 1e6:.3f} | "
+              f"{p['green_share']:.2%} | {d['green_share']:.2%} | {r['new_capacity_mw']:,.0f} | "
+              f"{d['unserved_mwh']:,.0f} ({d['unserved_hours']:.0f}) | {r['check_wall_s']:.1f} |")
+    return rows
+
+
+def _check_scaling(args) -> list[dict]:
+    # The same plan checked over the year with each executor and worker count, in fresh processes.
+    import os
+    import subprocess
+    import tempfile
+
+    from planner.run import run_scenario
+    from planner.rundir import write_run
+    from planner.scenario import load_scenario
+
+    rows = []
+    overrides = _scenario_overrides(args.days, args.representative, args.defer)
+    with tempfile.TemporaryDirectory() as folder:
+        run = write_run(run_scenario(load_scenario(args.scenario, overrides)), Path(folder) / "run")
+        for executor in args.executors:
+            for workers in args.check_workers:
+                start = time.perf_counter()
+                subprocess.run(
+                    [sys.executable, "-c", "from planner.cli import main; main()", "check", str(run),
+                     "--executor", executor, "--workers", str(workers), "--no-progress"],
+                    check=True, capture_output=True,
+                )
+                wall = time.perf_counter() - start
+                report = json.loads((run / "check.json").read_text())
+                rows.append({"executor": executor, "workers": workers, "wall_s": wall,
+                             "check_s": report["wall_s"], "dispatch_s": report["solve_s"],
+                             "load_average": os.getloadavg()[0]})
+                print(f"measured {executor} × {workers}: {wall:.1f} s", file=sys.stderr)
+    print("| executor | workers | edwc check wall s | of which checking s | Σ day dispatch s | load average |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['executor']} | {r['workers']} | {r['wall_s']:.1f} | {r['check_s']:.1f} | "
+              f"{r['dispatch_s']:.1f} | {r['load_average']:.1f} |")
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="baseline", help="shipped scenario or YAML file to start from")
@@ -167,11 +249,23 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="+", choices=list(STRATEGIES), help="strategies to run")
     parser.add_argument("--sizes", type=int, nargs="+", help="instead: the default strategy at these day counts")
     parser.add_argument("--time-limit", type=float, default=600.0, help="per solve [s]")
+    parser.add_argument("--resolution", type=int, nargs="+",
+                        help="instead: plan with these clustered day counts and check each over the year")
+    parser.add_argument("--check-workers", type=int, nargs="+",
+                        help="instead: time the full-year check of the scenario's plan with these worker counts")
+    parser.add_argument("--executors", nargs="+", default=["local", "dask"], help="for --check-workers")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                        help="scenario override, as edwc run --set (repeatable)")
     parser.add_argument("--out", default="bench_solver.json", help="file name under benchmarks/results/")
     args = parser.parse_args(argv)
+    EXTRA_SETS[:] = args.sets
 
     rows = []
-    if args.sizes:
+    if args.resolution:
+        rows = _resolution(args)
+    elif args.check_workers:
+        rows = _check_scaling(args)
+    elif args.sizes:
         for days in args.sizes:
             overrides = _scenario_overrides(days, args.representative, args.defer)
             row = measure("dual", {}, args.scenario, overrides, args.time_limit)
