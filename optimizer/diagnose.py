@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from optimizer.formulation import LinearProgram, PlanIndex, build_lp, emission_coefficients
+from optimizer.formulation import LinearProgram, PlanIndex, build_lp, emission_coefficients, window_means
 from optimizer.inputs import PlanInputs
 from optimizer.solve import PlanNotSolved, solve_lp
 
@@ -81,6 +81,21 @@ def _tco2(value: float) -> str:
     return f"{value:,.6g} tCO2"
 
 
+def _peak_to_carry_mw(inputs: PlanInputs) -> float:
+    """Least load all sites together must carry in some slice. [MW]
+
+    The national peak of demand; with deferrable classes, the larger of the other classes' peak
+    and the largest daily mean of all demand, since deferrable load may leave the peak hour.
+    """
+    demand = inputs.demand_mw
+    total = demand.sum(axis=(0, 1))
+    deferrable = inputs.deferrable_classes
+    if not deferrable.any():
+        return float(total.max(initial=0.0))
+    fixed_peak = demand[:, ~deferrable].sum(axis=(0, 1)).max(initial=0.0)
+    return float(max(fixed_peak, window_means(inputs, total).max(initial=0.0)))
+
+
 def precheck_conflicts(inputs: PlanInputs) -> list[Conflict]:
     """Conflicts visible without solving: unreachable demand and too little capacity overall."""
     conflicts: list[Conflict] = []
@@ -111,7 +126,7 @@ def precheck_conflicts(inputs: PlanInputs) -> list[Conflict]:
 
     ceiling = sites["existing_mw"].to_numpy(float) + sites["max_new_mw"].to_numpy(float)
     capacity = float(inputs.utilisation_max * ceiling.sum())
-    peak = float(demand.sum(axis=(0, 1)).max(initial=0.0))
+    peak = _peak_to_carry_mw(inputs)
     if peak > capacity * (1 + 1e-9):
         conflicts.append(Conflict(
             "capacity", "national", peak - capacity, "MW",
@@ -363,21 +378,27 @@ def _capacity_conflicts(
     u_max = inputs.utilisation_max
     x = elastic.columns["x"]
     load = values[x.start:x.stop].reshape(-1, num_t)
+    # x holds the classes that cannot defer; deferrable load is one profile z per site.
+    num_x = index.num_x_triples
     all_site_load = np.zeros((len(sites), num_t))
-    np.add.at(all_site_load, index.triple_site, load)
+    np.add.at(all_site_load, index.triple_site[:num_x], load)
+    if "z" in elastic.columns:
+        z = elastic.columns["z"]
+        all_site_load[index.defer_sites] += values[z.start:z.stop].reshape(-1, num_t)
     ceiling = u_max * (sites["existing_mw"].to_numpy(float) + sites["max_new_mw"].to_numpy(float))
     room = ceiling[:, None] + shortfall[:, None] - all_site_load  # spare room per site and slice
-    pair_of = index.triple_province * len(workloads) + index.triple_workload
+    x_site = index.triple_site[:num_x]
+    pair_of = index.triple_province[:num_x] * len(workloads) + index.triple_workload[:num_x]
     tolerance = RELATIVE_TOLERANCE * max(float(all_site_load.max(initial=0.0)), 1.0)
     conflicts = []
     for s in np.nonzero(shortfall > 0)[0]:
-        triples = np.nonzero(index.triple_site == s)[0]
+        triples = np.nonzero(x_site == s)[0]
         site_load = all_site_load[s]
         peak_t = int(np.argmax(site_load)) if site_load.size else 0
         # Who needs the site: loads at its peak whose every allowed site is full then (the zero-cost
         # elastic solution may park movable load anywhere, so loads alone would mislead).
         stuck = [i for i in triples if load[i, peak_t] > tolerance
-                 and np.all(room[index.triple_site[pair_of == pair_of[i]], peak_t] <= tolerance)]
+                 and np.all(room[x_site[pair_of == pair_of[i]], peak_t] <= tolerance)]
         # Tightest latency limit first: that demand is the one truly bound to the site.
         limits = workloads["latency_max_ms"].to_numpy(float)
         order = sorted(stuck, key=lambda i: (limits[index.triple_workload[i]], -load[i, peak_t]))

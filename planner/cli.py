@@ -92,7 +92,8 @@ def main() -> None:
 def run(scenario, overrides, out_dir, backend, with_map, lang, debug):
     """Solve SCENARIO (a YAML file or a shipped name; default: baseline) and write its run directory.
 
-    Shipped scenarios: baseline, policy-2025, low-carbon, no-west, pathway-2035 (a horizon to 2035).
+    Shipped scenarios: baseline, policy-2025, low-carbon, no-west, pathway-2035 (a horizon to 2035),
+    hourly-2025 (clustered days, deferral).
     Exit codes: 0 solved, 1 infeasible or not solved, 2 bad input.
     """
     from planner.run import run_scenario

@@ -17,6 +17,9 @@ TABLE_FILES = {
     "sites": "sites.csv",
     "workloads": "workloads.csv",
     "diurnal": "diurnal.csv",
+    "green_profiles": "green_profiles.csv",
+    "green_mix": "green_mix.csv",
+    "demand_weekly": "demand_weekly.csv",
 }
 
 

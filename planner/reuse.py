@@ -21,7 +21,7 @@ import numpy as np
 
 from optimizer.diagnose import explain_infeasible, precheck_conflicts
 from optimizer.extract import build_tables, extract_quantities
-from optimizer.formulation import build_lp, emission_coefficients
+from optimizer.formulation import build_lp, day_windows, emission_coefficients
 from optimizer.inputs import PlanInputs
 from optimizer.plan import OptimisedPlan, accept_solution
 from optimizer.solve import (
@@ -104,11 +104,19 @@ class ReusableLP:
         # Demand is met exactly, so the plan's annual IT energy is known before solving. [MWh/yr]
         self.it_energy_mwh = float(inputs.demand_mw.sum(axis=(0, 1)) @ inputs.hours)
         x = self.lp.columns["x"]
-        latency = inputs.latency_ms[self.index.triple_province, self.index.triple_site]
+        index = self.index
+        latency = inputs.latency_ms[index.triple_province, index.triple_site]
+        num_x = index.num_x_triples
         # Latency-weighted MWh of each load column; their total over IT energy is the
-        # load-weighted latency.
+        # load-weighted latency. Deferrable classes carry their energy on daily routes y
+        # (mean MW over a day window: MWh = y × the window's hours).
         self.latency_mwh_ms = np.zeros(self.lp.num_cols)
-        self.latency_mwh_ms[x.start : x.stop] = (latency[:, None] * inputs.hours[None, :]).ravel()
+        self.latency_mwh_ms[x.start : x.stop] = (latency[:num_x, None] * inputs.hours[None, :]).ravel()
+        if "y" in self.lp.columns:
+            window, _ = day_windows(inputs)
+            day_hours = np.bincount(window, inputs.hours)
+            y = self.lp.columns["y"]
+            self.latency_mwh_ms[y.start : y.stop] = (latency[num_x:, None] * day_hours[None, :]).ravel()
         if latency_row:
             self.latency_row = self.lp.num_rows
             nonzero = np.nonzero(self.latency_mwh_ms)[0]
