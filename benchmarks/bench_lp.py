@@ -23,7 +23,7 @@ from pathlib import Path
 
 from optimizer.plan import optimise
 from optimizer.solve import solver_versions
-from planner.inputs import build_inputs
+from planner.preprocess import build_inputs
 from planner.scenario import load_scenario
 
 
@@ -54,7 +54,7 @@ def measure(days: int, backend: str) -> dict:
         "python_side_s": python_side,
         "ratio": python_side / solver,
         "wall_s": wall + inputs_s,
-        "objective_cny": plan.summary["total_cost_cny"],
+        "objective_cny": plan.summary.total_cost_cny,
     }
 
 

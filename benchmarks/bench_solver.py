@@ -64,8 +64,8 @@ def _scenario_overrides(days: int, representative: str, defer: bool) -> list[str
 def _run_one(name: str, options: dict, scenario: str, overrides: list[str], time_limit_s: float, queue) -> None:
     # In a child process: one plan, timed stage by stage.
     from optimizer.plan import optimise
-    from optimizer.solve import PlanNotSolved
-    from planner.inputs import build_inputs
+    from optimizer.status import PlanNotSolved
+    from planner.preprocess import build_inputs
     from planner.scenario import load_scenario
 
     row: dict = {"strategy": name, "options": options}
@@ -97,10 +97,10 @@ def _run_one(name: str, options: dict, scenario: str, overrides: list[str], time
         python_with_tables_s=python_side + t["tabulate_s"],
         ratio=python_side / t["solver_s"],
         wall_s=time.perf_counter() - start,
-        objective_cny=plan.summary["total_cost_cny"],
+        objective_cny=plan.summary.total_cost_cny,
         duality_gap=plan.metadata["duality_gap"],
         max_violation=plan.metadata["max_violation"],
-        carbon_shadow_price=plan.summary["carbon_shadow_price_cny_per_tco2"],
+        carbon_shadow_price=plan.summary.carbon_shadow_price_cny_per_tco2,
     )
     queue.put(row)
 
@@ -169,10 +169,10 @@ def _resolution(args) -> list[dict]:
     # Plan on N clustered days, then dispatch the whole year with the plan's capacities.
     import tempfile
 
-    from planner.check import check_plan
     from planner.run import run_scenario
     from planner.rundir import write_run
     from planner.scenario import load_scenario
+    from planner.yearcheck import check_plan
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -188,7 +188,7 @@ def _resolution(args) -> list[dict]:
                 "days": days, "slices": days * 24, "columns": results.metadata["columns"],
                 "solve_s": results.metadata["timings_s"]["solver_s"], "plan_wall_s": plan_s,
                 "check_wall_s": report["wall_s"], "promised": promised, "delivered": delivered,
-                "new_capacity_mw": results.summary["new_capacity_mw"],
+                "new_capacity_mw": results.summary.new_capacity_mw,
             })
             print(f"measured {days} days: plan {plan_s:.1f} s, check {report['wall_s']:.1f} s", file=sys.stderr)
     header = ("| days | columns | solve s | plan cost bn CNY | year cost bn CNY | plan MtCO2 | year MtCO2 "

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from optimizer.solve import solver_versions
-from planner.study import pareto, sweep
+from planner.studies import pareto, sweep
 
 
 def time_sweep(runs: int, executor: str, workers: int, reuse: bool) -> dict:

@@ -5,7 +5,7 @@ Run on demand (never in the test suite):
     python benchmarks/bench_ui.py               # 5 edits of the default scenario
     python benchmarks/bench_ui.py --edits 10
 
-Measured through the app's own engine (ui.solve.Engine: the 2-worker spawn pool and the cache
+Measured through the app's own engine (ui.engine.Engine: the 2-worker spawn pool and the cache
 keyed by input hash) and through the Plan page itself (streamlit.testing's AppTest with the real
 pool: press "Solve plan" after an edit, until the page, map included, has rendered).
 
@@ -40,10 +40,10 @@ def _timed(fn):
 
 
 def engine_timings(edits: int) -> dict:
-    """Pool start, cold and cached solves, and a map, through ui.solve.Engine."""
+    """Pool start, cold and cached solves, and a map, through ui.engine.Engine."""
     from planner.scenario import load_scenario
     from ui import jobs
-    from ui.solve import Engine
+    from ui.engine import Engine
 
     start = time.perf_counter()
     engine = Engine()

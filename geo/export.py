@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import html
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,6 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import shapely
+from edwc_data.files import write_atomic
+from edwc_data.labels import LANGUAGES, texts
 from matplotlib import colors as mcolors
 from pyproj import Geod
 
@@ -23,15 +22,9 @@ from geo.boundaries import (
     load_provinces,
     load_south_china_sea_lines,
 )
-from geo.maps import (
-    GROUP_COLOURS,
-    METRICS,
-    NO_DATA_COLOUR,
-    _colour_scale,
-    aggregate_flows,
-    group_colour,
-    plot_plan_map,
-)
+from geo.flows import GROUP_COLOURS, aggregate_flows, group_colour
+from geo.map_style import METRICS, _colour_scale, metric_label
+from geo.maps import NO_DATA_COLOUR, plot_plan_map
 
 #: Formats ``export_map`` writes.
 FORMATS = ("png", "svg", "pdf", "geojson", "gpkg", "html")
@@ -109,18 +102,6 @@ def _check_formats(formats: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Write through a temporary file in the same folder, then move it into place."""
-    scratch = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        temporary = scratch / path.name
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return path
-
-
 def export_map(
     results,
     out_dir,
@@ -180,7 +161,7 @@ def export_map(
             for fmt in (f for f in wanted if f in _IMAGE_FORMATS):
                 path = out / f"{stem}.{fmt}"
                 written.append(
-                    _write_atomic(path, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=dpi))
+                    write_atomic(path, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=dpi))
                 )
         finally:
             plt.close(fig)
@@ -191,7 +172,7 @@ def export_map(
             for name in LAYERS:
                 path = out / f"{stem}_{name}.geojson"
                 written.append(
-                    _write_atomic(
+                    write_atomic(
                         path,
                         lambda tmp, n=name: _to_file(
                             layers[n],
@@ -203,11 +184,11 @@ def export_map(
                 )
         elif fmt == "gpkg":
             path = out / f"{stem}.gpkg"
-            written.append(_write_atomic(path, lambda tmp: _write_gpkg(layers, tmp)))
+            written.append(write_atomic(path, lambda tmp: _write_gpkg(layers, tmp)))
         elif fmt == "html":
             text = build_html_map(results, metric=metric, lang=lang)
             written.append(
-                _write_atomic(
+                write_atomic(
                     out / f"{stem}.html",
                     lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"),
                 )
@@ -258,48 +239,6 @@ def _number(value: float, digits: int = 0) -> str:
     return "–" if value is None or not np.isfinite(value) else f"{value:,.{digits}f}"
 
 
-_HTML_TEXT = {
-    "en": {
-        "demand": "Mean demand",
-        "west": "West share",
-        "hub": "Hub share",
-        "latency": "Load-weighted latency",
-        "emissions": "Emissions",
-        "capacity": "Capacity",
-        "existing": "existing",
-        "new": "new",
-        "utilisation": "Utilisation",
-        "load": "Mean load",
-        "outside": "outside the plan",
-        "provinces": "Provinces",
-        "clusters": "Hub clusters",
-        "flows": "Flows to hub clusters",
-        "scs": "South China Sea line",
-        "boundaries": "Boundaries",
-        "groups": {"interactive": "interactive", "ai": "AI", "batch": "batch", "other": "other"},
-    },
-    "zh": {
-        "demand": "平均需求",
-        "west": "西部承接比例",
-        "hub": "枢纽承接比例",
-        "latency": "负荷加权时延",
-        "emissions": "排放",
-        "capacity": "容量",
-        "existing": "现有",
-        "new": "新增",
-        "utilisation": "利用率",
-        "load": "年均负荷",
-        "outside": "不在规划范围内",
-        "provinces": "省份",
-        "clusters": "枢纽集群",
-        "flows": "流向枢纽集群的负荷",
-        "scs": "南海断续线",
-        "boundaries": "边界数据",
-        "groups": {"interactive": "交互类", "ai": "人工智能", "batch": "批处理", "other": "其他"},
-    },
-}
-
-
 def _province_tooltip(row, t, lang) -> str:
     name = row["name_en"] if lang == "en" else row["name_zh"]
     if not row.get("in_plan", True) or pd.isna(row.get("demand_mw")):
@@ -337,10 +276,11 @@ def build_html_map(results, metric: str = "west_share", lang: str = "en") -> str
     """
     import folium  # heavy import, only needed here
 
-    if lang not in _HTML_TEXT:
+    if lang not in LANGUAGES:
         msg = f"build_html_map | lang must be 'en' or 'zh', got {lang!r}. Choose one of the two."
         raise ValueError(msg)
-    t = _HTML_TEXT[lang]
+    t = texts("html", lang)
+    groups = texts("group", lang)
     style = METRICS[metric]
     layers = build_map_layers(results)
 
@@ -401,7 +341,7 @@ def build_html_map(results, metric: str = "west_share", lang: str = "en") -> str
         site_names = results.sites.set_index("site")["name_en" if lang == "en" else "name_zh"]
         flow_features = []
         for _, row in flows.iterrows():
-            group = t["groups"].get(row["group"], row["group"])
+            group = groups.get(row["group"], row["group"])
             tip = (
                 f"<b>{_text(names.get(row['province'], row['province']))} → "
                 f"{_text(site_names.get(row['site'], row['site']))}</b>"
@@ -479,8 +419,9 @@ def build_html_map(results, metric: str = "west_share", lang: str = "en") -> str
 
 
 def _legend_html(results, metric, lang, cmap, levels, style) -> str:
-    t = _HTML_TEXT[lang]
-    label = style.label_en if lang == "en" else style.label_zh
+    t = texts("html", lang)
+    groups = texts("group", lang)
+    label = metric_label(metric, lang)
     scale = 100.0 if style.percent else 1.0
     step = float(np.min(np.diff(levels))) * scale
     digits = 3 if step < 0.1 else 1 if step < 10 else 0
@@ -492,7 +433,7 @@ def _legend_html(results, metric, lang, cmap, levels, style) -> str:
     )
     groups = "".join(
         f'<div><span style="background:{colour};display:inline-block;width:18px;height:4px;'
-        f'margin:0 4px 3px 0"></span>{_text(t["groups"].get(g, g))}</div>'
+        f'margin:0 4px 3px 0"></span>{_text(groups.get(g, g))}</div>'
         for g, colour in GROUP_COLOURS.items()
     )
     scenario = (results.scenario or {}).get("name", "")

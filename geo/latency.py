@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from edwc_data.units import FIBRE_MS_PER_KM  # about 4.9 µs per km; see data/SOURCES.md
 from pyproj import Geod
-
-#: One-way propagation delay of light in optical fibre. [ms/km]  (about 4.9 µs per km; see data/SOURCES.md)
-FIBRE_MS_PER_KM = 0.0049
 
 _WGS84 = Geod(ellps="WGS84")
 

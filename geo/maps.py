@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import math
 import textwrap
-from dataclasses import dataclass
 
 import geopandas as gpd
 import matplotlib as mpl
@@ -14,10 +12,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import shapely
+from edwc_data.labels import t, texts
+from edwc_data.units import HOURS_PER_YEAR
 from matplotlib import colors as mcolors
 from matplotlib import patheffects
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter
 from pyproj import Transformer
 
 from geo.boundaries import (
@@ -26,16 +26,12 @@ from geo.boundaries import (
     load_provinces,
     load_south_china_sea_lines,
 )
+from geo.flows import GROUP_COLOURS, group_colour, map_flows
 from geo.fonts import font_rc, resolve_lang
+from geo.map_style import METRICS, MetricStyle, _colour_scale, _nice, metric_label
 
 #: Albers equal-area conic for China (standard parallels 25 N and 47 N, central meridian 105 E).
 CHINA_ALBERS = "+proj=aea +lat_1=25 +lat_2=47 +lon_0=105 +datum=WGS84 +units=m +no_defs"
-
-HOURS_PER_YEAR = 8760.0
-
-#: Flow colours by workload group; any other group is drawn in ``OTHER_GROUP_COLOUR``.
-GROUP_COLOURS = {"interactive": "#e66101", "ai": "#7b3294", "batch": "#1f78b4"}
-OTHER_GROUP_COLOUR = "#636363"
 
 #: Fill of the units outside the plan (Taiwan, Hong Kong, Macau) and of provinces without a value.
 NO_DATA_COLOUR = "#d9d9d9"
@@ -50,255 +46,6 @@ SHORT_NAMES = {"yangtze_delta": ("Yangtze Delta", "长三角示范区")}
 _MAIN_EXTENT = (-2_700_000.0, 2_740_000.0, 1_800_000.0, 5_980_000.0)
 _INSET_EXTENT = (60_000.0, 2_060_000.0, 170_000.0, 2_780_000.0)
 _INSET_SCALE = 0.40  # inset drawn at this fraction of the main map's scale
-
-_KEYWORD_GROUPS = (
-    ("ai", ("ai", "train", "infer", "llm", "gpu", "model")),
-    ("batch", ("batch", "backup", "archiv", "storage", "offline", "analytic", "render", "etl")),
-    (
-        "interactive",
-        (
-            "interactive",
-            "web",
-            "finance",
-            "trad",
-            "video",
-            "control",
-            "industrial",
-            "game",
-            "stream",
-            "telemed",
-            "medic",
-        ),
-    ),
-)
-
-
-@dataclass(frozen=True)
-class MetricStyle:
-    """How a province metric is labelled and coloured."""
-
-    label_en: str
-    label_zh: str
-    cmap: str
-    diverging_cmap: str  # for differences: its high end means "more" of the metric
-    percent: bool = False
-    scale: float = 1.0  # divide values by this for display
-    vmin_zero: bool = True
-
-
-#: Province metrics a map can show (columns of ``Results.provinces``).
-METRICS = {
-    "west_share": MetricStyle(
-        "Share of demand served in western hubs [%]",
-        "西部枢纽承接比例 [%]",
-        "YlGn",
-        "BrBG",
-        percent=True,
-    ),
-    "hub_share": MetricStyle(
-        "Share of demand served in hub clusters [%]",
-        "国家枢纽集群承接比例 [%]",
-        "PuBu",
-        "PuOr_r",
-        percent=True,
-    ),
-    "demand_mw": MetricStyle(
-        "Mean IT demand [GW]", "平均IT负荷需求 [GW]", "YlOrBr", "PuOr_r", scale=1_000.0
-    ),
-    "load_weighted_latency_ms": MetricStyle(
-        "Load-weighted one-way latency [ms]", "负荷加权单向时延 [ms]", "RdPu", "RdBu_r"
-    ),
-    "emissions_tco2": MetricStyle(
-        "Emissions of the province's demand [MtCO₂/yr]",
-        "本省需求对应排放 [MtCO₂/年]",
-        "OrRd",
-        "RdBu_r",
-        scale=1_000_000.0,
-    ),
-}
-
-_TEXT = {
-    "en": {
-        "title": "{metric}: {scenario}",
-        "diff_title": "Change in {metric_lower}: {b} vs {a}",
-        "source": "Boundaries: {boundaries}. Data: EDWC Planner default dataset{scenario}. "
-        "Projection: Albers equal-area conic.",
-        "scenario": "; scenario '{name}'",
-        "inset": "South China Sea\nIslands",
-        "no_data": "Taiwan, Hong Kong, Macau (outside the plan)",
-        "flows": "Flows to hub clusters (annual mean load)",
-        "clusters": "Hub clusters (capacity)",
-        "existing": "existing (solid)",
-        "new": "new (light ring)",
-        "east": "eastern hub",
-        "west": "western hub",
-        "groups": {"interactive": "interactive", "ai": "AI", "batch": "batch", "other": "other"},
-        "moved_west": "more load served in the west",
-        "no_change": "no change",
-        "moved_east": "less load served in the west",
-        "clusters_plain": "hub cluster",
-        "diff_label": "Change in {metric_lower}",
-        "pp": "[percentage points]",
-    },
-    "zh": {
-        "title": "{metric}：{scenario}",
-        "diff_title": "{metric}变化：{b} 相对 {a}",
-        "source": "边界数据：{boundaries}。数据：EDWC Planner 默认数据集{scenario}。"
-        "投影：Albers 等积圆锥投影。",
-        "scenario": "；情景“{name}”",
-        "inset": "南海诸岛",
-        "no_data": "台湾、香港、澳门（不在规划范围内）",
-        "flows": "流向枢纽集群的负荷（年均）",
-        "clusters": "枢纽集群（容量）",
-        "existing": "现有（实心）",
-        "new": "新增（浅色环）",
-        "east": "东部枢纽",
-        "west": "西部枢纽",
-        "groups": {"interactive": "交互类", "ai": "人工智能", "batch": "批处理", "other": "其他"},
-        "moved_west": "西部承接增加",
-        "no_change": "无变化",
-        "moved_east": "西部承接减少",
-        "clusters_plain": "枢纽集群",
-        "diff_label": "{metric}变化",
-        "pp": "[百分点]",
-    },
-}
-
-
-# ---------------------------------------------------------------------------------------------
-# Tables behind the map
-# ---------------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1)
-def _default_workload_groups() -> dict[str, str]:
-    try:
-        path = importlib.resources.files("edwc_data") / "workloads.csv"
-        with importlib.resources.as_file(path) as csv:
-            table = pd.read_csv(csv, usecols=["workload", "group"])
-    except (ModuleNotFoundError, FileNotFoundError, ValueError):
-        return {}
-    return {
-        str(w): str(g).strip().lower()
-        for w, g in zip(table["workload"], table["group"], strict=True)
-        if isinstance(g, str) and g.strip()
-    }
-
-
-def workload_group(workload: str, scenario: dict | None = None) -> str:
-    """The group (``interactive``, ``ai``, ``batch`` ...) a workload class belongs to.
-
-    Looked up, in order, in the scenario (``scenario["workloads"][workload]["group"]``), in the
-    default dataset's ``workloads.csv`` (column ``group``), then guessed from keywords in the
-    name (``ai_training`` -> ``ai``, ``backup`` -> ``batch``, ``finance`` -> ``interactive``);
-    ``"other"`` if nothing matches.
-
-    Parameters
-    ----------
-    workload : str
-        Workload id, e.g. ``"ai_inference"``.
-    scenario : dict, optional
-        The resolved scenario (``Results.scenario``).
-    """
-    entry = ((scenario or {}).get("workloads") or {}).get(workload)
-    if isinstance(entry, dict) and entry.get("group"):
-        return str(entry["group"]).strip().lower()
-    known = _default_workload_groups().get(workload)
-    if known:
-        return known
-    name = str(workload).lower()
-    tokens = set(name.replace("-", "_").split("_"))
-    for group, keywords in _KEYWORD_GROUPS:
-        if any(k in tokens or (len(k) > 2 and k in name) for k in keywords):
-            return group
-    return "other"
-
-
-def group_colour(group: str) -> str:
-    """Line colour of a workload group."""
-    return GROUP_COLOURS.get(group, OTHER_GROUP_COLOUR)
-
-
-def aggregate_flows(results) -> pd.DataFrame:
-    """Flows summed over periods, one row per (province, site, workload).
-
-    Parameters
-    ----------
-    results : optimizer.results.Results
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``province``, ``site``, ``workload``, ``group``, ``energy_mwh`` (load x hours,
-        summed over periods) [MWh/yr], ``mean_load_mw`` (energy / 8760) [MW], ``latency_ms``
-        and ``distance_km`` (energy-weighted means), ``site_kind``, ``host_province`` and
-        ``cross_province`` (site outside the origin province).
-    """
-    flows = results.flows
-    columns = [
-        "province",
-        "site",
-        "workload",
-        "group",
-        "energy_mwh",
-        "mean_load_mw",
-        "latency_ms",
-        "distance_km",
-        "site_kind",
-        "host_province",
-        "cross_province",
-    ]
-    if flows.empty:
-        return pd.DataFrame(columns=columns)
-    energy = flows["load_mw"].to_numpy(float) * flows["hours"].to_numpy(float)
-    work = pd.DataFrame(
-        {
-            "province": flows["province"].astype(str).to_numpy(),
-            "site": flows["site"].astype(str).to_numpy(),
-            "workload": flows["workload"].astype(str).to_numpy(),
-            "energy_mwh": energy,
-            "latency_x": flows["latency_ms"].to_numpy(float) * energy,
-            "distance_x": flows["distance_km"].to_numpy(float) * energy,
-        }
-    )
-    out = work.groupby(["province", "site", "workload"], as_index=False, sort=True).sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["latency_ms"] = out.pop("latency_x") / out["energy_mwh"]
-        out["distance_km"] = out.pop("distance_x") / out["energy_mwh"]
-    out["mean_load_mw"] = out["energy_mwh"] / HOURS_PER_YEAR
-    out["group"] = [workload_group(w, results.scenario) for w in out["workload"]]
-    sites = results.sites.set_index("site")
-    out["site_kind"] = out["site"].map(sites["kind"]).astype(object).fillna("unknown").astype(str)
-    out["host_province"] = out["site"].map(sites["host_province"]).astype(object).astype(str)
-    out["cross_province"] = out["host_province"] != out["province"]
-    return out[columns]
-
-
-def map_flows(results, min_share: float = 0.02) -> pd.DataFrame:
-    """The flows a plan map draws: to clusters outside the origin province, by workload group.
-
-    Parameters
-    ----------
-    results : optimizer.results.Results
-    min_share : float
-        Flows below this fraction of the largest drawn flow are left out. [-]
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``province``, ``site``, ``group``, ``energy_mwh``, ``mean_load_mw``, sorted by
-        ``mean_load_mw`` descending.
-    """
-    flows = aggregate_flows(results)
-    flows = flows[(flows["site_kind"] == "cluster") & flows["cross_province"]]
-    out = flows.groupby(["province", "site", "group"], as_index=False)[
-        ["energy_mwh", "mean_load_mw"]
-    ].sum()
-    if out.empty:
-        return out
-    out = out[out["mean_load_mw"] >= min_share * out["mean_load_mw"].max()]
-    return out.sort_values("mean_load_mw", ascending=False, ignore_index=True)
-
 
 # ---------------------------------------------------------------------------------------------
 # Geometry in the map projection
@@ -351,64 +98,6 @@ def _halo(width: float = 2.5):
     return [patheffects.withStroke(linewidth=width, foreground="white")]
 
 
-def _nice(value: float) -> float:
-    """The largest 1, 2 or 5 x 10^k not above ``value``."""
-    if value <= 0:
-        return 0.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (5, 2, 1):
-        if step * power <= value:
-            return step * power
-    return power
-
-
-def _colour_scale(values: np.ndarray, style: MetricStyle, diverging: bool, min_span: float = 0.0):
-    """Binned colormap and norm: classes read more reliably than a continuous ramp.
-
-    ``min_span`` (in display units) keeps a diverging scale from blowing solver noise up into
-    full colour when two plans barely differ.
-    """
-    finite = values[np.isfinite(values)] / style.scale
-    if diverging:
-        span = float(np.max(np.abs(finite))) if finite.size else 0.0
-        span = max(span, min_span) or (0.01 if style.percent else 1.0)
-        levels = MaxNLocator(nbins=8, symmetric=True).tick_values(-span, span)
-        cmap = mcolors.LinearSegmentedColormap.from_list(
-            style.diverging_cmap, plt.get_cmap(style.diverging_cmap)(np.linspace(0.1, 0.9, 256))
-        )
-    else:
-        if style.percent:
-            vmin, vmax = 0.0, 1.0
-        else:
-            vmin = 0.0 if style.vmin_zero else float(finite.min()) if finite.size else 0.0
-            vmax = float(finite.max()) if finite.size else 1.0
-            vmax = vmax if vmax > vmin else vmin + 1.0
-        levels = _levels(finite, vmin, vmax)
-        # Keep the darkest tones off the ramp so flow lines and labels stay readable on top.
-        cmap = mcolors.LinearSegmentedColormap.from_list(
-            style.cmap, plt.get_cmap(style.cmap)(np.linspace(0.0, 0.62, 256))
-        )
-    colours = cmap(np.linspace(0, 1, len(levels) - 1))
-    listed = mcolors.ListedColormap(colours)
-    return listed, mcolors.BoundaryNorm(levels, listed.N), levels
-
-
-def _levels(values: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
-    """Class breaks: even steps, or a 1-2-5 sequence when a few provinces dwarf the rest."""
-    even = MaxNLocator(nbins=6).tick_values(vmin, vmax)
-    positive = values[values > 0]
-    if vmin != 0 or positive.size < 5 or vmax < 5 * np.median(positive):
-        return even
-    steps = [
-        m * 10.0**k
-        for k in range(math.floor(math.log10(vmax)) - 3, math.floor(math.log10(vmax)) + 2)
-        for m in (1, 2, 5)
-    ]
-    top = next(v for v in steps if v >= vmax)
-    inner = [v for v in steps if v < vmax and v >= np.min(positive)][-5:]
-    return np.array([0.0, *inner, top])
-
-
 def _draw_units(ax, frame: gpd.GeoDataFrame, cmap, norm, scale: float, linewidth: float):
     value = frame["value"].to_numpy(float) / scale
     fill = np.where(
@@ -449,7 +138,7 @@ def _add_inset(ax, frame, cmap, norm, scale, lang):
     inset.text(
         0.96,
         0.03,
-        _TEXT[lang]["inset"],
+        t("map_inset", lang),
         transform=inset.transAxes,
         ha="right",
         va="bottom",
@@ -495,9 +184,9 @@ def _add_colourbar(ax, cmap, norm, levels, style: MetricStyle, label: str, perce
 
 
 def _no_data_key(ax, lang, no_change: bool = False):
-    keys = [(NO_DATA_COLOUR, _TEXT[lang]["no_data"])]
+    keys = [(NO_DATA_COLOUR, t("map_no_data", lang))]
     if no_change:
-        keys.insert(0, (NO_CHANGE_COLOUR, _TEXT[lang]["no_change"]))
+        keys.insert(0, (NO_CHANGE_COLOUR, t("map_no_change", lang)))
     for i, (colour, label) in enumerate(keys):
         key = ax.inset_axes([0.025, 0.05 - 0.035 * i, 0.016, 0.022])
         key.set_facecolor(colour)
@@ -626,10 +315,10 @@ def _draw_clusters(ax, results, lang, show_local: bool):
 
 
 def _legends(ax, lang, flow_top: float, groups: list[str], capacity_top: float):
-    text = _TEXT[lang]
+    text = texts("map", lang)
     # Flows: one colour per group, then two widths.
     handles = [Line2D([], [], color=group_colour(g), linewidth=3) for g in groups]
-    labels = [text["groups"].get(g, g) for g in groups]
+    labels = [texts("group", lang).get(g, g) for g in groups]
     if flow_top > 0:
         for value in sorted({_nice(flow_top), _nice(flow_top / 4)}, reverse=True):
             width = 0.5 + (_MAX_FLOW_WIDTH - 0.5) * value / flow_top
@@ -853,7 +542,7 @@ def plot_plan_map(
     """
     style = _check_metric(metric, results, "plot_plan_map")
     lang = resolve_lang(lang)
-    text = _TEXT[lang]
+    text = texts("map", lang)
     with mpl.rc_context(font_rc(lang)):
         own_figure = ax is None
         fig, ax = _setup_axes(ax, figsize)
@@ -867,7 +556,7 @@ def plot_plan_map(
         flows, flow_top = _draw_flows(ax, results, min_flow_share)
         capacity_top = _draw_clusters(ax, results, lang, show_local)
         _add_inset(ax, frame, cmap, norm, style.scale, lang)
-        label = style.label_en if lang == "en" else style.label_zh
+        label = metric_label(metric, lang)
         _add_colourbar(ax, cmap, norm, levels, style, label)
         _no_data_key(ax, lang)
         present = list(dict.fromkeys(flows["group"])) if len(flows) else []
@@ -944,7 +633,7 @@ def plot_difference_map(
     style = _check_metric(metric, results_a, "plot_difference_map")
     _check_metric(metric, results_b, "plot_difference_map")
     lang = resolve_lang(lang)
-    text = _TEXT[lang]
+    text = texts("map", lang)
     with mpl.rc_context(font_rc(lang)):
         own_figure = ax is None
         fig, ax = _setup_axes(ax, figsize)
@@ -1028,7 +717,7 @@ def plot_difference_map(
         )
 
         _add_inset(ax, frame, cmap, norm, style.scale, lang)
-        label = style.label_en if lang == "en" else style.label_zh
+        label = metric_label(metric, lang)
         short = label.split(" [")[0]
         lower = short[0].lower() + short[1:] if short[1:2].islower() else short
         unit = text["pp"] if style.percent else "[" + label.split(" [")[-1]

@@ -19,17 +19,19 @@ which is compared with the carbon cap.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
-from optimizer.formulation import LinearProgram, PlanIndex, build_lp, emission_coefficients, window_means
+from optimizer.formulation import PlanIndex, build_lp, emission_vector, latency_vector, window_means
 from optimizer.inputs import PlanInputs
-from optimizer.solve import PlanNotSolved, solve_lp
+from optimizer.lp import LinearProgram
+from optimizer.solve import solve_lp
+from optimizer.status import PlanNotSolved
 
 #: Order in which conflicts are reported: the physical ones first, as fixing them may fix the rest.
-FAMILY_ORDER = ("latency", "demand", "capacity", "hub_share", "carbon", "unknown")
+FAMILY_ORDER = ("latency", "demand", "capacity", "hub_share", "carbon", "latency_cap", "unknown")
 
 #: Penalty on unserved demand relative to capacity shortfall (per MW, slice-weighted): new
 #: capacity beyond the limits names a place to act on, unserved demand only says "too much".
@@ -204,25 +206,14 @@ def build_elastic_lp(
     """
     slack_upper = slack_upper or {}
     slacks = elastic_slacks(lp, inputs)
-    _, col_lower, col_upper, matrix, row_lower, row_upper = lp.arrays()
     num_t = inputs.hours.size
-    elastic = LinearProgram()
-    for family, block in lp.columns.items():
-        span = slice(block.start, block.stop)
-        elastic.add_columns(family, cost[span], col_lower[span], col_upper[span])
-
-    # Slack matrix: rows of the original LP, one column per slack.
-    rows, cols, vals = [], [], []
-    count = 0
+    elastic = lp.copy(cost=cost)
 
     def add(family: str, size: int, slack_rows, slack_cols, slack_vals) -> None:
-        nonlocal count
+        nonlocal elastic
         penalty = np.broadcast_to(np.asarray(penalties.get(family, 0.0), float), size)
-        elastic.add_columns(family, penalty, 0.0, slack_upper.get(family, np.inf))
-        rows.append(np.asarray(slack_rows, np.int64))
-        cols.append(count + np.asarray(slack_cols, np.int64))
-        vals.append(np.asarray(slack_vals, float))
-        count += size
+        elastic = elastic.with_slack(family, penalty, slack_upper.get(family, np.inf), slack_rows, slack_cols,
+                                     slack_vals)
 
     # Σ_s x + unserved = D: the unserved part of each demand row.
     size = slacks.unserved_rows.size
@@ -236,16 +227,6 @@ def build_elastic_lp(
         add("carbon_excess", 1, [lp.rows["carbon"].start], [0], [-1.0])
     if slacks.has_hub_share:
         add("hub_shortfall", 1, [lp.rows["hub_share"].start], [0], [1.0])
-
-    slack_matrix = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(lp.num_rows, count),
-    )
-    full = sp.hstack([matrix, slack_matrix], format="csr")
-    for family, block in lp.rows.items():
-        part = full[block.start:block.stop].tocoo()
-        elastic.add_rows(family, block.stop - block.start, part.row, part.col, part.data,
-                         row_lower[block.start:block.stop], row_upper[block.start:block.stop])
     return elastic
 
 
@@ -281,8 +262,10 @@ def diagnose_infeasible(
     conflicts = precheck_conflicts(inputs)
     if conflicts:
         return conflicts
-    if lp is None or index is None:
-        lp, index = build_lp(inputs)
+    if lp is None or index is None or "latency_cap" in lp.rows:
+        # A cap on the mean latency is judged last, against the least any plan can reach: the
+        # phases before it see the LP without that row.
+        lp, index = build_lp(dataclasses.replace(inputs, latency_cap_ms=None))
     try:
         conflicts = _elastic_conflicts(inputs, lp, index, time_limit_s)
     except PlanNotSolved as exc:
@@ -329,16 +312,29 @@ def _elastic_conflicts(
             hub_short = 0.0
 
     # 3. The carbon cap against the least achievable emissions under everything else.
+    carbon_excess = 0.0
     if "carbon" in lp.rows:
-        cols, coefficients = emission_coefficients(lp, inputs, index)
-        emissions_cost = np.zeros(lp.num_cols)
-        np.add.at(emissions_cost, cols, coefficients)
-        model = build_elastic_lp(lp, inputs, emissions_cost, {},
+        model = build_elastic_lp(lp, inputs, emission_vector(lp, inputs, index), {},
                                  {**physical_upper, "hub_shortfall": hub_short})
         least = solve(model).objective
         cap = float(inputs.carbon_cap_tco2)
         if least > cap + RELATIVE_TOLERANCE * max(cap, 1.0):
             conflicts.append(_carbon_conflict(inputs, cap, least))
+            carbon_excess = least - cap
+
+    # 4. A cap on the mean latency against the least achievable mean latency under everything else.
+    if inputs.latency_cap_ms is not None and np.isfinite(inputs.latency_cap_ms):
+        model = build_elastic_lp(lp, inputs, latency_vector(lp, inputs, index), {},
+                                 {**physical_upper, "hub_shortfall": hub_short, "carbon_excess": carbon_excess})
+        least = solve(model).objective / max(inputs.it_energy_mwh, 1e-12)
+        cap = float(inputs.latency_cap_ms)
+        if least > cap + RELATIVE_TOLERANCE * max(cap, 1.0):
+            conflicts.append(Conflict(
+                "latency_cap", "national", least - cap, "ms",
+                f"the cap of {cap:.3g} ms on the plan's load-weighted mean latency is below the least "
+                f"achievable {least:.3g} ms with the sites enabled",
+                "Raise latency.mean_cap_ms or enable sites nearer to the demand",
+            ))
 
     if not conflicts:
         reason = "the relaxed model meets every constraint, so the verdict is likely numerical"
@@ -456,6 +452,8 @@ def _unknown(inputs: PlanInputs, reason: str) -> Conflict:
         parts.append(f"the carbon cap of {_tco2(inputs.carbon_cap_tco2)}")
     if inputs.hub_new_share_min:
         parts.append(f"the {inputs.hub_new_share_min:.0%} hub share of new capacity")
+    if inputs.latency_cap_ms is not None and np.isfinite(inputs.latency_cap_ms):
+        parts.append(f"the {inputs.latency_cap_ms:.3g} ms cap on mean latency")
     together = ", ".join(parts[:-1]) + " and " + parts[-1]
     return Conflict("unknown", "national", float("nan"), "",
                     f"no plan meets {together} together; {reason}",

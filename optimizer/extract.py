@@ -6,11 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from edwc_data.units import HOURS_PER_YEAR
 
-from optimizer.formulation import HOURS_PER_YEAR, LinearProgram, PlanIndex, day_windows
+from optimizer.formulation import PlanIndex, day_windows
 from optimizer.inputs import PlanInputs
-from optimizer.results import FLOW_COLUMNS, PROVINCE_COLUMNS, SITE_COLUMNS
+from optimizer.lp import LinearProgram
+from optimizer.results import FLOW_COLUMNS, PROVINCE_COLUMNS, SITE_COLUMNS, Summary
 from optimizer.solve import Solution
+from optimizer.status import PlanStatus
 
 #: Flows below this are solver noise, not plan. [MW]
 FLOW_EPSILON_MW = 1e-6
@@ -29,8 +32,11 @@ class PlanQuantities:
         New capacity per site (0 where none may be built). [MW]
     green_mw : ndarray (S, T)
         Green power used per site and slice. [MW]
-    capacity_duals, carbon_dual, hub_share_dual
+    capacity_duals, carbon_dual, hub_share_dual, latency_cap_dual
         Row duals of those families (HiGHS sign: change of objective per unit of right-hand side).
+    unserved_mw : ndarray (P, K, T), optional
+        Demand left unserved (dispatch LPs only); a deferrable class's daily shortfall is spread
+        over the slices of its day as its mean. [MW]
     """
 
     load: np.ndarray
@@ -39,6 +45,8 @@ class PlanQuantities:
     capacity_duals: np.ndarray
     carbon_dual: float | None
     hub_share_dual: float | None
+    latency_cap_dual: float | None = None
+    unserved_mw: np.ndarray | None = None
 
 
 def extract_quantities(inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, solution: Solution) -> PlanQuantities:
@@ -67,7 +75,25 @@ def extract_quantities(inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, 
         capacity_duals=duals[cap.start : cap.stop].reshape(num_s, num_t),
         carbon_dual=single("carbon"),
         hub_share_dual=single("hub_share"),
+        latency_cap_dual=single("latency_cap"),
+        unserved_mw=unserved_demand(inputs, lp, index, values) if "unserved" in lp.columns else None,
     )
+
+
+def unserved_demand(inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, values: np.ndarray) -> np.ndarray:
+    """Unserved demand (P, K, T) from an LP with an 'unserved' column per demand and defer_energy row. [MW]"""
+    num_p, num_k = inputs.demand_mw.shape[:2]
+    num_t = inputs.hours.size
+    block = lp.columns["unserved"]
+    slack = values[block.start : block.stop]
+    pairs = index.demand_pairs
+    unserved = np.zeros((num_p, num_k, num_t))
+    unserved[pairs[:, 0], pairs[:, 1], :] = slack[: len(pairs) * num_t].reshape(-1, num_t)
+    if len(index.defer_pairs):
+        window, _ = day_windows(inputs)
+        daily = slack[len(pairs) * num_t :].reshape(len(index.defer_pairs), -1)
+        unserved[index.defer_pairs[:, 0], index.defer_pairs[:, 1], :] = daily[:, window]
+    return unserved
 
 
 def deferred_loads(inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, values: np.ndarray) -> np.ndarray:
@@ -145,7 +171,7 @@ COST_PARTS = [
 
 def build_tables(
     inputs: PlanInputs, index: PlanIndex, q: PlanQuantities
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Summary]:
     """Flows, sites and provinces tables and the summary of one solved plan."""
     sites, provinces, workloads, periods = inputs.sites, inputs.provinces, inputs.workloads, inputs.periods
     hours = inputs.hours
@@ -230,31 +256,37 @@ def build_tables(
     is_west = (sites["hub_class"] == "west").to_numpy()
     is_cluster = (sites["kind"] == "cluster").to_numpy()
     capex_overnight = sites["capex_cny_per_mw"].to_numpy(float) * q.new_mw
-    summary = {
-        "total_cost_cny": float(costs[COST_PARTS].to_numpy().sum()),
+    summary = Summary(
+        scenario="",
+        status=PlanStatus.OPTIMAL,
+        total_cost_cny=float(costs[COST_PARTS].to_numpy().sum()),
         **{part: float(costs[part].sum()) for part in COST_PARTS},
-        "emissions_tco2": float(costs["emissions_tco2"].sum()),
-        "it_energy_mwh": total_it,
-        "facility_energy_mwh": float(costs["facility_mwh"].sum()),
-        "green_mwh": float(costs["green_mwh"].sum()),
-        "green_share": float(costs["green_mwh"].sum() / costs["facility_mwh"].sum()) if total_it else 0.0,
-        "mean_demand_mw": total_it / HOURS_PER_YEAR,
-        "peak_demand_mw": float(inputs.demand_mw.sum(axis=(0, 1)).max()),
-        "shifted_mwh": shifted_mwh,
-        "load_weighted_latency_ms": float((triple_mwh * lat).sum() / total_it) if total_it else 0.0,
-        "west_share": share_of(is_west),
-        "hub_share": share_of(is_cluster),
-        "local_share": share_of(~is_cluster),
-        "new_capacity_mw": float(q.new_mw.sum()),
-        "new_capacity_west_mw": float(q.new_mw[is_west].sum()),
-        "new_capacity_hub_mw": float(q.new_mw[is_cluster].sum()),
-        "compute_capex_cny": float(capex_overnight.sum()),
-        "compute_capex_west_cny": float(capex_overnight[is_west].sum()),
-        "carbon_shadow_price_cny_per_tco2": None if q.carbon_dual is None else -q.carbon_dual,
-        "site_capacity_shadow_prices_cny_per_mw": {
+        emissions_tco2=float(costs["emissions_tco2"].sum()),
+        it_energy_mwh=total_it,
+        facility_energy_mwh=float(costs["facility_mwh"].sum()),
+        green_mwh=float(costs["green_mwh"].sum()),
+        green_share=float(costs["green_mwh"].sum() / costs["facility_mwh"].sum()) if total_it else 0.0,
+        mean_demand_mw=total_it / HOURS_PER_YEAR,
+        peak_demand_mw=float(inputs.demand_mw.sum(axis=(0, 1)).max()),
+        shifted_mwh=shifted_mwh,
+        load_weighted_latency_ms=float((triple_mwh * lat).sum() / total_it) if total_it else 0.0,
+        west_share=share_of(is_west),
+        hub_share=share_of(is_cluster),
+        local_share=share_of(~is_cluster),
+        new_capacity_mw=float(q.new_mw.sum()),
+        new_capacity_west_mw=float(q.new_mw[is_west].sum()),
+        new_capacity_hub_mw=float(q.new_mw[is_cluster].sum()),
+        compute_capex_cny=float(capex_overnight.sum()),
+        compute_capex_west_cny=float(capex_overnight[is_west].sum()),
+        carbon_shadow_price_cny_per_tco2=None if q.carbon_dual is None else -q.carbon_dual,
+        # The latency row's right-hand side is cap × annual IT energy: per ms of cap, that many MWh·ms.
+        latency_shadow_price_cny_per_ms=(
+            None if q.latency_cap_dual is None else -q.latency_cap_dual * inputs.it_energy_mwh
+        ),
+        site_capacity_shadow_prices_cny_per_mw={
             site: float(value)
             for site, value in zip(site_table["site"], site_table["capacity_shadow_price_cny_per_mw"], strict=True)
             if abs(value) > 1e-6
         },
-    }
+    )
     return flows, site_table, province_table, summary

@@ -9,101 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
+from edwc_data.units import HOURS_PER_YEAR
 
 from optimizer.inputs import PlanInputs
-
-HOURS_PER_YEAR = 8760.0
-INF = np.inf
-
-
-@dataclass
-class Block:
-    """A contiguous range of columns or rows belonging to one family."""
-
-    family: str
-    start: int
-    stop: int
-
-
-@dataclass
-class LinearProgram:
-    """min c·x  subject to  row_lower ≤ A·x ≤ row_upper,  col_lower ≤ x ≤ col_upper.
-
-    Rows are equalities (lower = upper), ≤ rows (lower = -inf) or ≥ rows (upper = inf);
-    no ranged rows, so every backend can state them with a single sense.
-    """
-
-    cost: list[np.ndarray] = field(default_factory=list)
-    col_lower: list[np.ndarray] = field(default_factory=list)
-    col_upper: list[np.ndarray] = field(default_factory=list)
-    columns: dict[str, Block] = field(default_factory=dict)
-    rows: dict[str, Block] = field(default_factory=dict)
-    _coo_rows: list[np.ndarray] = field(default_factory=list)
-    _coo_cols: list[np.ndarray] = field(default_factory=list)
-    _coo_vals: list[np.ndarray] = field(default_factory=list)
-    _row_lower: list[np.ndarray] = field(default_factory=list)
-    _row_upper: list[np.ndarray] = field(default_factory=list)
-    num_cols: int = 0
-    num_rows: int = 0
-    _arrays: tuple | None = field(default=None, repr=False, compare=False)
-
-    def add_columns(self, family: str, cost, lower, upper) -> Block:
-        """Append a family of columns and return its block."""
-        cost = np.asarray(cost, float)
-        count = cost.size
-        self.cost.append(cost)
-        self.col_lower.append(np.broadcast_to(np.asarray(lower, float), count).copy())
-        self.col_upper.append(np.broadcast_to(np.asarray(upper, float), count).copy())
-        block = Block(family, self.num_cols, self.num_cols + count)
-        self.columns[family] = block
-        self.num_cols += count
-        self._arrays = None
-        return block
-
-    def add_rows(self, family: str, count: int, row, col, val, lower, upper) -> Block:
-        """Append ``count`` rows given as triplets with row numbers local to the family."""
-        block = Block(family, self.num_rows, self.num_rows + count)
-        val = np.asarray(val, float)
-        keep = val != 0  # explicit zeros slow HiGHS's row loading down
-        self._coo_rows.append(np.asarray(row, np.int64)[keep] + self.num_rows)
-        self._coo_cols.append(np.asarray(col, np.int64)[keep])
-        self._coo_vals.append(val[keep])
-        self._row_lower.append(np.broadcast_to(np.asarray(lower, float), count).copy())
-        self._row_upper.append(np.broadcast_to(np.asarray(upper, float), count).copy())
-        self.rows[family] = block
-        self.num_rows += count
-        self._arrays = None
-        return block
-
-    def arrays(self):
-        """(c, col_lower, col_upper, A as CSR, row_lower, row_upper); read-only.
-
-        Built once and kept until a family is added: the solve, the dual objective and the
-        diagnosis all ask for them, and at national size building the matrix costs a tenth of
-        a second each time.
-        """
-        if self._arrays is None:
-            self._arrays = self._build_arrays()
-        return self._arrays
-
-    def _build_arrays(self):
-        def cat(parts):
-            return np.concatenate(parts) if parts else np.zeros(0)
-
-        matrix = sp.csr_matrix(
-            (cat(self._coo_vals), (cat(self._coo_rows).astype(np.int64), cat(self._coo_cols).astype(np.int64))),
-            shape=(self.num_rows, self.num_cols),
-        )
-        matrix.sum_duplicates()
-        return (
-            cat(self.cost),
-            cat(self.col_lower),
-            cat(self.col_upper),
-            matrix,
-            cat(self._row_lower),
-            cat(self._row_upper),
-        )
+from optimizer.lp import INF, LinearProgram
 
 
 @dataclass
@@ -184,6 +93,7 @@ def build_lp(inputs: PlanInputs) -> tuple[LinearProgram, PlanIndex]:
     add_green_constraints(lp, inputs, index)
     add_carbon_constraints(lp, inputs, index)
     add_policy_constraints(lp, inputs, index)
+    add_latency_cap_constraints(lp, inputs, index)
     return lp, index
 
 
@@ -452,6 +362,48 @@ def emission_coefficients(lp: LinearProgram, inputs: PlanInputs, index: PlanInde
     z_pos, z_t, z_cols = _deferred_load_rows(lp, index, num_periods, index.defer_sites)
     z_vals = (ef * pue)[index.defer_sites[z_pos]] * hours[z_t]
     return np.concatenate([x_cols, g_cols, z_cols]), np.concatenate([x_vals, g_vals, z_vals])
+
+
+def emission_vector(lp: LinearProgram, inputs: PlanInputs, index: PlanIndex) -> np.ndarray:
+    """Annual emissions per unit of each column, (num_cols,): the objective's carbon-price term. [tCO2/yr]
+
+    The objective is the same LP at a carbon price of 0 plus ``price × emission_vector``, which is
+    how :mod:`optimizer.warm` changes the price without building anything again.
+    """
+    cols, vals = emission_coefficients(lp, inputs, index)
+    vector = np.zeros(lp.num_cols)
+    np.add.at(vector, cols, vals)
+    return vector
+
+
+def latency_vector(lp: LinearProgram, inputs: PlanInputs, index: PlanIndex) -> np.ndarray:
+    """Latency-weighted annual energy per unit of each column, (num_cols,). [MWh·ms/yr]
+
+    Its product with the solution over the annual IT energy is the load-weighted one-way latency.
+    Deferrable classes carry their energy on daily routes y (mean MW over a day window: MWh = y
+    × the window's hours).
+    """
+    vector = np.zeros(lp.num_cols)
+    latency = inputs.latency_ms[index.triple_province, index.triple_site]
+    num_x = index.num_x_triples
+    x = lp.columns["x"]
+    vector[x.start : x.stop] = (latency[:num_x, None] * inputs.hours[None, :]).ravel()
+    if "y" in lp.columns:
+        window, _ = day_windows(inputs)
+        day_hours = np.bincount(window, inputs.hours)
+        y = lp.columns["y"]
+        vector[y.start : y.stop] = (latency[num_x:, None] * day_hours[None, :]).ravel()
+    return vector
+
+
+def add_latency_cap_constraints(lp: LinearProgram, inputs: PlanInputs, index: PlanIndex) -> None:
+    """Σ latency·MWh ≤ cap × annual IT energy, when ``latency_cap_ms`` is set (the ε-constraint on latency)."""
+    if inputs.latency_cap_ms is None:
+        return
+    vector = latency_vector(lp, inputs, index)
+    cols = np.nonzero(vector)[0]
+    upper = inputs.latency_cap_ms * inputs.it_energy_mwh if np.isfinite(inputs.latency_cap_ms) else INF
+    lp.add_rows("latency_cap", 1, np.zeros(cols.size, np.int64), cols, vector[cols], -INF, upper)
 
 
 def add_carbon_constraints(lp: LinearProgram, inputs: PlanInputs, index: PlanIndex) -> None:

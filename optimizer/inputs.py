@@ -51,6 +51,9 @@ class PlanInputs:
     defer_peak_factor : float, optional
         Most load of a deferrable class in a slice, as a multiple of its mean demand that day
         (None: no limit). [-]
+    latency_cap_ms : float, optional
+        Cap on the plan's load-weighted one-way latency (None: no cap row; inf: a free row that
+        warm re-solves may tighten). The ε-constraint of the cost–latency frontier. [ms]
     """
 
     provinces: pd.DataFrame
@@ -68,11 +71,17 @@ class PlanInputs:
     latency_weight_cny_per_mwh_ms: float
     deferrable: np.ndarray | None = None
     defer_peak_factor: float | None = None
+    latency_cap_ms: float | None = None
 
     @property
     def hours(self) -> np.ndarray:
         """Weight of each time slice. [h/yr]"""
         return self.periods["hours"].to_numpy(float)
+
+    @property
+    def it_energy_mwh(self) -> float:
+        """Annual IT energy demanded, which every plan serves exactly. [MWh/yr]"""
+        return float(self.demand_mw.sum(axis=(0, 1)) @ self.hours)
 
     @property
     def deferrable_classes(self) -> np.ndarray:

@@ -1,4 +1,10 @@
-"""Optimise one plan: precheck, build, solve, verify the solution against every constraint, tabulate."""
+"""Optimise one plan, and the one path by which any solution becomes a plan: verify it, then tabulate it.
+
+Cold solves (:func:`optimise`), warm re-solves (:mod:`optimizer.warm`) and day dispatches
+(:mod:`optimizer.dispatch`) all pass their solution through :func:`verify_solution` before they
+report anything: constraint residuals recomputed from the plan quantities, the cost recomputed
+from them against the solver's objective, and strong duality.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +13,37 @@ import time
 from dataclasses import dataclass, field
 
 from optimizer.diagnose import diagnose_infeasible, explain_conflicts, precheck_conflicts
-from optimizer.extract import build_tables, extract_quantities
-from optimizer.formulation import build_lp
+from optimizer.extract import COST_PARTS, PlanQuantities, build_tables, cost_components, extract_quantities
+from optimizer.formulation import PlanIndex, build_lp
 from optimizer.inputs import PlanInputs
-from optimizer.solve import PlanInfeasible, PlanNotSolved, Solution, solve_lp, solver_versions
+from optimizer.lp import LinearProgram
+from optimizer.results import Summary
+from optimizer.solve import Solution, solve_lp, solver_versions
+from optimizer.status import PlanInfeasible, PlanNotSolved, PlanStatus
 from optimizer.verify import constraint_violations
+
+#: The tolerance of the objective and duality checks is relative to the objective, but never to
+#: less than this many CNY: a plan that costs nothing cannot be checked to a fraction of nothing. [CNY]
+OBJECTIVE_FLOOR_CNY = 1.0
 
 
 @dataclass
 class OptimisedPlan:
-    """Tables and facts of one verified optimum (no PuLP objects)."""
+    """Tables and facts of one verified optimum (no solver objects)."""
 
     flows: object
     sites: object
     provinces: object
-    summary: dict
+    summary: Summary
     metadata: dict = field(default_factory=dict)
 
 
-def accept_solution(solution: Solution, summary: dict, violations: dict[str, float], tolerance: float) -> dict:
+def accept_solution(solution: Solution, recomputed_cost: float, violations: dict[str, float], tolerance: float) -> dict:
     """Refuse a solution that is not a proven, correctly extracted optimum; return its trust figures.
 
     Checks that every constraint family holds within ``tolerance`` (relative), that the cost
-    recomputed from the tables equals the solver's objective, and that the dual objective equals
-    the primal one (strong duality), each NaN-safe.
+    recomputed from the plan quantities equals the solver's objective, and that the dual objective
+    equals the primal one (strong duality), each NaN-safe.
 
     Raises
     ------
@@ -45,18 +58,18 @@ def accept_solution(solution: Solution, summary: dict, violations: dict[str, flo
             f"the solver's solution violates the {worst_family} constraints by {worst:.2e} (relative), "
             f"above the tolerance {tolerance:.0e}; it is not reported as a plan"
         )
-        raise PlanNotSolved(status="residual", message=msg)
-    scale = max(abs(solution.objective), 1.0)
-    # The objective recomputed from the tables must match the solver's: a check on extraction.
-    objective_gap = abs(summary["total_cost_cny"] - solution.objective) / scale
+        raise PlanNotSolved(msg, status=PlanStatus.RESIDUAL)
+    scale = max(abs(solution.objective), OBJECTIVE_FLOOR_CNY)
+    # The objective recomputed from the plan must match the solver's: a check on extraction.
+    objective_gap = abs(recomputed_cost - solution.objective) / scale
     if not objective_gap <= 1e-6:
         msg = f"recomputed cost differs from the solver's objective by {objective_gap:.2e} (relative)"
-        raise PlanNotSolved(status="residual", message=msg)
+        raise PlanNotSolved(msg, status=PlanStatus.RESIDUAL)
     # Strong duality: a proven optimum's dual objective equals its primal objective.
     duality_gap = abs(solution.objective - solution.dual_objective) / scale
     if not duality_gap <= 1e-6:
         msg = f"primal and dual objectives differ by {duality_gap:.2e} (relative): the optimum is not proven"
-        raise PlanNotSolved(status="residual", message=msg)
+        raise PlanNotSolved(msg, status=PlanStatus.RESIDUAL)
     return {
         "max_violation": worst,
         "violations": violations,
@@ -65,6 +78,70 @@ def accept_solution(solution: Solution, summary: dict, violations: dict[str, flo
         "dual_objective_cny": solution.dual_objective,
         "duality_gap": duality_gap,
     }
+
+
+def verify_solution(
+    inputs: PlanInputs,
+    lp: LinearProgram,
+    index: PlanIndex,
+    solution: Solution,
+    tolerance: float,
+    unserved_penalty_cny_per_mwh: float = 0.0,
+    quantities: PlanQuantities | None = None,
+    plan_cost_cny: float | None = None,
+) -> tuple[PlanQuantities, dict]:
+    """The plan quantities of a solution, once it passed every check; and its trust figures.
+
+    Parameters
+    ----------
+    unserved_penalty_cny_per_mwh : float
+        Price of the LP's 'unserved' columns (dispatch LPs), part of its objective. [CNY/MWh]
+    quantities, plan_cost_cny : optional
+        The solution's quantities and the plan's cost recomputed from them [CNY/yr], where the
+        caller has them already (recomputed here otherwise).
+
+    Raises
+    ------
+    PlanNotSolved
+        Status 'residual' (:func:`accept_solution`).
+    """
+    if quantities is None:
+        quantities = extract_quantities(inputs, lp, index, solution)
+    violations = constraint_violations(inputs, index, quantities)
+    recomputed = plan_cost_cny
+    if recomputed is None:
+        recomputed = float(cost_components(inputs, index, quantities)[COST_PARTS].to_numpy().sum())
+    if quantities.unserved_mw is not None:
+        recomputed += unserved_penalty_cny_per_mwh * float(quantities.unserved_mw.sum(axis=(0, 1)) @ inputs.hours)
+    return quantities, accept_solution(solution, recomputed, violations, tolerance)
+
+
+def tabulate(
+    inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, solution: Solution, tolerance: float,
+    metadata: dict | None = None,
+) -> OptimisedPlan:
+    """Verify a solution (:func:`verify_solution`) and turn it into the plan's tables and metadata."""
+    start = time.perf_counter()
+    quantities = extract_quantities(inputs, lp, index, solution)
+    flows, sites, provinces, summary = build_tables(inputs, index, quantities)
+    _, trust = verify_solution(inputs, lp, index, solution, tolerance, quantities=quantities,
+                               plan_cost_cny=summary.total_cost_cny)
+    tabulate_s = time.perf_counter() - start
+    metadata = dict(metadata or {})
+    timings = {**metadata.pop("timings_s", {}), **solution.timings, "tabulate_s": tabulate_s}
+    metadata = {
+        "status": str(PlanStatus.OPTIMAL),
+        "model_status": solution.model_status,
+        "backend": solution.backend,
+        **solver_versions(),
+        **trust,
+        "columns": lp.num_cols,
+        "rows": lp.num_rows,
+        "simplex_iterations": solution.iterations,
+        **metadata,
+        "timings_s": timings,
+    }
+    return OptimisedPlan(flows, sites, provinces, summary, metadata)
 
 
 def optimise(
@@ -86,7 +163,7 @@ def optimise(
     """
     conflicts = precheck_conflicts(inputs)
     if conflicts:
-        raise PlanInfeasible(explain_conflicts(conflicts), conflicts)
+        raise PlanInfeasible(explain_conflicts(conflicts), diagnosis=conflicts)
     start = time.perf_counter()
     lp, index = build_lp(inputs)
     formulate_s = time.perf_counter() - start
@@ -94,22 +171,6 @@ def optimise(
         solution = solve_lp(lp, backend=backend, time_limit_s=time_limit_s, options=options)
     except PlanInfeasible:
         conflicts = diagnose_infeasible(inputs, lp, index, time_limit_s=time_limit_s)
-        raise PlanInfeasible(explain_conflicts(conflicts), conflicts) from None
-    start = time.perf_counter()
-    quantities = extract_quantities(inputs, lp, index, solution)
-    violations = constraint_violations(inputs, index, quantities)
-    flows, sites, provinces, summary = build_tables(inputs, index, quantities)
-    tabulate_s = time.perf_counter() - start
-    trust = accept_solution(solution, summary, violations, tolerance)
-    summary["status"] = "optimal"
-    metadata = {
-        "status": "optimal",
-        "model_status": solution.model_status,
-        "backend": solution.backend,
-        **solver_versions(),
-        **trust,
-        "columns": lp.num_cols,
-        "rows": lp.num_rows,
-        "timings_s": {"formulate_s": formulate_s, **solution.timings, "tabulate_s": tabulate_s},
-    }
-    return OptimisedPlan(flows, sites, provinces, summary, metadata)
+        raise PlanInfeasible(explain_conflicts(conflicts), diagnosis=conflicts) from None
+    return tabulate(inputs, lp, index, solution, tolerance, {"timings_s": {"formulate_s": formulate_s}})
+

@@ -1,11 +1,15 @@
-"""The results of one solved plan: plain pandas tables, free of PuLP objects, so they can be cached and written."""
+"""The results of one solved plan: plain tables and a typed summary, free of solver objects."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+
+from optimizer.status import PlanStatus
 
 #: Columns of each results table, in order. Units are in the names.
 FLOW_COLUMNS = [
@@ -64,6 +68,111 @@ PROVINCE_COLUMNS = [
 
 
 @dataclass
+class Summary:
+    """The headline figures of one plan; units in the names, annual figures per year.
+
+    Costs are annual (capex annualised) [CNY/yr]; shares are of annual IT energy [-] (``green_share``
+    of facility energy); ``compute_capex_*`` is overnight investment in the new capacity [CNY].
+    """
+
+    scenario: str
+    status: PlanStatus
+    total_cost_cny: float
+    capex_cny: float
+    energy_cost_cny: float
+    green_cost_cny: float
+    network_cost_cny: float
+    carbon_cost_cny: float
+    latency_cost_cny: float
+    emissions_tco2: float
+    it_energy_mwh: float
+    facility_energy_mwh: float
+    green_mwh: float
+    green_share: float
+    mean_demand_mw: float
+    peak_demand_mw: float
+    shifted_mwh: float
+    load_weighted_latency_ms: float
+    west_share: float
+    hub_share: float
+    local_share: float
+    new_capacity_mw: float
+    new_capacity_west_mw: float
+    new_capacity_hub_mw: float
+    compute_capex_cny: float
+    compute_capex_west_cny: float
+    #: Cost of one tonne less under the binding carbon cap (None without a cap). [CNY/tCO2]
+    carbon_shadow_price_cny_per_tco2: float | None = None
+    #: Annual cost of 1 ms less load-weighted latency under a latency cap (None without one). [CNY/yr per ms]
+    latency_shadow_price_cny_per_ms: float | None = None
+    #: Sites whose existing capacity binds: value of one more MW for a year. [CNY/MW]
+    site_capacity_shadow_prices_cny_per_mw: dict[str, float] = field(default_factory=dict)
+    #: The final year of a pathway run: that year and the pathway's headline growth figures
+    #: (growth rates, τ, output gap, calibration; see :mod:`planner.pathway`). None for one year.
+    pathway: dict[str, Any] | None = None
+
+    @classmethod
+    def figures(cls) -> tuple[str, ...]:
+        """Names of the scalar figures (every field but the name, the status and the per-site prices)."""
+        return tuple(f.name for f in dataclasses.fields(cls)
+                     if f.name not in ("scenario", "status", "site_capacity_shadow_prices_cny_per_mw", "pathway"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, as ``summary.json`` holds it."""
+        data = dataclasses.asdict(self)
+        data["status"] = str(self.status)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "summary.json") -> Summary:
+        """Rebuild a summary from plain data, refusing missing, unknown or non-finite figures.
+
+        Raises
+        ------
+        ValueError
+            One line naming ``source``, the field and the fix.
+        """
+        if not isinstance(data, dict):
+            msg = f"{source} | must hold a mapping of figures, got {type(data).__name__}. Run the scenario again."
+            raise ValueError(msg)
+        names = {f.name for f in dataclasses.fields(cls)}
+        required = {f.name for f in dataclasses.fields(cls)
+                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+        missing = sorted(required - set(data))
+        unknown = sorted(set(data) - names)
+        if missing or unknown:
+            what = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"
+            msg = f"{source} | {what}: not a summary this version wrote. Run the scenario again."
+            raise ValueError(msg)
+        values = dict(data)
+        for name in cls.figures():
+            value = values.get(name)
+            if value is None and name not in required:  # an optional figure, such as a shadow price
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                msg = f"{source}: {name} | must be a finite number, got {value!r}. Run the scenario again."
+                raise ValueError(msg)
+            values[name] = float(value)
+        prices = values.get("site_capacity_shadow_prices_cny_per_mw") or {}
+        if not isinstance(prices, dict) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in prices.values()):
+            msg = (f"{source}: site_capacity_shadow_prices_cny_per_mw | must map sites to finite numbers. "
+                   "Run the scenario again.")
+            raise ValueError(msg)
+        values["site_capacity_shadow_prices_cny_per_mw"] = {str(k): float(v) for k, v in prices.items()}
+        if not isinstance(values.get("pathway"), dict | None):
+            msg = f"{source}: pathway | must be a mapping of growth figures or null. Run the scenario again."
+            raise ValueError(msg)
+        try:
+            values["status"] = PlanStatus(values["status"])
+        except ValueError:
+            msg = f"{source}: status | unknown status {values['status']!r}. Run the scenario again."
+            raise ValueError(msg) from None
+        values["scenario"] = str(values["scenario"])
+        return cls(**values)
+
+
+@dataclass
 class Results:
     """One solved plan.
 
@@ -79,7 +188,7 @@ class Results:
     provinces : pandas.DataFrame
         One row per origin province, columns ``PROVINCE_COLUMNS``. Shares are of the province's
         annual demand energy. [-]
-    summary : dict
+    summary : Summary
         Headline figures (see ``docs/formulation.md``).
     metadata : dict
         Versions, solver status, largest constraint violation, input hash, timings.
@@ -89,5 +198,5 @@ class Results:
     flows: pd.DataFrame
     sites: pd.DataFrame
     provinces: pd.DataFrame
-    summary: dict[str, Any]
+    summary: Summary
     metadata: dict[str, Any] = field(default_factory=dict)

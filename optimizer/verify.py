@@ -34,6 +34,9 @@ def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantitie
 
     served = np.zeros((num_p, num_k, num_t))
     np.add.at(served, (index.triple_province, index.triple_workload), q.load)
+    if q.unserved_mw is not None:  # a dispatch may leave demand unserved, at a price
+        violations["unserved"] = _worst(-q.unserved_mw, 1.0)
+        served = served + q.unserved_mw
     # Deferrable classes must serve each day's energy; the others their demand in every slice.
     deferrable = inputs.deferrable_classes
     fixed = ~deferrable
@@ -88,6 +91,12 @@ def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantitie
         total_new = q.new_mw.sum()
         shortfall = inputs.hub_new_share_min * total_new - q.new_mw[is_cluster].sum()
         violations["hub_share"] = _worst(np.array([shortfall]), total_new)
+
+    if inputs.latency_cap_ms is not None and np.isfinite(inputs.latency_cap_ms):
+        energy = q.load @ hours
+        mean_latency = float(energy @ inputs.latency_ms[index.triple_province, index.triple_site]) / max(
+            float(energy.sum()), 1e-12)
+        violations["latency_cap"] = _worst(np.array([mean_latency - inputs.latency_cap_ms]), inputs.latency_cap_ms)
 
     limit = inputs.workloads["latency_max_ms"].to_numpy(float)[index.triple_workload]
     latency = inputs.latency_ms[index.triple_province, index.triple_site]

@@ -11,6 +11,7 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from edwc_data.labels import texts  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from planner.growth import (  # noqa: E402
@@ -32,58 +33,6 @@ F_PE = r"$[(1-\tau)\,r + \tau\,w - \delta - \rho]\,/\,\sigma$"
 F_GE = r"$[(\alpha+\Phi_H)\,y(\tau) - \delta - \rho]\,/\,\sigma$"
 F_WSTAR = r"$\Phi_H r/\alpha$"
 F_TAUM = r"$\tau_m = \Phi_H/(\alpha+\Phi_H)$"
-
-TEXT = {
-    "en": {
-        "title": "Steady-state growth and the compute share of investment",
-        "xlabel": "τ: compute capital's share of gross investment",
-        "ylabel": "steady-state growth, per year",
-        "report": "as stated in the report: " + F_REPORT,
-        "report_slope": "rises with τ iff w > w* = " + F_WSTAR
-                        + "; here w = {w:.2%} {rel} w* = {ws:.3%}",
-        "pe": "household Euler at given r, w (pe): " + F_PE,
-        "ge": "general equilibrium, r and w endogenous (ge): " + F_GE,
-        "peak": "ge peak " + r"$\tau^* = 1-\alpha$" + " = {v:.2f}",
-        "market": "market choice " + F_TAUM + " = {v:.2f}",
-        "calib": "calibration point",
-        "params": "α = {a:g}, β = {b:g}, σ = {s:g}, δ = {d:g}, ρ = {r:g}, η = {e:g}; "
-                  "report/pe use r = {rr:.2%}, w = {ww:.2%}.  {cal}",
-        "paths_title": "Compute investment plan vs counterfactual",
-        "tau_panel": "compute share of investment τ",
-        "gY_panel": "output growth g_Y",
-        "gap_panel": "output gap, plan vs counterfactual",
-        "gC_panel": "consumption growth g_C",
-        "reg_panel": "regional output (index, log scale)",
-        "year": "year",
-        "plan": "plan",
-        "counterfactual": "counterfactual",
-    },
-    "zh": {
-        "title": "稳态增长率与算力资本投资比重",
-        "xlabel": "τ：算力资本占总投资的比重",
-        "ylabel": "稳态增长率（每年）",
-        "report": "报告原式：" + F_REPORT,
-        "report_slope": "当 w > w* = " + F_WSTAR
-                        + " 时随 τ 上升；此处 w = {w:.2%} {rel} w* = {ws:.3%}",
-        "pe": "家庭欧拉方程，r、w 给定（pe）：" + F_PE,
-        "ge": "一般均衡，r、w 内生（ge）：" + F_GE,
-        "peak": "ge 最高点 " + r"$\tau^* = 1-\alpha$" + " = {v:.2f}",
-        "market": "市场选择 " + F_TAUM + " = {v:.2f}",
-        "calib": "校准点",
-        "params": "α = {a:g}，β = {b:g}，σ = {s:g}，δ = {d:g}，ρ = {r:g}，η = {e:g}；"
-                  "报告式与 pe 取 r = {rr:.2%}，w = {ww:.2%}。 {cal}",
-        "paths_title": "算力投资规划与反事实情景",
-        "tau_panel": "算力资本投资比重 τ",
-        "gY_panel": "产出增长率 g_Y",
-        "gap_panel": "产出差距（规划相对反事实）",
-        "gC_panel": "消费增长率 g_C",
-        "reg_panel": "各地区产出（指数，对数坐标）",
-        "year": "年份",
-        "plan": "规划",
-        "counterfactual": "反事实",
-    },
-}
-
 
 def _style(lang: str) -> dict:
     rc = {"axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
@@ -108,10 +57,7 @@ def _save(fig, out_dir, stem: str, formats: Sequence[str]) -> list[Path]:
 
 
 def _text(lang: str) -> dict:
-    if lang not in TEXT:
-        msg = f"lang must be one of {tuple(TEXT)}, got {lang!r}"
-        raise ValueError(msg)
-    return TEXT[lang]
+    return texts("growthchart", lang)
 
 
 def plot_growth_vs_tau(params: GrowthParams | None = None, out_dir: str | Path = ".",

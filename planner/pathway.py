@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from edwc_data.tables import load_tables
 
 from optimizer.results import Results
-from optimizer.solve import PlanInfeasible, PlanNotSolved
-from planner.dataset import load_tables
+from optimizer.status import PlanNotSolved
 from planner.growth import (
     GrowthParams,
     balanced_growth_state,
@@ -31,7 +31,7 @@ from planner.growth import (
     simulate,
     simulate_regions,
 )
-from planner.inputs import build_inputs, capital_recovery_factor
+from planner.preprocess import build_inputs, capital_recovery_factor
 from planner.run import run_scenario
 from planner.rundir import neutralise_formulas, write_run
 from planner.scenario import Scenario, ScenarioError, resolve_scenario
@@ -95,7 +95,7 @@ class Pathway:
     params : GrowthParams
         Growth-model parameters with A calibrated at the baseline τ.
     growth_summary : dict
-        Headline growth figures, merged into the final year's ``summary.json``.
+        Headline growth figures, written into the final year's ``summary.json`` (``pathway``).
     existing_retirement : str
         One of ``EXISTING_RETIREMENT``.
     timings_s : dict of int to float
@@ -118,7 +118,7 @@ class Pathway:
     def final(self) -> Results:
         """The last planned year's Results, its summary extended by the growth figures."""
         last = self.results[self.years[-1]]
-        summary = {**last.summary, "year": self.years[-1], **self.growth_summary}
+        summary = dataclasses.replace(last.summary, pathway={"year": self.years[-1], **self.growth_summary})
         metadata = {
             **last.metadata,
             "pathway": {
@@ -416,9 +416,7 @@ def simulate_pathway_growth(scenario: Scenario, investment: pd.DataFrame
 
 def _not_solved(exc: PlanNotSolved, scenario: Scenario, year: int) -> PlanNotSolved:
     message = f"scenario '{scenario.name}', pathway year {year} | {exc.status}: {exc}"
-    if isinstance(exc, PlanInfeasible):
-        return PlanInfeasible(message, exc.diagnosis)
-    return PlanNotSolved(exc.status, message, exc.diagnosis)
+    return type(exc)(message, status=exc.status, diagnosis=exc.diagnosis)
 
 
 def run_pathway(scenario: Scenario, existing_retirement: str = "none",
@@ -538,8 +536,8 @@ def _year_row(year: int, res: Results, sites: pd.DataFrame, existing: pd.Series,
     load = sites["mean_load_mw"].reindex(existing.index)
     row = {
         "year": year,
-        "demand_mw": s["mean_demand_mw"],
-        "peak_demand_mw": s["peak_demand_mw"],
+        "demand_mw": s.mean_demand_mw,
+        "peak_demand_mw": s.peak_demand_mw,
         "existing_mw": float(existing.sum()),
         "retired_mw": float(retired.sum()),
         "new_mw": float(new.sum()),
@@ -551,10 +549,10 @@ def _year_row(year: int, res: Results, sites: pd.DataFrame, existing: pd.Series,
         row[f"new_{cls}_mw"] = float(new[mask].sum())
         row[f"load_{cls}_mw"] = float(load[mask].sum())
     row.update({
-        "west_share": s["west_share"],
-        "hub_share": s["hub_share"],
-        "emissions_tco2": s["emissions_tco2"],
-        "total_cost_cny": s["total_cost_cny"],
+        "west_share": s.west_share,
+        "hub_share": s.hub_share,
+        "emissions_tco2": s.emissions_tco2,
+        "total_cost_cny": s.total_cost_cny,
         "compute_capex_cny": float(capex.sum()),
     })
     for region in REGIONS:

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from edwc_data.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
-from planner.profiles import DAYS_PER_YEAR, HOURS_PER_DAY, HOURS_PER_YEAR, YearProfiles
+from planner.profiles import HOURS_PER_YEAR, YearProfiles
 
 
 @dataclass

@@ -32,20 +32,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from edwc_data.tables import load_tables
+from edwc_data.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
-from planner.dataset import data_dir, load_tables
-
-HOURS_PER_DAY = 24
-DAYS_PER_YEAR = 365
+#: Hours of the profiled year, as a whole number (array sizes). [h]
 HOURS_PER_YEAR = HOURS_PER_DAY * DAYS_PER_YEAR
 TIMEZONE = "Asia/Shanghai"
 
-#: Profile tables in data/ (with their source rows in sources.csv).
-PROFILE_FILES = {
-    "green_profiles": "green_profiles.csv",
-    "green_mix": "green_mix.csv",
-    "demand_weekly": "demand_weekly.csv",
-}
+#: The profile tables of the default dataset (edwc_data.tables.TABLE_FILES).
+PROFILE_TABLES = ("green_profiles", "green_mix", "demand_weekly")
 
 #: Largest share of clear-sky irradiance a day may reach, and the least: a weather factor cannot
 #: make a day brighter than clear sky, nor darker than heavy overcast.
@@ -78,12 +73,6 @@ class YearProfiles:
         )
 
 
-@functools.cache
-def _read_profile_tables() -> dict[str, pd.DataFrame]:
-    folder = data_dir()
-    return {key: pd.read_csv(folder / name, encoding="utf-8") for key, name in PROFILE_FILES.items()}
-
-
 def load_profile_tables() -> dict[str, pd.DataFrame]:
     """The profile tables of the default dataset, as fresh copies.
 
@@ -94,7 +83,8 @@ def load_profile_tables() -> dict[str, pd.DataFrame]:
         ``green_mix`` (by grid_region: energy shares and weather parameters) and
         ``demand_weekly`` (by diurnal shape: weekday and weekend factors).
     """
-    return {key: frame.copy() for key, frame in _read_profile_tables().items()}
+    tables = load_tables()
+    return {key: tables[key] for key in PROFILE_TABLES}
 
 
 def year_hours(year: int) -> pd.DatetimeIndex:

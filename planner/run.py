@@ -1,14 +1,15 @@
-"""Solve a scenario end to end: scenario → inputs → optimiser → verified Results."""
+"""Solve a scenario end to end: scenario → inputs → optimiser → verified Results (assembled only here)."""
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import time
 from importlib.metadata import PackageNotFoundError, version
 
-from optimizer.plan import optimise
+from optimizer.plan import OptimisedPlan, optimise
 from optimizer.results import Results
-from planner.inputs import build_inputs
+from planner.preprocess import build_inputs
 from planner.scenario import Scenario
 
 
@@ -51,6 +52,15 @@ def run_scenario(scenario: Scenario, options: dict | None = None) -> Results:
         tolerance=scenario.solver.tolerance,
         options=options,
     )
+    results = results_from_plan(scenario, plan)
+    results.metadata["timings_s"] = {
+        "inputs_s": inputs_s, **results.metadata["timings_s"], "total_s": time.perf_counter() - start
+    }
+    return results
+
+
+def results_from_plan(scenario: Scenario, plan: OptimisedPlan) -> Results:
+    """The Results of a verified plan of ``scenario``: its tables, its named summary and its provenance."""
     metadata = {
         "scenario": scenario.name,
         "input_hash": scenario.input_hash(),
@@ -59,6 +69,5 @@ def run_scenario(scenario: Scenario, options: dict | None = None) -> Results:
         "python": platform.python_version(),
         **plan.metadata,
     }
-    metadata["timings_s"] = {"inputs_s": inputs_s, **metadata["timings_s"], "total_s": time.perf_counter() - start}
-    summary = {"scenario": scenario.name, **plan.summary}
+    summary = dataclasses.replace(plan.summary, scenario=scenario.name)
     return Results(scenario.to_dict(), plan.flows, plan.sites, plan.provinces, summary, metadata)

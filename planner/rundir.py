@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import shutil
@@ -12,8 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from edwc_data.files import flush_tree, replace_dir_atomic
 
-from optimizer.results import Results
+from optimizer.results import Results, Summary
 
 RUN_FILES = ("summary.json", "flows.parquet", "sites.csv", "provinces.csv", "scenario.yaml", "metadata.json")
 _FORMULA_START = ("=", "+", "-", "@")
@@ -61,7 +61,7 @@ def write_run(results: Results, out_dir: Path | str, extras: Callable[[Results, 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
-        _write_json(staging / "summary.json", results.summary)
+        _write_json(staging / "summary.json", results.summary.to_dict())
         results.flows.to_parquet(staging / "flows.parquet", index=False)
         neutralise_formulas(results.sites).to_csv(staging / "sites.csv", index=False)
         neutralise_formulas(results.provinces).to_csv(staging / "provinces.csv", index=False)
@@ -71,50 +71,13 @@ def write_run(results: Results, out_dir: Path | str, extras: Callable[[Results, 
         _write_json(staging / "metadata.json", results.metadata)
         if extras is not None:
             extras(results, staging)
-        for path in sorted(staging.rglob("*"), reverse=True):  # files (and extras' folders) first
-            _fsync(path)
         os.chmod(staging, 0o755)
-        _fsync(staging)
-        if out_dir.exists():
-            if _exchange(staging, out_dir):  # one atomic step; staging now holds the previous run
-                shutil.rmtree(staging, ignore_errors=True)
-            else:
-                # Two steps where the OS cannot swap: a kill between them leaves the previous run
-                # in .<name>.*.old/run; a failure puts it back.
-                retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
-                os.replace(out_dir, retired / "run")
-                try:
-                    os.replace(staging, out_dir)
-                except BaseException:
-                    os.replace(retired / "run", out_dir)
-                    raise
-                shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
-        _fsync(out_dir.parent)
+        flush_tree(staging)
+        replace_dir_atomic(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir
-
-
-def _fsync(path: Path) -> None:
-    """Flush a file or a folder to disk (folders too, so that renames survive a power cut)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap two paths atomically (Linux renameat2 with RENAME_EXCHANGE); False where unsupported."""
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    return renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0
 
 
 def read_run(run_dir: Path | str) -> Results:
@@ -129,6 +92,6 @@ def read_run(run_dir: Path | str) -> Results:
         flows=pd.read_parquet(run_dir / "flows.parquet"),
         sites=pd.read_csv(run_dir / "sites.csv", keep_default_na=False, na_values=[""]),
         provinces=pd.read_csv(run_dir / "provinces.csv", keep_default_na=False, na_values=[""], dtype={"adcode": int}),
-        summary=json.loads((run_dir / "summary.json").read_text(encoding="utf-8")),
+        summary=Summary.from_dict(json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))),
         metadata=json.loads((run_dir / "metadata.json").read_text(encoding="utf-8")),
     )

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
+from edwc_data.tables import load_defaults, load_tables, scenario_dir
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from planner.dataset import load_defaults, load_tables, scenario_dir
 
 #: Largest scenario or study file accepted. [bytes]
 MAX_FILE_BYTES = 1_000_000
@@ -113,6 +112,11 @@ class LatencySettings(_Strict):
         description="Fibre route length over great-circle distance. [-]"
     )
     measured: list[MeasuredLatency] = Field(default_factory=list, description="Measured pairs.")
+    mean_cap_ms: Annotated[float, Field(gt=0.0, le=1000.0)] | None = Field(
+        default=None,
+        description="Cap on the plan's load-weighted mean one-way latency, on top of each class's own "
+        "limit (the ε-constraint of the cost–latency frontier); null for none. [ms]",
+    )
 
 
 class CostSettings(_Strict):

@@ -9,9 +9,9 @@ import sys
 import types
 import typing
 
+from edwc_data.tables import load_defaults
 from pydantic import BaseModel
 
-from planner.dataset import load_defaults
 from planner.scenario import ProvinceOverride, Scenario, SiteOverride, WorkloadOverride
 
 

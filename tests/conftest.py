@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # tests/lp_cases.py
 
 @pytest.fixture(scope="session")
 def default_inputs():
-    from planner.inputs import build_inputs
+    from planner.preprocess import build_inputs
     from planner.scenario import load_scenario
 
     return build_inputs(load_scenario())

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from optimizer.results import Results
+from optimizer.results import Results, Summary
 from planner.rundir import RUN_FILES, neutralise_formulas, read_run, write_run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ def _state(run_dir: Path) -> str:
     if not run_dir.exists():
         return "absent"
     try:
-        return read_run(run_dir).summary.get("scenario", "?")
+        return read_run(run_dir).summary.scenario
     except Exception:  # noqa: BLE001 - any failure to read means not complete
         return "incomplete"
 
@@ -69,14 +69,15 @@ def test_runs_killed_at_random_moments_leave_nothing_or_a_complete_directory(tmp
 
 
 CRASH_SCRIPT = textwrap.dedent('''
-    """Write runs in forked children that die at the n-th line of planner/rundir.py, for every n."""
+    """Write runs in forked children that die at the n-th line of planner/rundir.py or data/files.py, for every n."""
     import json
     import os
     import sys
 
     import pandas as pd
 
-    from optimizer.results import Results
+    from edwc_data import files
+    from optimizer.results import Results, Summary
     from planner import rundir
 
     def results(tag):
@@ -84,7 +85,8 @@ CRASH_SCRIPT = textwrap.dedent('''
             scenario={"name": tag}, flows=pd.DataFrame({"province": ["p1"], "load_mw": [1.0]}),
             sites=pd.DataFrame({"site": ["s1"], "name_en": ["=1+1"]}),
             provinces=pd.DataFrame({"province": ["p1"], "adcode": [110000]}),
-            summary={"scenario": tag}, metadata={"scenario": tag},
+            summary=Summary(scenario=tag, status="optimal", **dict.fromkeys(Summary.figures(), 0.0)),
+            metadata={"scenario": tag},
         )
 
     def die_at_line(n):
@@ -92,7 +94,7 @@ CRASH_SCRIPT = textwrap.dedent('''
 
         def tracer(frame, event, arg):
             nonlocal count
-            if frame.f_code.co_filename != rundir.__file__:
+            if frame.f_code.co_filename not in (rundir.__file__, files.__file__):
                 return None
             if event == "line":
                 count += 1
@@ -106,7 +108,7 @@ CRASH_SCRIPT = textwrap.dedent('''
         if not os.path.exists(path):
             return "absent"
         try:
-            return rundir.read_run(path).summary["scenario"]
+            return rundir.read_run(path).summary.scenario
         except Exception:
             return "incomplete"
 
@@ -165,7 +167,7 @@ def _results(name_en: list[str], province_names: list[str]) -> Results:
         provinces=pd.DataFrame({"province": [f"p{i}" for i in range(len(province_names))],
                                 "adcode": [110000 + i for i in range(len(province_names))],
                                 "name_en": province_names}),
-        summary={"scenario": "formulas"},
+        summary=Summary(scenario="formulas", status="optimal", **dict.fromkeys(Summary.figures(), 0.0)),
         metadata={},
     )
 

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from planner.check import CheckError, check_plan, load_plan, write_check, year_cases
-from planner.cli_check import check
+from planner.cli.check_command import check
 from planner.run import run_scenario
 from planner.rundir import write_run
 from planner.scenario import load_scenario
+from planner.yearcheck import CheckError, check_plan, load_plan, write_check, year_cases
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ def test_run_writes_a_complete_run_directory(runner, tmp_path):
         assert (out / name).exists(), name
     results = read_run(out)
     summary = json.loads((out / "summary.json").read_text())
-    assert results.summary["total_cost_cny"] == pytest.approx(summary["total_cost_cny"])
+    assert results.summary.total_cost_cny == pytest.approx(summary["total_cost_cny"])
     assert results.scenario["carbon"]["price_cny_per_tco2"] == 100
     metadata = results.metadata
     assert metadata["status"] == "optimal" and metadata["max_violation"] < 1e-7

@@ -14,7 +14,8 @@ import pytest
 
 matplotlib.use("Agg")
 
-from geo import boundaries, export, fonts, maps  # noqa: E402
+from geo import boundaries, export, fonts, map_style, maps  # noqa: E402
+from geo import flows as flow_tables  # noqa: E402
 from geo.latency import distance_km, one_way_latency_ms  # noqa: E402
 from optimizer.results import FLOW_COLUMNS, PROVINCE_COLUMNS, SITE_COLUMNS, Results  # noqa: E402
 
@@ -314,17 +315,17 @@ def test_join_errors(results, change, match):
 
 
 def test_workload_groups_from_dataset_scenario_and_keywords():
-    assert maps.workload_group("ai_training") == "ai"
-    assert maps.workload_group("backup") == "batch"
-    assert maps.workload_group("finance") == "interactive"
-    assert maps.workload_group("video_rendering") == "batch"  # not in the dataset: keyword
-    assert maps.workload_group("genome_assembly") == "other"
+    assert flow_tables.workload_group("ai_training") == "ai"
+    assert flow_tables.workload_group("backup") == "batch"
+    assert flow_tables.workload_group("finance") == "interactive"
+    assert flow_tables.workload_group("video_rendering") == "batch"  # not in the dataset: keyword
+    assert flow_tables.workload_group("genome_assembly") == "other"
     scenario = {"workloads": {"genome_assembly": {"group": "Batch"}}}
-    assert maps.workload_group("genome_assembly", scenario) == "batch"
+    assert flow_tables.workload_group("genome_assembly", scenario) == "batch"
 
 
 def test_aggregated_flows_keep_annual_energy(results):
-    flows = maps.aggregate_flows(results)
+    flows = flow_tables.aggregate_flows(results)
     energy = (results.flows["load_mw"] * results.flows["hours"]).sum()
     assert flows["energy_mwh"].sum() == pytest.approx(energy, rel=1e-12)
     np.testing.assert_allclose(flows["mean_load_mw"], flows["energy_mwh"] / 8760.0)
@@ -333,12 +334,12 @@ def test_aggregated_flows_keep_annual_energy(results):
 
 
 def test_map_flows_are_cross_province_cluster_flows_above_threshold(results):
-    drawn = maps.map_flows(results, min_share=0.05)
+    drawn = flow_tables.map_flows(results, min_share=0.05)
     sites = results.sites.set_index("site")
     assert (sites.loc[drawn["site"], "kind"] == "cluster").all()
     assert (sites.loc[drawn["site"], "host_province"].to_numpy() != drawn["province"]).all()
     assert drawn["mean_load_mw"].min() >= 0.05 * drawn["mean_load_mw"].max()
-    assert len(maps.map_flows(results, min_share=0.0)) > len(drawn)
+    assert len(flow_tables.map_flows(results, min_share=0.0)) > len(drawn)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,7 +358,7 @@ def _ink(fig) -> float:
     return float(pixels.std())
 
 
-@pytest.mark.parametrize("metric", list(maps.METRICS))
+@pytest.mark.parametrize("metric", list(map_style.METRICS))
 def test_plan_map_draws_every_metric(results, metric):
     fig = maps.plot_plan_map(results, metric=metric, figsize=(6, 4.5))
     try:
@@ -491,7 +492,7 @@ def test_svg_and_pdf_are_well_formed(exported):
 
 
 def _check_layers(layers: dict[str, gpd.GeoDataFrame], plan: Results):
-    flows = maps.aggregate_flows(plan)
+    flows = flow_tables.aggregate_flows(plan)
     assert len(layers["provinces"]) == 31
     assert len(layers["clusters"]) == (plan.sites["kind"] == "cluster").sum() == 10
     assert len(layers["flows"]) == len(flows)

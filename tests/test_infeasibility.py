@@ -22,9 +22,10 @@ from optimizer.diagnose import (
 )
 from optimizer.formulation import build_lp
 from optimizer.plan import optimise
-from optimizer.solve import PlanInfeasible, solve_lp
+from optimizer.solve import solve_lp
+from optimizer.status import PlanInfeasible
 from planner.cli import main
-from planner.inputs import build_inputs
+from planner.preprocess import build_inputs
 from planner.scenario import resolve_scenario
 
 H = 8760.0

@@ -16,7 +16,8 @@ from lp_cases import make_inputs, site
 from optimizer.extract import extract_quantities
 from optimizer.formulation import build_lp
 from optimizer.plan import optimise
-from optimizer.solve import PlanInfeasible, solve_lp
+from optimizer.solve import solve_lp
+from optimizer.status import PlanInfeasible
 from optimizer.verify import constraint_violations
 
 SETTINGS = settings(max_examples=35, deadline=None, derandomize=True,
@@ -77,7 +78,7 @@ def plans(draw):
 
 
 def _cost(inputs):
-    return optimise(inputs, backend="highs").summary["total_cost_cny"]
+    return optimise(inputs, backend="highs").summary.total_cost_cny
 
 
 def _with(inputs, **changes):
@@ -88,9 +89,9 @@ def _with(inputs, **changes):
 @given(plans(), st.lists(_floats(0.2, 1.0), min_size=2, max_size=4))
 def test_tightening_the_carbon_cap_never_lowers_cost(inputs, fractions):
     free = optimise(inputs, backend="highs")
-    previous_cost, feasible = free.summary["total_cost_cny"], True
+    previous_cost, feasible = free.summary.total_cost_cny, True
     for fraction in sorted(fractions, reverse=True):
-        capped = _with(inputs, carbon_cap_tco2=fraction * free.summary["emissions_tco2"])
+        capped = _with(inputs, carbon_cap_tco2=fraction * free.summary.emissions_tco2)
         try:
             cost = _cost(capped)
         except PlanInfeasible:
@@ -162,8 +163,8 @@ def test_reordering_sites_or_provinces_changes_nothing(inputs, rng):
     rng.shuffle(province_order)
     base = optimise(inputs, backend="highs").summary
     shuffled = optimise(_permuted(inputs, site_order, province_order), backend="highs").summary
-    assert shuffled["total_cost_cny"] == pytest.approx(base["total_cost_cny"], rel=REL, abs=1e-6)
-    assert shuffled["mean_demand_mw"] == pytest.approx(base["mean_demand_mw"], rel=1e-12)
+    assert shuffled.total_cost_cny == pytest.approx(base.total_cost_cny, rel=REL, abs=1e-6)
+    assert shuffled.mean_demand_mw == pytest.approx(base.mean_demand_mw, rel=1e-12)
 
 
 @SETTINGS

@@ -7,7 +7,8 @@ from lp_cases import make_inputs, site
 from optimizer.extract import extract_quantities
 from optimizer.formulation import build_lp
 from optimizer.plan import optimise
-from optimizer.solve import PlanInfeasible, PlanNotSolved, solve_lp
+from optimizer.solve import solve_lp
+from optimizer.status import PlanInfeasible, PlanNotSolved
 from optimizer.verify import constraint_violations
 
 H = 8760.0
@@ -25,7 +26,7 @@ def test_latency_forces_the_expensive_near_site(backend):
     )
     plan = optimise(inputs, backend=backend)
     # All 10 MW at the near site: 10 MW × 8760 h × 600 CNY/MWh.
-    assert plan.summary["total_cost_cny"] == pytest.approx(10 * H * 600, rel=1e-9)
+    assert plan.summary.total_cost_cny == pytest.approx(10 * H * 600, rel=1e-9)
     assert plan.sites.set_index("site").loc["far", "mean_load_mw"] == pytest.approx(0.0, abs=1e-9)
     # Without the limit the cheap far site takes everything: 10 × 8760 × 300.
     relaxed = optimise(
@@ -36,7 +37,7 @@ def test_latency_forces_the_expensive_near_site(backend):
         ),
         backend=backend,
     )
-    assert relaxed.summary["total_cost_cny"] == pytest.approx(10 * H * 300, rel=1e-9)
+    assert relaxed.summary.total_cost_cny == pytest.approx(10 * H * 300, rel=1e-9)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -45,10 +46,10 @@ def test_carbon_cap_moves_load_to_the_cleaner_site(backend):
     # Uncapped: all dirty, 87,600 t. Cap 43,800 t: dirty ≤ 5 MW, so 5 MW each.
     sites = [site("dirty", existing=100, price=100, ef=1.0), site("clean", existing=100, price=150, ef=0.0)]
     capped = optimise(make_inputs(sites, [[[10.0]]], [[1.0, 1.0]], carbon_cap=43_800.0), backend=backend)
-    assert capped.summary["emissions_tco2"] == pytest.approx(43_800.0, rel=1e-9)
-    assert capped.summary["total_cost_cny"] == pytest.approx(5 * H * 100 + 5 * H * 150, rel=1e-9)
+    assert capped.summary.emissions_tco2 == pytest.approx(43_800.0, rel=1e-9)
+    assert capped.summary.total_cost_cny == pytest.approx(5 * H * 100 + 5 * H * 150, rel=1e-9)
     # Each tonne avoided costs 150 − 100 = 50 CNY: the cap's shadow price.
-    assert capped.summary["carbon_shadow_price_cny_per_tco2"] == pytest.approx(50.0, rel=1e-6)
+    assert capped.summary.carbon_shadow_price_cny_per_tco2 == pytest.approx(50.0, rel=1e-6)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -59,10 +60,10 @@ def test_carbon_cap_buys_green_power(backend):
         [site("s", existing=100, price=100, ef=0.5, green=4.0, premium=10.0)], [[[10.0]]], [[1.0]], carbon_cap=35_040.0
     )
     plan = optimise(inputs, backend=backend)
-    assert plan.summary["green_mwh"] == pytest.approx(2 * H, rel=1e-9)
-    assert plan.summary["total_cost_cny"] == pytest.approx(10 * H * 100 + 2 * H * 10, rel=1e-9)
+    assert plan.summary.green_mwh == pytest.approx(2 * H, rel=1e-9)
+    assert plan.summary.total_cost_cny == pytest.approx(10 * H * 100 + 2 * H * 10, rel=1e-9)
     # 10 CNY premium per MWh avoids 0.5 t: 20 CNY/tCO2.
-    assert plan.summary["carbon_shadow_price_cny_per_tco2"] == pytest.approx(20.0, rel=1e-6)
+    assert plan.summary.carbon_shadow_price_cny_per_tco2 == pytest.approx(20.0, rel=1e-6)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -70,14 +71,14 @@ def test_binding_capacity_forces_expansion(backend):
     # 15 MW of demand, 10 MW existing at 100 % utilisation: build 5 MW at 1e6 CNY/MW/yr.
     inputs = make_inputs([site("s", existing=10, max_new=20, price=100, capex_annual=1e6)], [[[15.0]]], [[1.0]])
     plan = optimise(inputs, backend=backend)
-    assert plan.summary["new_capacity_mw"] == pytest.approx(5.0, rel=1e-9)
-    assert plan.summary["total_cost_cny"] == pytest.approx(5 * 1e6 + 15 * H * 100, rel=1e-9)
+    assert plan.summary.new_capacity_mw == pytest.approx(5.0, rel=1e-9)
+    assert plan.summary.total_cost_cny == pytest.approx(5 * 1e6 + 15 * H * 100, rel=1e-9)
     # At 80 % utilisation, 15 MW needs 18.75 MW: 8.75 MW new.
     tight = optimise(
         make_inputs([site("s", existing=10, max_new=20, capex_annual=1e6)], [[[15.0]]], [[1.0]], utilisation_max=0.8),
         backend=backend,
     )
-    assert tight.summary["new_capacity_mw"] == pytest.approx(8.75, rel=1e-9)
+    assert tight.summary.new_capacity_mw == pytest.approx(8.75, rel=1e-9)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -90,8 +91,8 @@ def test_peak_slice_sets_the_capacity(backend):
         hours=(4380.0, 4380.0),
     )
     plan = optimise(inputs, backend=backend)
-    assert plan.summary["new_capacity_mw"] == pytest.approx(14.0, rel=1e-9)
-    assert plan.summary["total_cost_cny"] == pytest.approx(14 * 1e5 + (6 + 14) * 4380 * 100, rel=1e-9)
+    assert plan.summary.new_capacity_mw == pytest.approx(14.0, rel=1e-9)
+    assert plan.summary.total_cost_cny == pytest.approx(14 * 1e5 + (6 + 14) * 4380 * 100, rel=1e-9)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -105,7 +106,7 @@ def test_hub_share_policy_forces_building_in_the_hub(backend):
     new = plan.sites.set_index("site")["new_mw"]
     assert new["hub"] == pytest.approx(6.0, rel=1e-9)
     assert new["local_p1"] == pytest.approx(4.0, rel=1e-9)
-    assert plan.summary["capex_cny"] == pytest.approx(6 * 3e5 + 4 * 1e5, rel=1e-9)
+    assert plan.summary.capex_cny == pytest.approx(6 * 3e5 + 4 * 1e5, rel=1e-9)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -116,8 +117,8 @@ def test_network_cost_keeps_data_heavy_work_near(backend):
     plan = optimise(
         make_inputs(sites, [[[1.0]]], [[1.0, 6.0]], distance_km=[[0.0, 1000.0]], data_intensity=[5e5]), backend=backend
     )
-    assert plan.summary["network_cost_cny"] == pytest.approx(0.0, abs=1e-6)
-    assert plan.summary["total_cost_cny"] == pytest.approx(H * 150, rel=1e-9)
+    assert plan.summary.network_cost_cny == pytest.approx(0.0, abs=1e-6)
+    assert plan.summary.total_cost_cny == pytest.approx(H * 150, rel=1e-9)
 
 
 def test_no_site_within_latency_is_infeasible_with_reason():
@@ -155,8 +156,8 @@ def test_residual_check_catches_a_tampered_plan(default_inputs):
 def test_both_paths_agree_on_the_default_scenario(default_inputs):
     by_pulp = optimise(default_inputs, backend="pulp")
     by_highs = optimise(default_inputs, backend="highs")
-    assert by_pulp.summary["total_cost_cny"] == pytest.approx(by_highs.summary["total_cost_cny"], rel=1e-9)
-    assert by_pulp.summary["emissions_tco2"] == pytest.approx(by_highs.summary["emissions_tco2"], rel=1e-6)
+    assert by_pulp.summary.total_cost_cny == pytest.approx(by_highs.summary.total_cost_cny, rel=1e-9)
+    assert by_pulp.summary.emissions_tco2 == pytest.approx(by_highs.summary.emissions_tco2, rel=1e-6)
     assert by_pulp.metadata["max_violation"] < 1e-7
 
 
@@ -164,7 +165,7 @@ def test_auto_backend_and_strong_duality(default_inputs):
     plan = optimise(default_inputs)  # 'auto'
     assert plan.metadata["backend"] == ("pulp" if plan.metadata["columns"] <= 20_000 else "highs")
     assert plan.metadata["duality_gap"] < 1e-9
-    assert plan.metadata["dual_objective_cny"] == pytest.approx(plan.summary["total_cost_cny"], rel=1e-9)
+    assert plan.metadata["dual_objective_cny"] == pytest.approx(plan.summary.total_cost_cny, rel=1e-9)
 
 
 def test_load_only_where_latency_allows(default_inputs):

@@ -11,8 +11,8 @@ from optimizer.formulation import build_lp
 from optimizer.plan import optimise
 from optimizer.solve import solve_lp
 from optimizer.verify import constraint_violations
-from planner.inputs import build_inputs
 from planner.periods import cluster_days, periods_table, to_slices
+from planner.preprocess import build_inputs
 from planner.profiles import year_profiles
 from planner.scenario import ScenarioError, load_scenario
 
@@ -82,7 +82,7 @@ def test_deferrable_load_follows_green_power_and_keeps_its_energy():
     assert served.sum() == pytest.approx(sum(demand))
     # All load moves into the green hours, as far as the sites' capacity (10 MW each) allows.
     assert served.iloc[2:].sum() == pytest.approx(16.0)
-    assert plan.summary["shifted_mwh"] == pytest.approx(8.0)
+    assert plan.summary.shifted_mwh == pytest.approx(8.0)
     # With a peak factor, no site runs more than 1.5 × its mean deferrable load of the day.
     capped = optimise(_shifting_case(demand, [0.0, 0.0, 8.0, 8.0], peak_factor=1.5), backend="highs")
     by_site = capped.flows.pivot_table(index="site", columns="period", values="load_mw", aggfunc="sum", fill_value=0.0)

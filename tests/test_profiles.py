@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from edwc_data.tables import load_tables
 
-from planner.dataset import load_tables
 from planner.profiles import (
     HOURS_PER_YEAR,
     clear_sky_ghi,

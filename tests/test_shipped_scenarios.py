@@ -36,47 +36,47 @@ def test_shipped_scenario_solves_with_verified_residuals(solved, name):
     assert results.metadata["max_violation"] < 1e-7
     cost, emissions, new_mw = PINNED[name]
     # The optimum's cost is unique; emissions and capacity may differ between tied optima.
-    assert results.summary["total_cost_cny"] == pytest.approx(cost, rel=1e-6)
-    assert results.summary["emissions_tco2"] == pytest.approx(emissions, rel=1e-3)
-    assert results.summary["new_capacity_mw"] == pytest.approx(new_mw, rel=1e-3)
+    assert results.summary.total_cost_cny == pytest.approx(cost, rel=1e-6)
+    assert results.summary.emissions_tco2 == pytest.approx(emissions, rel=1e-3)
+    assert results.summary.new_capacity_mw == pytest.approx(new_mw, rel=1e-3)
 
 
 def test_tables_add_up(solved):
     results = solved["baseline"]
     flows, sites, provinces = results.flows, results.sites, results.provinces
     flow_mwh = (flows["load_mw"] * flows["hours"]).sum()
-    assert flow_mwh == pytest.approx(results.summary["it_energy_mwh"], rel=1e-9)
+    assert flow_mwh == pytest.approx(results.summary.it_energy_mwh, rel=1e-9)
     assert provinces["demand_mwh"].sum() == pytest.approx(flow_mwh, rel=1e-9)
-    assert sites["total_cost_cny"].sum() == pytest.approx(results.summary["total_cost_cny"], rel=1e-9)
-    assert sites["emissions_tco2"].sum() == pytest.approx(results.summary["emissions_tco2"], rel=1e-9)
-    assert provinces["emissions_tco2"].sum() == pytest.approx(results.summary["emissions_tco2"], rel=1e-9)
+    assert sites["total_cost_cny"].sum() == pytest.approx(results.summary.total_cost_cny, rel=1e-9)
+    assert sites["emissions_tco2"].sum() == pytest.approx(results.summary.emissions_tco2, rel=1e-9)
+    assert provinces["emissions_tco2"].sum() == pytest.approx(results.summary.emissions_tco2, rel=1e-9)
     shares = provinces["hub_share"] + provinces["local_share"]
     assert shares.to_numpy() == pytest.approx(1.0, abs=1e-9)
     assert (sites["utilisation"] <= results.scenario["policy"]["utilisation_max"] + 1e-9).all()
 
 
 def test_no_west_costs_more_and_serves_nothing_west(solved):
-    assert solved["no-west"].summary["total_cost_cny"] > solved["baseline"].summary["total_cost_cny"]
-    assert solved["no-west"].summary["west_share"] == 0.0
+    assert solved["no-west"].summary.total_cost_cny > solved["baseline"].summary.total_cost_cny
+    assert solved["no-west"].summary.west_share == 0.0
 
 
 def test_low_carbon_meets_its_cap_at_a_price(solved):
     summary = solved["low-carbon"].summary
-    assert summary["emissions_tco2"] <= solved["low-carbon"].scenario["carbon"]["cap_tco2"] * (1 + 1e-9)
-    assert summary["carbon_shadow_price_cny_per_tco2"] > 0
+    assert summary.emissions_tco2 <= solved["low-carbon"].scenario["carbon"]["cap_tco2"] * (1 + 1e-9)
+    assert summary.carbon_shadow_price_cny_per_tco2 > 0
 
 
 def test_tighter_carbon_cap_never_costs_less():
     costs = []
     for cap in (160e6, 140e6, 120e6, 100e6):
-        costs.append(run_scenario(load_scenario("policy-2025", [f"carbon.cap_tco2={cap}"])).summary["total_cost_cny"])
+        costs.append(run_scenario(load_scenario("policy-2025", [f"carbon.cap_tco2={cap}"])).summary.total_cost_cny)
     assert all(later >= earlier * (1 - 1e-9) for earlier, later in zip(costs, costs[1:], strict=False))
     assert costs[-1] > costs[0]
 
 
 def test_higher_carbon_price_never_raises_emissions():
     emissions = [
-        run_scenario(load_scenario("policy-2025", [f"carbon.price_cny_per_tco2={price}"])).summary["emissions_tco2"]
+        run_scenario(load_scenario("policy-2025", [f"carbon.price_cny_per_tco2={price}"])).summary.emissions_tco2
         for price in (0, 100, 300)
     ]
     assert all(later <= earlier * (1 + 1e-9) for earlier, later in zip(emissions, emissions[1:], strict=False))

@@ -12,9 +12,10 @@ import optimizer.plan
 import optimizer.solve
 from optimizer.formulation import LinearProgram, build_lp
 from optimizer.plan import optimise
-from optimizer.solve import PlanInfeasible, PlanNotSolved, new_highs, solve_lp
+from optimizer.solve import new_highs, solve_lp
+from optimizer.status import PlanInfeasible, PlanNotSolved
 from planner.cli import main
-from planner.inputs import build_inputs
+from planner.preprocess import build_inputs
 from planner.scenario import resolve_scenario
 
 BACKENDS = ["pulp", "highs"]
@@ -77,7 +78,7 @@ class FakeHighs:
     def __init__(self, status, primal_solution_status=2, objective=1.0, num_cols=1):
         self.status, self.num_cols = status, num_cols
         self.info = SimpleNamespace(primal_solution_status=primal_solution_status,
-                                    objective_function_value=objective)
+                                    objective_function_value=objective, simplex_iteration_count=0)
         self.real = new_highs()
 
     def getModelStatus(self):  # noqa: N802 - highspy's name

@@ -8,9 +8,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import planner.study as study_module
-from planner.cli_study import pareto_command, sweep_command
-from planner.study import (
+import planner.studies.design as design_module
+import planner.studies.sweeps as sweep_module
+from planner.cli.study_commands import pareto_command, sweep_command
+from planner.studies import (
     NEW_MW_PREFIX,
     StudyError,
     build_variant,
@@ -72,7 +73,7 @@ def test_reused_lp_gives_the_cold_solves_results():
 def test_interrupted_study_resumes_without_redoing_finished_runs(tmp_path, monkeypatch):
     grid = {"carbon.price_cny_per_tco2": [0, 100, 200, 300]}
     solved = []
-    original = study_module.solve_sweep_task
+    original = sweep_module.solve_sweep_task
 
     def interrupted_after_two(task):
         if len(solved) == 2:
@@ -80,13 +81,13 @@ def test_interrupted_study_resumes_without_redoing_finished_runs(tmp_path, monke
         solved.extend(task.keys)
         return original(task)
 
-    monkeypatch.setattr(study_module, "solve_sweep_task", interrupted_after_two)
+    monkeypatch.setattr(sweep_module, "solve_sweep_task", interrupted_after_two)
     with pytest.raises(KeyboardInterrupt):
         sweep(TINY, grid=grid, executor="serial", out_dir=tmp_path, progress=False, reuse=False)
     kept = pd.read_parquet(tmp_path / "study.parquet")
     assert len(kept) == 2 and set(kept["input_hash"]) == set(solved)
 
-    monkeypatch.setattr(study_module, "solve_sweep_task", original)
+    monkeypatch.setattr(sweep_module, "solve_sweep_task", original)
     table = sweep(TINY, grid=grid, executor="serial", out_dir=tmp_path, progress=False, reuse=False)
     assert table.attrs == {"solved": 2, "skipped": 2}
     assert len(table) == 4 and (table["status"] == "optimal").all()
@@ -133,7 +134,15 @@ def test_latency_frontier_trades_cost_for_latency():
     cost = frontier["total_cost_cny"].to_numpy()
     assert np.all(np.diff(latency) < 0) and np.all(np.diff(cost) > 0)
     capped = frontier.iloc[1:]
-    assert np.all(capped["load_weighted_latency_ms"] <= capped["latency_cap_ms"] * (1 + 1e-6))
+    assert np.all(capped["load_weighted_latency_ms"] <= capped["latency.mean_cap_ms"] * (1 + 1e-6))
+    # Each point is a scenario of its own: solved cold with its cap, it gives the point's cost.
+    from planner.run import run_scenario
+    from planner.scenario import resolve_scenario
+
+    point = frontier.iloc[2]
+    alone = run_scenario(resolve_scenario(TINY, [f"latency.mean_cap_ms={float(point['latency.mean_cap_ms'])!r}"]))
+    assert alone.summary.total_cost_cny == pytest.approx(point["total_cost_cny"], rel=1e-9)
+    assert alone.summary.latency_shadow_price_cny_per_ms > 0
 
 
 def test_dask_local_cluster_gives_the_local_pools_table():
@@ -189,7 +198,7 @@ def test_summarise_samples_gives_percentiles_and_build_shares():
 def test_a_factor_scales_every_key_it_names_from_its_base_value():
     base = load_base(TINY)
     factors = {"west_price_factor": WEST_PRICES, "finance_latency": ["workloads.finance.latency_max_ms"]}
-    values = study_module.factor_base_values(base, factors)
+    values = design_module.factor_base_values(base, factors)
     settings = scenario_values({"west_price_factor": 1.4, "finance_latency": 2.0}, factors, values)
     scenario = build_variant(base, settings, source="test")
     assert scenario.sites["qingyang"].price_cny_per_mwh == 504.0  # 360 x 1.4, float noise dropped

@@ -209,7 +209,7 @@ def test_cost_emissions_frontier_trades_cost_for_emissions_and_a_point_opens_its
     at = new_app()
     at.switch_page("app_pages/tradeoffs.py").run()
     no_exception(at)
-    at.slider(key="frontier_points").set_value(4)
+    at.slider(key="frontier_points_emissions").set_value(4)
     at.button(key="compute_emissions").click().run()
     no_exception(at)
     frontier = at.session_state["frontiers"]["emissions"]
@@ -227,12 +227,12 @@ def test_cost_emissions_frontier_trades_cost_for_emissions_and_a_point_opens_its
     assert at.get("image") and len(at.metric) == 6
 
 
-def test_the_stand_in_emissions_sweep_gives_a_frontier_too():
+def test_the_app_frontier_is_the_studies_frontier_and_gets_dearer_as_emissions_fall():
     from ui import frontier
-    from ui.solve import Engine
+    from ui.engine import Engine
 
-    result = frontier.emissions_frontier_loop(
-        Engine(inline=True), ui_state.shipped_base("baseline"), dict(FAST), points=3)
+    result = frontier.frontier(
+        Engine(inline=True), "emissions", ui_state.shipped_base("baseline"), dict(FAST), points=3)
     table = result.table().sort_values("emissions_tco2")
     assert len(table) == 3 and table["total_cost_cny"].is_monotonic_decreasing
 
@@ -319,7 +319,7 @@ def test_export_files_are_complete_and_spreadsheet_safe():
     names = {Path(n).name for n in bundle.namelist()}
     assert set(RUN_FILES) | {"plan_map.png"} <= names
     summary = json.loads(bundle.read("plan/summary.json"))
-    assert summary["total_cost_cny"] == pytest.approx(results.summary["total_cost_cny"])
+    assert summary["total_cost_cny"] == pytest.approx(results.summary.total_cost_cny)
     csv_text = exports.table_csv(exports.result_tables(results)["sites"]).decode("utf-8-sig")
     assert "'=HYPERLINK" in csv_text
     workbook = openpyxl.load_workbook(io.BytesIO(exports.tables_excel(results)))
@@ -361,7 +361,7 @@ def test_every_label_has_both_languages_and_every_used_key_exists():
 # ------------------------------------------------------------------------------ engine and CLI
 
 def test_engine_shares_one_job_per_key_and_bounds_its_cache():
-    from ui.solve import Engine
+    from ui.engine import Engine
 
     calls = []
     engine = Engine(inline=True, cache_size=2)
@@ -375,7 +375,7 @@ def test_engine_shares_one_job_per_key_and_bounds_its_cache():
 
 def test_engine_solves_in_a_worker_process():
     # The spawn pool must not re-run this module (or the app) in the worker.
-    from ui.solve import Engine
+    from ui.engine import Engine
 
     scenario = ui_state.resolve(ui_state.shipped_base("baseline"), FAST)
     engine = Engine(max_workers=1)
@@ -389,7 +389,7 @@ def test_engine_solves_in_a_worker_process():
 def test_edwc_ui_runs_streamlit_with_the_safety_settings(monkeypatch):
     from click.testing import CliRunner
 
-    from planner import cli_ui
+    from planner.cli import ui_command as cli_ui
 
     command = cli_ui.streamlit_command(8600, True, "127.0.0.1")
     assert command[1:4] == ["-m", "streamlit", "run"] and Path(command[4]).name == "app.py"

@@ -21,7 +21,7 @@ if not CHROMIUM.exists():
                 "(or apt-get install chromium) for the browser tests", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
-from planner.cli_ui import streamlit_command  # noqa: E402
+from planner.cli.ui_command import streamlit_command  # noqa: E402
 
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -46,11 +46,13 @@ def frontier_chart(table: pd.DataFrame, kind: str, lang: str,
     if kind == "emissions":
         x_field, x_title = "emissions", t("axis_emissions", lang)
         data["setting_text"] = [
-            t("no_cap", lang) if np.isnan(v) else f"{v / 1e6:,.1f} Mt" for v in data["setting"]
+            t("no_cap", lang) if not np.isfinite(v) else f"{v / 1e6:,.1f} Mt" for v in data["setting"]
         ]
     else:
         x_field, x_title = "latency", t("axis_latency", lang)
-        data["setting_text"] = [f"× {v:g}" for v in data["setting"]]
+        data["setting_text"] = [
+            t("no_cap", lang) if not np.isfinite(v) else f"≤ {v:.2f} ms" for v in data["setting"]
+        ]
     data = data.sort_values(x_field).reset_index(drop=True)
     # Extra cost per unit given up, against the neighbouring point with more of it.
     step_cost = data["total_cost_cny"].diff(-1)

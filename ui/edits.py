@@ -6,8 +6,8 @@ import math
 from typing import Any
 
 import pandas as pd
+from edwc_data.tables import load_tables
 
-from planner.dataset import load_tables
 from planner.scenario import Scenario
 from ui.i18n import t
 from ui.state import REMOVE

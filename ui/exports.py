@@ -29,7 +29,7 @@ def result_tables(results) -> dict[str, pd.DataFrame]:
 def summary_frame(results) -> pd.DataFrame:
     """Headline figures as a two-column table (nested values as JSON text)."""
     rows = []
-    for key, value in results.summary.items():
+    for key, value in results.summary.to_dict().items():
         if isinstance(value, dict | list):
             value = json.dumps(value, ensure_ascii=False, default=float)
         rows.append({"figure": key, "value": value})

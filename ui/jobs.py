@@ -2,8 +2,8 @@
 
 # Every function here runs in a worker process (or inline in tests). Arguments are plain data
 # (a validated scenario's dict, Results the solver produced) and never bytes a user uploaded.
-# Exceptions a worker would raise are turned into outcomes here, because PlanNotSolved and
-# friends do not survive pickling with their attributes.
+# What a solve gave, failure included, comes back as an outcome (errors are data): the pages
+# show a status and a message, whatever went wrong in the worker.
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: Status of a plan outcome that holds Results.
-SOLVED = "solved"
+from optimizer.status import PlanStatus
 
 
 @dataclass
@@ -26,9 +25,9 @@ class PlanOutcome:
 
     Attributes
     ----------
-    status : str
-        ``"solved"``, or the ``PlanNotSolved.status`` ('infeasible', 'time_limit', …), or
-        ``"bad_input"`` when the scenario failed validation in the worker.
+    status : PlanStatus
+        ``optimal`` with Results, the ``PlanNotSolved.status`` ('infeasible', 'time_limit', …), or
+        ``bad_input`` when the scenario failed validation in the worker.
     results : optimizer.results.Results or None
         The verified plan when solved.
     message : str
@@ -39,7 +38,7 @@ class PlanOutcome:
         Wall time in the worker. [s]
     """
 
-    status: str
+    status: PlanStatus
     results: Any = None
     message: str = ""
     conflicts: list[str] = field(default_factory=list)
@@ -47,7 +46,7 @@ class PlanOutcome:
 
     @property
     def solved(self) -> bool:
-        return self.status == SOLVED
+        return self.status == PlanStatus.OPTIMAL
 
 
 def warm_up() -> None:
@@ -74,7 +73,7 @@ def solve_plan(scenario_dict: dict[str, Any]) -> PlanOutcome:
     -------
     PlanOutcome
     """
-    from optimizer.solve import PlanNotSolved
+    from optimizer.status import PlanNotSolved
     from planner.run import run_scenario
     from planner.scenario import ScenarioError
 
@@ -83,12 +82,12 @@ def solve_plan(scenario_dict: dict[str, Any]) -> PlanOutcome:
         scenario = _scenario(scenario_dict)
         results = run_scenario(scenario)
     except ScenarioError as exc:
-        return PlanOutcome("bad_input", message=str(exc), solve_s=time.perf_counter() - start)
+        return PlanOutcome(PlanStatus.BAD_INPUT, message=str(exc), solve_s=time.perf_counter() - start)
     except PlanNotSolved as exc:
         conflicts = [c.sentence() for c in (exc.diagnosis or []) if hasattr(c, "sentence")]
         return PlanOutcome(exc.status, message=str(exc), conflicts=conflicts,
                            solve_s=time.perf_counter() - start)
-    return PlanOutcome(SOLVED, results=results, solve_s=time.perf_counter() - start)
+    return PlanOutcome(PlanStatus.OPTIMAL, results=results, solve_s=time.perf_counter() - start)
 
 
 def solve_pathway(scenario_dict: dict[str, Any]) -> dict[str, Any]:
@@ -97,10 +96,10 @@ def solve_pathway(scenario_dict: dict[str, Any]) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``status`` ('solved' or why not), ``message``, and when solved ``table`` (pathway.csv),
+        ``status`` (a PlanStatus: optimal, or why not), ``message``, and when solved ``table`` (pathway.csv),
         ``growth`` (growth.csv), ``summary`` (headline growth figures), ``years``.
     """
-    from optimizer.solve import PlanNotSolved
+    from optimizer.status import PlanNotSolved
     from planner.pathway import run_pathway
     from planner.scenario import ScenarioError
 
@@ -108,11 +107,11 @@ def solve_pathway(scenario_dict: dict[str, Any]) -> dict[str, Any]:
     try:
         pathway = run_pathway(_scenario(scenario_dict))
     except ScenarioError as exc:
-        return {"status": "bad_input", "message": str(exc)}
+        return {"status": PlanStatus.BAD_INPUT, "message": str(exc)}
     except PlanNotSolved as exc:
         return {"status": exc.status, "message": str(exc)}
     return {
-        "status": SOLVED,
+        "status": PlanStatus.OPTIMAL,
         "message": "",
         "years": list(pathway.years),
         "table": pathway.table,
@@ -122,19 +121,19 @@ def solve_pathway(scenario_dict: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def pareto_frontier(scenario_dict: dict[str, Any], points: int):
-    """The cost–emissions frontier of :func:`planner.study.pareto`, solved in this worker.
+def pareto_frontier(scenario_dict: dict[str, Any], x: str, points: int):
+    """The frontier of :func:`planner.studies.frontiers` along ``x``, solved in this worker.
 
     Returns
     -------
     pandas.DataFrame
         One row per point, from the loosest cap to the tightest (see ``pareto``).
     """
-    from planner.study import pareto
+    from planner.studies import pareto
 
-    # "serial": this worker walks the caps on one reused LP; the pool's other worker stays free.
-    return pareto(_scenario(scenario_dict), x="emissions_tco2", y="total_cost_cny",
-                  points=points, executor="serial", progress=False)
+    # "serial": this worker walks the caps on one warm LP; the pool's other worker stays free.
+    return pareto(_scenario(scenario_dict), x=x, y="total_cost_cny", points=points, executor="serial",
+                  progress=False)
 
 
 def _png(fig, dpi: int) -> bytes:

@@ -16,8 +16,9 @@ from pathlib import PurePath
 from typing import Any
 
 import yaml
+from edwc_data.tables import scenario_dir
 
-from planner.dataset import scenario_dir
+from optimizer.status import PlanStatus
 from planner.scenario import (
     Scenario,
     ScenarioError,
@@ -60,14 +61,15 @@ class RunRecord:
     """One plan the session solved (or tried to), newest last in the history.
 
     ``input_hash`` finds the full Results in the shared cache; ``scenario`` (the resolved
-    scenario's dict) re-solves it if the cache has dropped it.
+    scenario's dict) re-solves it if the cache has dropped it. ``summary`` is the plan's
+    :class:`optimizer.results.Summary` as plain data (``Summary.to_dict()``).
     """
 
     run_id: int
     label: str
     input_hash: str
     scenario: dict[str, Any]
-    status: str
+    status: PlanStatus
     summary: dict[str, Any] | None = None
     message: str = ""
     conflicts: list[str] = field(default_factory=list)
@@ -76,7 +78,7 @@ class RunRecord:
 
     @property
     def solved(self) -> bool:
-        return self.status == "solved"
+        return self.status == PlanStatus.OPTIMAL
 
 
 def _state(state: MutableMapping | None) -> MutableMapping:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.maps import METRICS
+from geo.map_style import METRICS, metric_label
 from planner.scenario import Scenario, ScenarioError
-from ui import jobs, solve
+from ui import jobs
 from ui import state as ui_state
-from ui.figures import HEADLINE
+from ui.engine import get_engine, wait_for
+from ui.headline import HEADLINE
 from ui.i18n import t
 
 
@@ -48,7 +49,8 @@ def scenario_label(base: ui_state.BaseScenario, overrides: dict) -> str:
 def record_for(scenario: Scenario, outcome: jobs.PlanOutcome, label: str,
                origin: str = "plan") -> ui_state.RunRecord:
     """A history record of a solve's outcome."""
-    summary = outcome.results.summary if outcome.solved else None
+    # The session keeps plain data: the summary's figures as a dict.
+    summary = outcome.results.summary.to_dict() if outcome.solved else None
     return ui_state.RunRecord(
         ui_state.new_run_id(), label, scenario.input_hash(), scenario.to_dict(), outcome.status,
         summary, outcome.message, list(outcome.conflicts), origin,
@@ -67,7 +69,7 @@ def remember(scenario: Scenario, outcome: jobs.PlanOutcome, label: str,
 
 def solve_with_progress(scenario: Scenario, label: str, origin: str = "plan") -> ui_state.RunRecord:
     """Solve in the pool, showing progress, and record the run."""
-    engine = solve.get_engine()
+    engine = get_engine()
     cached = engine.cached_plan(scenario.input_hash())
     if cached is not None:
         return remember(scenario, cached, label, origin)
@@ -75,7 +77,7 @@ def solve_with_progress(scenario: Scenario, label: str, origin: str = "plan") ->
         st.write(t("step_validated"))
         future = engine.submit_plan(scenario)
         line = st.empty()
-        outcome = solve.wait_for(future, lambda s: line.write(t("step_solving", seconds=s)))
+        outcome = wait_for(future, lambda s: line.write(t("step_solving", seconds=s)))
         line.write(t("step_solved", seconds=outcome.solve_s))
         if outcome.solved:
             status.update(label=t("solved", name=scenario.name), state="complete", expanded=False)
@@ -86,12 +88,12 @@ def solve_with_progress(scenario: Scenario, label: str, origin: str = "plan") ->
 
 def results_of(record: ui_state.RunRecord):
     """The Results of a solved run: from the shared cache, or solved again if it was dropped."""
-    engine = solve.get_engine()
+    engine = get_engine()
     outcome = engine.cached_plan(record.input_hash)
     if outcome is None:
         scenario = Scenario.model_validate(record.scenario)
         with st.spinner(t("resolving_dropped")):
-            outcome = solve.wait_for(engine.submit_plan(scenario))
+            outcome = wait_for(engine.submit_plan(scenario))
     return outcome.results if outcome.solved else None
 
 
@@ -132,8 +134,7 @@ def metric_picker(key: str) -> str:
     language = lang()
 
     def label(metric: str) -> str:
-        style = METRICS[metric]
-        return (style.label_zh if language == "zh" else style.label_en).split(" [")[0]
+        return metric_label(metric, language).split(" [")[0]
 
     # The widget's key carries the language: a kept widget would go on showing the option
     # text of the language it was first drawn in. The choice itself carries over.
@@ -148,12 +149,12 @@ def metric_picker(key: str) -> str:
 def plan_map(record: ui_state.RunRecord, results, metric: str) -> None:
     """The plan map of a run, drawn in the pool and cached per metric and language."""
     language = lang()
-    engine = solve.get_engine()
+    engine = get_engine()
     key = ("map", record.input_hash, metric, language)
     png = engine.cached(key)
     if png is None:
         with st.spinner(t("drawing_map")):
-            png = solve.wait_for(engine.submit(key, jobs.plan_map_png, results, metric, language))
+            png = wait_for(engine.submit(key, jobs.plan_map_png, results, metric, language))
     st.image(png, width="stretch", alt=t("map_alt", name=record.label))
 
 

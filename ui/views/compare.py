@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import charts, jobs, solve
-from ui.figures import comparison_table, cost_breakdown
+from ui import charts, jobs
+from ui.engine import get_engine, wait_for
+from ui.headline import comparison_table, cost_breakdown
 from ui.i18n import t
 from ui.views import common
 
@@ -13,12 +14,12 @@ from ui.views import common
 def difference_map(record_a, record_b, results_a, results_b, metric: str) -> None:
     """The difference map B − A, drawn in the pool and cached."""
     language = common.lang()
-    engine = solve.get_engine()
+    engine = get_engine()
     key = ("difference", record_a.input_hash, record_b.input_hash, metric, language)
     png = engine.cached(key)
     if png is None:
         with st.spinner(t("drawing_map")):
-            png = solve.wait_for(engine.submit(
+            png = wait_for(engine.submit(
                 key, jobs.difference_map_png, results_a, results_b, metric, language))
     st.image(png, width="stretch", alt=t("difference_alt"))
 

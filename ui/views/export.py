@@ -7,7 +7,8 @@ import functools
 import streamlit as st
 
 from geo.export import FORMATS
-from ui import exports, jobs, solve
+from ui import exports, jobs
+from ui.engine import get_engine, wait_for
 from ui.i18n import t
 from ui.views import common
 
@@ -19,13 +20,13 @@ MIME = {
 
 def _prepared(key: tuple) -> bytes | dict | None:
     """A cached export job's result, or None until the user asks for it (the button below)."""
-    return solve.get_engine().cached(key)
+    return get_engine().cached(key)
 
 
 def _run_job(key: tuple, fn, *args):
-    engine = solve.get_engine()
+    engine = get_engine()
     with st.spinner(t("preparing")):
-        return solve.wait_for(engine.submit(key, fn, *args))
+        return wait_for(engine.submit(key, fn, *args))
 
 
 def render() -> None:

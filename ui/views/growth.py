@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from optimizer.status import PlanStatus
 from planner.growth import calibrated_params
-from ui import charts, jobs, solve
+from ui import charts, jobs
 from ui import state as ui_state
+from ui.engine import get_engine, wait_for
 from ui.i18n import t
 from ui.views import common
 
@@ -39,7 +41,7 @@ def _pathway_section(scenario) -> dict | None:
             else:
                 st.rerun()
         return None
-    engine = solve.get_engine()
+    engine = get_engine()
     key = ("pathway", scenario.input_hash())
     outcome = engine.cached(key)
     years = scenario.horizon.end_year - scenario.year
@@ -50,14 +52,14 @@ def _pathway_section(scenario) -> dict | None:
             return None
         with st.status(t("solving_pathway", years=years + 1), expanded=True) as status:
             line = st.empty()
-            outcome = solve.wait_for(
+            outcome = wait_for(
                 engine.submit(key, jobs.solve_pathway, scenario.to_dict()),
                 lambda s: line.write(t("step_solving", seconds=s)))
-            state = "complete" if outcome["status"] == "solved" else "error"
+            state = "complete" if outcome["status"] == PlanStatus.OPTIMAL else "error"
             status.update(label=t("pathway_done"), state=state, expanded=False)
-        if outcome["status"] == "solved":
+        if outcome["status"] == PlanStatus.OPTIMAL:
             st.rerun()  # draw the page again without the button, from the cache
-    if outcome["status"] != "solved":
+    if outcome["status"] != PlanStatus.OPTIMAL:
         st.error(outcome["message"])
         return None
     _pathway_figures(outcome)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import charts, solve
+from ui import charts
 from ui import state as ui_state
-from ui.figures import cost_breakdown
+from ui.engine import get_engine
+from ui.headline import cost_breakdown
 from ui.i18n import t
 from ui.views import common
 
@@ -115,7 +116,7 @@ def render() -> None:
     base = st.session_state["base"]
     overrides = st.session_state["overrides"]
     label = common.scenario_label(base, overrides)
-    engine = solve.get_engine()
+    engine = get_engine()
     current = ui_state.current_run()
     up_to_date = current is not None and current.input_hash == scenario.input_hash()
     if not up_to_date and engine.cached_plan(scenario.input_hash()) is not None:

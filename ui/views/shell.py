@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import solve
 from ui import state as ui_state
+from ui.engine import get_engine
 from ui.i18n import LANGUAGES, t
 from ui.views import common
 
@@ -54,7 +54,7 @@ def sidebar_status(box) -> None:
 def run_app() -> None:
     """Set up the session, draw the frame and run the selected page."""
     ui_state.init_state()
-    solve.get_engine()  # starts the solver workers while the user reads the first page
+    get_engine()  # starts the solver workers while the user reads the first page
     st.markdown(_CSS, unsafe_allow_html=True)
     pages = [st.Page(path, title=t(title), icon=icon, default=index == 0)
              for index, (path, title, icon) in enumerate(PAGES)]

@@ -7,36 +7,34 @@ import math
 
 import streamlit as st
 
-from ui import charts, frontier, solve
+from ui import charts, frontier
 from ui import state as ui_state
+from ui.engine import get_engine
 from ui.i18n import t
 from ui.views import common
 from ui.views.plan import show_plan
 
 
 def _compute(kind: str, points: int) -> frontier.Frontier:
-    engine = solve.get_engine()
+    engine = get_engine()
     base, overrides = st.session_state["base"], st.session_state["overrides"]
     bar = st.progress(0.0, text=t("sweeping"))
 
     def progress(done: int, total: int) -> None:
         bar.progress(done / max(total, 1), text=t("sweep_progress", done=done, total=total))
 
-    if kind == "emissions":
-        result = frontier.emissions_frontier(engine, base, overrides, points, progress)
-    else:
-        result = frontier.latency_frontier(engine, base, overrides, progress=progress)
+    result = frontier.frontier(engine, kind, base, overrides, points, progress)
     bar.empty()
     return result
 
 
 def point_label(point: frontier.FrontierPoint, kind: str, language: str) -> str:
     """How a frontier point is named in pickers and the run history."""
+    if not math.isfinite(point.setting):
+        return t("no_cap", language)
     if kind == "emissions":
-        if math.isnan(point.setting):
-            return t("no_cap", language)
         return t("cap_label", language, mt=point.setting / 1e6)
-    return t("latency_factor_label", language, factor=point.setting)
+    return t("latency_cap_label", language, ms=point.setting)
 
 
 def points_table(result: frontier.Frontier, kind: str, language: str):
@@ -97,9 +95,7 @@ def _frontier_tab(kind: str, scenario) -> None:
     store = st.session_state.setdefault("frontiers", {})
     controls = st.columns([2, 1, 1], vertical_alignment="bottom")
     controls[0].caption(t(f"frontier_{kind}_how"))
-    points = 8
-    if kind == "emissions":
-        points = controls[1].slider(t("frontier_points"), 4, 12, 8, key="frontier_points")
+    points = controls[1].slider(t("frontier_points"), 4, 12, 8, key=f"frontier_points_{kind}")
     if controls[2].button(t("compute_frontier"), key=f"compute_{kind}", type="primary",
                           icon=":material/insights:", width="stretch"):
         store[kind] = _compute(kind, points)

@@ -1,21 +1,14 @@
 """The ``edwc check`` command: dispatch a plan over the whole year and report what it really delivers.
 
-Registered on the main group in :mod:`planner.cli`.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-EXIT_DONE, EXIT_NOT_SOLVED, EXIT_BAD_INPUT = 0, 1, 2
-
-
-def _fail(message: str, code: int) -> None:
-    click.secho(message, fg="red", err=True)
-    sys.exit(code)
+from planner.cli.common import EXIT_BAD_INPUT, EXIT_NOT_SOLVED, fail
 
 
 def format_check(report: dict) -> str:
@@ -97,9 +90,9 @@ def check(run_dir, year_hours, representative, executor, workers, progress, debu
     Exit codes: 0 checked (shortfalls are reported, not errors), 1 a day could not be solved,
     2 bad input.
     """
-    from optimizer.solve import PlanNotSolved
-    from planner.check import CheckError, check_plan, write_check
+    from optimizer.status import PlanNotSolved
     from planner.scenario import ScenarioError
+    from planner.yearcheck import CheckError, check_plan, write_check
 
     def report_progress(done, total):
         click.echo(f"\rDispatched {done}/{total} days", err=True, nl=done == total)
@@ -116,11 +109,11 @@ def check(run_dir, year_hours, representative, executor, workers, progress, debu
     except (CheckError, ScenarioError) as exc:
         if debug:
             raise
-        _fail(str(exc), EXIT_BAD_INPUT)
+        fail(str(exc), EXIT_BAD_INPUT)
     except PlanNotSolved as exc:
         if debug:
             raise
-        _fail(f"{run_dir} | a day's dispatch was not solved: {exc}.", EXIT_NOT_SOLVED)
+        fail(f"{run_dir} | a day's dispatch was not solved: {exc}.", EXIT_NOT_SOLVED)
     written = write_check(result, run_dir)
     click.echo(format_check(result.report))
     click.echo(

@@ -1,8 +1,7 @@
-"""Figures and the markdown report of a study: frontier, response, tornado and cluster-build charts."""
+"""Figures of a study: frontier, response, tornado and cluster-build charts (PNG and SVG)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,32 +11,27 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from edwc_data.labels import t  # noqa: E402
+from edwc_data.tables import load_tables  # noqa: E402
 
-from planner.dataset import load_tables  # noqa: E402
-from planner.study import (  # noqa: E402
-    FRONTIER_FILE,
-    NEW_MW_PREFIX,
-    TABLE_FILE,
-    summarise_samples,
-)
+from planner.studies.table import NEW_MW_PREFIX, summarise_samples  # noqa: E402
 
-__all__ = ["plot_build_shares", "plot_frontier", "plot_response", "plot_tornado", "write_report", "write_study_meta"]
-
-#: How each figure is shown: label, divisor from its own unit, display unit.
-FIGURES: dict[str, tuple[str, float, str]] = {
-    "total_cost_cny": ("Total annual cost", 1e9, "bn CNY/yr"),
-    "capex_cny": ("Annualised capex", 1e9, "bn CNY/yr"),
-    "energy_cost_cny": ("Electricity cost", 1e9, "bn CNY/yr"),
-    "carbon_cost_cny": ("Carbon cost", 1e9, "bn CNY/yr"),
-    "emissions_tco2": ("Emissions", 1e6, "MtCO2/yr"),
-    "west_share": ("Served in the west", 0.01, "%"),
-    "hub_share": ("Served in hub clusters", 0.01, "%"),
-    "green_share": ("Green share of power", 0.01, "%"),
-    "new_capacity_mw": ("New capacity", 1e3, "GW"),
-    "new_capacity_west_mw": ("New capacity, west", 1e3, "GW"),
-    "load_weighted_latency_ms": ("Load-weighted latency", 1.0, "ms"),
-    "carbon_shadow_price_cny_per_tco2": ("Carbon shadow price", 1.0, "CNY/tCO2"),
-    "compute_capex_cny": ("Compute capex", 1e9, "bn CNY"),
+#: Figures a study chart shows, and the divisor from each figure's own unit to the unit shown
+#: (label ``figure_<key>`` and unit ``unit_of_<key>`` in the label table).
+FIGURES: dict[str, float] = {
+    "total_cost_cny": 1e9,
+    "capex_cny": 1e9,
+    "energy_cost_cny": 1e9,
+    "carbon_cost_cny": 1e9,
+    "emissions_tco2": 1e6,
+    "west_share": 0.01,
+    "hub_share": 0.01,
+    "green_share": 0.01,
+    "new_capacity_mw": 1e3,
+    "new_capacity_west_mw": 1e3,
+    "load_weighted_latency_ms": 1.0,
+    "carbon_shadow_price_cny_per_tco2": 1.0,
+    "compute_capex_cny": 1e9,
 }
 #: Figures the response and tornado charts show, when the table has them.
 KEY_FIGURES = ("total_cost_cny", "emissions_tco2", "west_share", "new_capacity_west_mw")
@@ -46,13 +40,23 @@ LOW, HIGH = "#5dade2", "#e67e22"
 DPI = 150
 
 
-def _label(figure: str) -> str:
-    name, _, unit = FIGURES.get(figure, (figure, 1.0, ""))
-    return f"{name} [{unit}]" if unit else name
+def figure_name(figure: str, lang: str = "en") -> str:
+    """Name of a summary figure, e.g. "Total annual cost" (the key itself where it has no label)."""
+    return t(f"figure_{figure}", lang) if figure in FIGURES else figure
+
+
+def figure_unit(figure: str, lang: str = "en") -> str:
+    """Unit a summary figure is shown in, e.g. "bn CNY/yr" ('' where it has no label)."""
+    return t(f"unit_of_{figure}", lang) if figure in FIGURES else ""
+
+
+def _label(figure: str, lang: str = "en") -> str:
+    unit = figure_unit(figure, lang)
+    return f"{figure_name(figure, lang)} [{unit}]" if unit else figure_name(figure, lang)
 
 
 def _scaled(values, figure: str) -> np.ndarray:
-    return np.asarray(values, float) / FIGURES.get(figure, ("", 1.0, ""))[1]
+    return np.asarray(values, float) / FIGURES.get(figure, 1.0)
 
 
 def _save(fig, stem: Path) -> list[Path]:
@@ -468,228 +472,3 @@ def plot_build_shares(table: pd.DataFrame, stem: Path | str) -> list[Path]:
     solved = int((table["status"] == "optimal").sum())
     fig.suptitle(f"Which clusters are built ({solved} solved runs; red: western hubs, blue: eastern)", fontsize=11)
     return _save(fig, stem)
-
-
-# ---------------------------------------------------------------------------------------------
-# Report
-# ---------------------------------------------------------------------------------------------
-
-META_FILE = "study.json"
-
-
-def write_study_meta(out_dir: Path | str, **meta: Any) -> Path:
-    """Merge ``meta`` (name, description, base, varied keys, ...) into ``study.json`` of the study folder."""
-    path = Path(out_dir) / META_FILE
-    current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    current.update(meta)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(current, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    return path
-
-
-def _fmt(value: Any, figure: str) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "–"
-    if figure in FIGURES:
-        scaled = _scaled([value], figure)[0]
-        return f"{scaled:,.2f}" if abs(scaled) < 100 else f"{scaled:,.1f}"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines
-
-
-def _unit(figure: str) -> str:
-    return FIGURES[figure][2] if figure in FIGURES else ""
-
-
-def write_report(out_dir: Path | str) -> Path:
-    """Write ``report.md`` from what the study folder holds (study table, frontier, plots, study.json)."""
-    out_dir = Path(out_dir)
-    meta = json.loads((out_dir / META_FILE).read_text(encoding="utf-8")) if (out_dir / META_FILE).exists() else {}
-    lines = [f"# Study: {meta.get('name', out_dir.name)}", ""]
-    if meta.get("description"):
-        lines += [str(meta["description"]).strip(), ""]
-    if meta.get("base"):
-        overrides = meta.get("set") or {}
-        tail = f", with {', '.join(f'`{k}={v}`' for k, v in overrides.items())}" if overrides else ""
-        lines += [f"Base scenario: `{meta['base']}`{tail}.", ""]
-
-    table_path = out_dir / TABLE_FILE
-    if table_path.exists():
-        lines += _sweep_section(pd.read_parquet(table_path), meta, out_dir)
-    frontier_path = out_dir / FRONTIER_FILE
-    if frontier_path.exists():
-        lines += _frontier_section(pd.read_parquet(frontier_path), meta, out_dir)
-    path = out_dir / "report.md"
-    path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
-    return path
-
-
-def _sweep_section(table: pd.DataFrame, meta: dict, out_dir: Path) -> list[str]:
-    varied = [key for key in meta.get("varied", []) if key in table.columns]
-    counts = table["status"].value_counts()
-    lines = ["## Runs", ""]
-    if meta.get("grid"):
-        lines.append("Grid (full factorial):")
-        lines += [f"- `{key}`: {', '.join(str(v) for v in values)}" for key, values in meta["grid"].items()]
-    if meta.get("distributions"):
-        lines.append(f"Monte Carlo: {meta.get('samples')} samples, seed {meta.get('seed', 0)}:")
-        for key, spec in meta["distributions"].items():
-            shown = ", ".join(f"{k} {v}" for k, v in spec.items() if k != "dist" and v is not None)
-            lines.append(f"- `{key}`: {spec.get('dist')} ({shown})")
-    for name, keys in (meta.get("factors") or {}).items():
-        lines.append(f"- factor `{name}` multiplies the base values of {', '.join(f'`{k}`' for k in keys)}")
-    statuses = ", ".join(f"{counts[s]} {s}" for s in counts.index)
-    total_s = float(table["wall_s"].fillna(0).sum())
-    lines += [
-        "",
-        f"{len(table)} runs: {statuses}. Solver wall time {total_s:,.1f} s in all "
-        f"({total_s / max(len(table), 1):.2f} s per run; runs sharing one LP are warm-started).",
-        "",
-    ]
-
-    figures = [f for f in meta.get("outputs") or FIGURES if f in table.columns and f in FIGURES]
-    if "sample" in table.columns:
-        summary = summarise_samples(table, figures)
-        stats = summary[~summary["figure"].str.startswith(NEW_MW_PREFIX) & summary["p50"].notna()]
-        lines += ["### Percentiles over the solved samples", ""]
-        lines += _md_table(
-            ["figure", "unit", "p5", "p50", "p95"],
-            [
-                [
-                    FIGURES[r.figure][0],
-                    _unit(r.figure),
-                    _fmt(r.p5, r.figure),
-                    _fmt(r.p50, r.figure),
-                    _fmt(r.p95, r.figure),
-                ]
-                for r in stats.itertuples()
-            ],
-        )
-        clusters = _clusters().set_index("site")
-        built = summary[summary["figure"].str.startswith(NEW_MW_PREFIX)].copy()
-        built["site"] = built["figure"].str.removeprefix(NEW_MW_PREFIX)
-        built = built[built["site"].isin(clusters.index)].sort_values("built_share", ascending=False)
-        lines += ["", "### Clusters built", ""]
-        lines += _md_table(
-            ["cluster", "hub", "built in [% of runs]", "new GW p5", "p50", "p95"],
-            [
-                [
-                    clusters.loc[r.site, "name"],
-                    clusters.loc[r.site, "hub_class"],
-                    f"{r.built_share:.0%}",
-                    f"{r.p5 / 1e3:.2f}",
-                    f"{r.p50 / 1e3:.2f}",
-                    f"{r.p95 / 1e3:.2f}",
-                ]
-                for r in built.itertuples()
-            ],
-        )
-    elif len(table) <= 60:
-        shown = [
-            f
-            for f in (
-                "total_cost_cny",
-                "emissions_tco2",
-                "west_share",
-                "new_capacity_west_mw",
-                "carbon_shadow_price_cny_per_tco2",
-            )
-            if f in figures and table[f].notna().any()
-        ]
-        lines += ["### Results", ""]
-        lines += _md_table(
-            [*varied, *(f"{FIGURES[f][0]} [{_unit(f)}]" for f in shown), "status"],
-            [
-                [_fmt(r[k], k) for k in varied] + [_fmt(r[f], f) for f in shown] + [r["status"]]
-                for r in table.to_dict("records")
-            ],
-        )
-    failed = table[table["status"] != "optimal"]
-    if len(failed):
-        lines += ["", "### Runs without a plan", ""]
-        for r in failed.head(10).to_dict("records"):
-            values = ", ".join(f"{k}={r[k]:.4g}" if isinstance(r[k], float) else f"{k}={r[k]}" for k in varied)
-            lines.append(f"- run {r['run']} ({values}): **{r['status']}**: {r['message']}")
-        if len(failed) > 10:
-            lines.append(f"- … and {len(failed) - 10} more (see `{TABLE_FILE}`).")
-    charts = [
-        (name, title)
-        for name, title in (
-            ("response", "Response of the key figures"),
-            ("clusters", "Clusters built"),
-            ("tornado", "Sensitivity (tornado)"),
-        )
-        if (out_dir / f"{name}.png").exists()
-    ]
-    if charts:
-        lines += ["", "### Charts", ""]
-        for name, title in charts:
-            lines += [f"![{title}]({name}.png)", f"({name}.svg)", ""]
-    lines += [f"Full table: `{TABLE_FILE}` (one row per run).", ""]
-    return lines
-
-
-def _frontier_section(frontier: pd.DataFrame, meta: dict, out_dir: Path) -> list[str]:
-    latency = "latency_cap_ms" in frontier.columns
-    x = "load_weighted_latency_ms" if latency else "emissions_tco2"
-    price = "latency_shadow_price_cny_per_ms" if latency else "carbon_shadow_price_cny_per_tco2"
-    solved = frontier[frontier["status"] == "optimal"]
-    lines = ["## Frontier: cost against " + ("load-weighted latency" if latency else "emissions"), ""]
-    method = (
-        "a cap on load-weighted one-way latency (a row added to the LP; class limits stay)"
-        if latency
-        else "a cap on annual emissions (`carbon.cap_tco2`)"
-    )
-    lines += [
-        f"ε-constraint method, {len(frontier)} points: the least-cost plan without a cap, the least "
-        f"achievable value (cost-minimised just above it), and caps evenly spaced between them, each "
-        f"solved for least cost under {method}. {len(solved)} of {len(frontier)} points solved.",
-        "",
-    ]
-    if len(solved) >= 2:
-        top, bottom = solved.iloc[0], solved.iloc[-1]
-        lines += [
-            f"From {_fmt(top[x], x)} to {_fmt(bottom[x], x)} {_unit(x)}, cost rises from "
-            f"{_fmt(top['total_cost_cny'], 'total_cost_cny')} to {_fmt(bottom['total_cost_cny'], 'total_cost_cny')} "
-            f"bn CNY/yr.",
-            "",
-        ]
-    price_unit = "bn CNY/yr per ms" if latency else "CNY/tCO2"
-    rows = []
-    for r in frontier.to_dict("records"):
-        shadow = r.get(price)
-        shadow = shadow / 1e9 if latency and shadow is not None and np.isfinite(shadow) else shadow
-        rows.append(
-            [
-                str(r["point"]),
-                r["role"],
-                _fmt(r[x], x),
-                _fmt(r["total_cost_cny"], "total_cost_cny"),
-                "–" if shadow is None or not np.isfinite(shadow) else f"{shadow:,.1f}",
-                _fmt(r.get("west_share"), "west_share"),
-                r["status"],
-            ]
-        )
-    lines += _md_table(
-        [
-            "point",
-            "role",
-            f"{FIGURES[x][0]} [{_unit(x)}]",
-            "cost [bn CNY/yr]",
-            f"shadow price [{price_unit}]",
-            "west [%]",
-            "status",
-        ],
-        rows,
-    )
-    if (out_dir / "frontier.png").exists():
-        lines += ["", "![Frontier](frontier.png)", "(frontier.svg)", ""]
-    lines += [f"Full table: `{FRONTIER_FILE}`.", ""]
-    return lines

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from edwc_data.tables import load_tables
+from edwc_data.units import HOURS_PER_YEAR
 
 from geo.latency import distance_km, one_way_latency_ms
 from optimizer.inputs import PlanInputs
-from planner.dataset import load_tables
 from planner.scenario import Scenario
-
-HOURS_PER_YEAR = 8760.0
 
 
 def capital_recovery_factor(rate: float, years: float) -> float:
@@ -217,4 +216,5 @@ def build_inputs(scenario: Scenario) -> PlanInputs:
         latency_weight_cny_per_mwh_ms=scenario.costs.latency_weight_cny_per_mwh_ms,
         deferrable=workloads["deferrable"].to_numpy(bool) & scenario.time.defer_within_day,
         defer_peak_factor=scenario.time.defer_peak_factor,
+        latency_cap_ms=scenario.latency.mean_cap_ms,
     )

@@ -1,6 +1,6 @@
 """Dispatch LPs for checking a plan: capacity fixed, unserved demand allowed at a penalty, days solved warm.
 
-:mod:`planner.check` uses these to dispatch every day of a year with a plan's capacities. One day is
+:mod:`planner.yearcheck` uses these to dispatch every day of a year with a plan's capacities. One day is
 the plan's LP (:func:`optimizer.formulation.build_lp`) with no new build, no carbon cap and no build
 rule, plus one 'unserved' column per demand row. Consecutive days of one worker share the LP's
 matrix and differ only in costs and bounds (demand, green power), so :class:`DispatchSolver` keeps one
@@ -13,14 +13,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
-import highspy
 import numpy as np
 import pandas as pd
 
-from optimizer.extract import COST_PARTS, cost_components, extract_quantities, site_load
-from optimizer.formulation import INF, LinearProgram, PlanIndex, build_lp, day_windows
+from optimizer.extract import COST_PARTS, PlanQuantities, cost_components, site_load
+from optimizer.formulation import PlanIndex, build_lp, day_windows
 from optimizer.inputs import PlanInputs
-from optimizer.solve import PlanInfeasible, PlanNotSolved, Solution, new_highs
+from optimizer.lp import INF, LinearProgram
+from optimizer.plan import verify_solution
+from optimizer.solve import Solution, new_highs, pass_lp, read_highs_status, read_solution
+from optimizer.status import PlanInfeasible
 
 #: Unserved load below this is solver noise. [MW]
 UNSERVED_EPSILON_MW = 1e-6
@@ -121,38 +123,18 @@ def with_unserved(lp: LinearProgram, inputs: PlanInputs, penalty: float) -> Line
     Column family 'unserved' has one column per 'demand' row (MW in a slice) and then one per
     'defer_energy' row (mean MW over a day window of a deferrable class).
     """
-    cost, col_lower, col_upper, matrix, row_lower, row_upper = lp.arrays()
     hours = inputs.hours
     window, _ = day_windows(inputs)
     day_hours = np.bincount(window, hours)
-    slack_rows, slack_cost = [], []
     demand = lp.rows["demand"]
-    count = demand.stop - demand.start
-    slack_rows.append(np.arange(demand.start, demand.stop))
-    slack_cost.append(penalty * np.tile(hours, count // max(hours.size, 1)))
+    slack_rows = [np.arange(demand.start, demand.stop)]
+    slack_cost = [penalty * np.tile(hours, (demand.stop - demand.start) // max(hours.size, 1))]
     if "defer_energy" in lp.rows:
         energy = lp.rows["defer_energy"]
-        count = energy.stop - energy.start
         slack_rows.append(np.arange(energy.start, energy.stop))
-        slack_cost.append(penalty * np.tile(day_hours, count // max(day_hours.size, 1)))
-    slack_rows = np.concatenate(slack_rows)
-    out = LinearProgram()
-    for family, block in lp.columns.items():
-        span = slice(block.start, block.stop)
-        out.add_columns(family, cost[span], col_lower[span], col_upper[span])
-    out.add_columns("unserved", np.concatenate(slack_cost), 0.0, INF)
-    coo = matrix.tocoo()
-    for family, block in lp.rows.items():
-        inside = (coo.row >= block.start) & (coo.row < block.stop)
-        rows, cols, vals = [coo.row[inside] - block.start], [coo.col[inside]], [coo.data[inside]]
-        mine = np.nonzero((slack_rows >= block.start) & (slack_rows < block.stop))[0]
-        rows.append(slack_rows[mine] - block.start)
-        cols.append(lp.num_cols + mine)
-        vals.append(np.ones(mine.size))
-        span = slice(block.start, block.stop)
-        out.add_rows(family, block.stop - block.start, np.concatenate(rows), np.concatenate(cols),
-                     np.concatenate(vals), row_lower[span], row_upper[span])
-    return out
+        slack_cost.append(penalty * np.tile(day_hours, (energy.stop - energy.start) // max(day_hours.size, 1)))
+    rows = np.concatenate(slack_rows)
+    return lp.with_slack("unserved", np.concatenate(slack_cost), INF, rows, np.arange(rows.size), np.ones(rows.size))
 
 
 class DispatchSolver:
@@ -163,16 +145,15 @@ class DispatchSolver:
     """
 
     def __init__(self, options: dict | None = None, time_limit_s: float = 600.0):
-        self.highs = new_highs()
-        self.highs.setOptionValue("time_limit", float(time_limit_s))
-        for key, value in {**DISPATCH_OPTIONS, **(options or {})}.items():
-            self.highs.setOptionValue(key, value)
+        self.time_limit_s = time_limit_s
+        self.highs = new_highs(time_limit_s, {**DISPATCH_OPTIONS, **(options or {})})
         self._matrix = None
         self._last: tuple[np.ndarray, ...] = ()
 
     def solve(self, lp: LinearProgram) -> Solution:
         """Solve ``lp`` to a proven optimum; raises PlanNotSolved otherwise."""
-        cost, col_lower, col_upper, matrix, row_lower, row_upper = lp.arrays()
+        arrays = lp.arrays()
+        cost, col_lower, col_upper, matrix, row_lower, row_upper = arrays
         csc = matrix.tocsc()
         start = time.perf_counter()
         same = (
@@ -196,47 +177,30 @@ class DispatchSolver:
             if changed.size:
                 highs.changeRowsBounds(changed.size, changed, row_lower[changed], row_upper[changed])
         else:
-            model = highspy.HighsLp()
-            model.num_col_, model.num_row_ = lp.num_cols, lp.num_rows
-            model.col_cost_, model.col_lower_, model.col_upper_ = cost, col_lower, col_upper
-            model.row_lower_, model.row_upper_ = row_lower, row_upper
-            model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-            model.a_matrix_.start_ = csc.indptr.astype(np.int32)
-            model.a_matrix_.index_ = csc.indices.astype(np.int32)
-            model.a_matrix_.value_ = csc.data
-            highs.passModel(model)
+            pass_lp(highs, cost, col_lower, col_upper, csc, row_lower, row_upper)
             self._matrix = csc
         self._last = (cost, col_lower, col_upper, row_lower, row_upper)
         build_s = time.perf_counter() - start
         start = time.perf_counter()
         highs.run()
         solve_s = time.perf_counter() - start
-        status = highs.getModelStatus()
-        info = highs.getInfo()
-        if status == highspy.HighsModelStatus.kInfeasible:
+        try:
+            status_text = read_highs_status(highs, self.time_limit_s)
+        except PlanInfeasible:
             msg = "HiGHS proved the dispatch infeasible"
-            raise PlanInfeasible(msg)
-        if status != highspy.HighsModelStatus.kOptimal or info.primal_solution_status != 2:
-            msg = f"HiGHS ended the dispatch with status '{highs.modelStatusToString(status)}'"
-            raise PlanNotSolved(status="not_solved", message=msg)
-        solution = highs.getSolution()
-        return Solution(
-            values=np.asarray(solution.col_value),
-            row_duals=np.asarray(solution.row_dual),
-            objective=float(info.objective_function_value),
-            dual_objective=float("nan"),
-            backend="highs",
-            model_status=highs.modelStatusToString(status),
-            timings={"build_s": build_s, "solver_s": solve_s, "iterations": float(info.simplex_iteration_count)},
-        )
+            raise PlanInfeasible(msg) from None
+        solution = read_solution(highs, arrays, "highs", status_text, timings={"build_s": build_s})
+        solution.timings["solver_s"] = solve_s
+        return solution
 
 
 def dispatch_day(
     template: PlanInputs,
     case: DayCase,
     report_carbon_price: float,
-    penalty_cny_per_mwh: float,
+    unserved_penalty_cny_per_mwh: float,
     solver: DispatchSolver | None = None,
+    tolerance: float = 1e-6,
 ) -> DayResult:
     """Dispatch one day with the capacity of ``template`` fixed (:func:`dispatch_template`).
 
@@ -247,25 +211,27 @@ def dispatch_day(
     report_carbon_price : float
         Carbon price of the reported carbon cost (the plan's own, which may differ from the price
         the dispatch runs at). [CNY/tCO2]
-    penalty_cny_per_mwh : float
+    unserved_penalty_cny_per_mwh : float
         Cost of unserved demand. [CNY/MWh]
     solver : DispatchSolver, optional
         Re-used across days for warm starts.
+    tolerance : float
+        Largest accepted constraint violation of the day's solution (relative). [-]
     """
     solver = solver or DispatchSolver()
     start = time.perf_counter()
     inputs = day_inputs(template, case)
     lp, index = build_lp(inputs)
-    elastic = with_unserved(lp, inputs, penalty_cny_per_mwh)
+    elastic = with_unserved(lp, inputs, unserved_penalty_cny_per_mwh)
     solution = solver.solve(elastic)
-    return _day_result(inputs, case, elastic, index, solution, report_carbon_price, time.perf_counter() - start)
+    q, _ = verify_solution(inputs, elastic, index, solution, tolerance, unserved_penalty_cny_per_mwh)
+    return _day_result(inputs, case, elastic, index, solution, q, report_carbon_price, time.perf_counter() - start)
 
 
 def _day_result(
     inputs: PlanInputs, case: DayCase, elastic: LinearProgram, index: PlanIndex, solution: Solution,
-    report_carbon_price: float, solve_s: float,
+    q: PlanQuantities, report_carbon_price: float, solve_s: float,
 ) -> DayResult:
-    q = extract_quantities(inputs, elastic, index, solution)
     block = elastic.columns["unserved"]
     slack = solution.values[block.start:block.stop]
     slack = np.where(slack > UNSERVED_EPSILON_MW, slack, 0.0)
@@ -301,5 +267,5 @@ def _day_result(
         unserved_by_pair_mwh=by_pair_mwh,
         unserved_hours_by_pair=by_pair_hours,
         solve_s=solve_s,
-        iterations=int(solution.timings.get("iterations", 0)),
+        iterations=solution.iterations,
     )

@@ -2,10 +2,10 @@
 
 A plan is optimised on a few representative days. This module takes its capacities (existing plus
 new, from the run directory) and dispatches each day of the year as its own small LP
-(:mod:`optimizer.check`): the plan's LP with no new build, the day's hourly demand and green power
+(:mod:`optimizer.dispatch`): the plan's LP with no new build, the day's hourly demand and green power
 (:mod:`planner.profiles`), and elastic unserved demand at a high penalty, so that a day the plan
 cannot serve reports a shortfall instead of being infeasible. Days are independent, so they run in
-parallel (a local process pool or Dask, through :func:`planner.study.open_executor`), in runs of
+parallel (a local process pool or Dask, through :func:`planner.parallel.open_executor`), in runs of
 consecutive days that warm-start each other.
 
 Carbon: a plan under a carbon price is dispatched at that price. A plan under a cap is dispatched
@@ -16,8 +16,6 @@ price it set); the reported carbon cost stays at the scenario's own price, as in
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +23,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from edwc_data.files import write_text_atomic
+from edwc_data.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
-from optimizer.check import DayCase, DayResult, DispatchSolver, dispatch_day, dispatch_template
+from optimizer.dispatch import DayCase, DayResult, DispatchSolver, dispatch_day, dispatch_template
 from optimizer.extract import COST_PARTS
 from optimizer.inputs import PlanInputs
-from planner.inputs import build_inputs
+from optimizer.results import Summary
+from planner.parallel import open_executor
+from planner.preprocess import build_inputs
 from planner.rundir import read_run
 from planner.scenario import Scenario, resolve_scenario
 
@@ -76,7 +78,7 @@ class PlanToCheck:
     inputs: PlanInputs
     capacity_mw: np.ndarray
     new_mw: np.ndarray
-    summary: dict[str, Any]
+    summary: Summary
     sites_table: pd.DataFrame
     dispatch_carbon_price: float
     carbon_shadow_price: float | None
@@ -111,7 +113,7 @@ def load_plan(run_dir: Path | str) -> PlanToCheck:
     order = inputs.sites["site"].to_numpy()
     existing = table.loc[order, "existing_mw"].to_numpy(float)
     new = table.loc[order, "new_mw"].to_numpy(float)
-    shadow = results.summary.get("carbon_shadow_price_cny_per_tco2")
+    shadow = results.summary.carbon_shadow_price_cny_per_tco2
     price = scenario.carbon.price_cny_per_tco2
     if scenario.carbon.cap_tco2 is not None and shadow is not None:
         price += max(float(shadow), 0.0)
@@ -160,7 +162,7 @@ def year_cases(plan: PlanToCheck, year_hours: int = 8760) -> list[DayCase]:
         Hours to check, a multiple of 24 up to 8,760. Fewer than 8,760 checks that many hours'
         worth of days spread evenly over the year, each hour weighted so that the totals are annual.
     """
-    from planner.profiles import DAYS_PER_YEAR, HOURS_PER_DAY, year_profiles
+    from planner.profiles import year_profiles
 
     if year_hours % HOURS_PER_DAY or not HOURS_PER_DAY <= year_hours <= DAYS_PER_YEAR * HOURS_PER_DAY:
         msg = f"--year-hours | must be a multiple of 24 from 24 to 8760, got {year_hours}. Give whole days."
@@ -217,7 +219,7 @@ def check_plan(
         Dispatch the plan's own representative days instead (a consistency check: it reproduces
         the plan's operating cost and emissions).
     executor : {'local', 'dask', 'serial'}
-        Where the days run (:func:`planner.study.open_executor`).
+        Where the days run (:func:`planner.parallel.open_executor`).
     workers : int, optional
         Worker processes (default: CPU count).
     penalty_cny_per_mwh : float
@@ -229,8 +231,6 @@ def check_plan(
     -------
     CheckReport
     """
-    from planner.study import open_executor
-
     start = time.perf_counter()
     plan = load_plan(run_dir)
     cases = representative_cases(plan) if representative else year_cases(plan, year_hours)
@@ -258,13 +258,13 @@ def _promised(plan: PlanToCheck) -> dict[str, float]:
     s = plan.summary
     utilisation = plan.sites_table["utilisation"].to_numpy(float)
     return {
-        "total_cost_cny": float(s["total_cost_cny"]),
-        "operating_cost_cny": float(s["total_cost_cny"] - s["capex_cny"]),
-        "capex_cny": float(s["capex_cny"]),
-        "emissions_tco2": float(s["emissions_tco2"]),
-        "it_energy_mwh": float(s["it_energy_mwh"]),
-        "green_mwh": float(s["green_mwh"]),
-        "green_share": float(s["green_share"]),
+        "total_cost_cny": float(s.total_cost_cny),
+        "operating_cost_cny": float(s.total_cost_cny - s.capex_cny),
+        "capex_cny": float(s.capex_cny),
+        "emissions_tco2": float(s.emissions_tco2),
+        "it_energy_mwh": float(s.it_energy_mwh),
+        "green_mwh": float(s.green_mwh),
+        "green_share": float(s.green_share),
         "peak_utilisation": float(utilisation.max(initial=0.0)),
         "unserved_mwh": 0.0,
         "unserved_hours": 0.0,
@@ -273,7 +273,7 @@ def _promised(plan: PlanToCheck) -> dict[str, float]:
 
 def _report(plan, results, cases, representative, executor, workers, wall_s, penalty) -> dict[str, Any]:
     inputs = plan.inputs
-    capex = float(plan.summary["capex_cny"])
+    capex = float(plan.summary.capex_cny)
     operating = sum(sum(r.costs_cny.values()) for r in results)
     facility = sum(r.facility_energy_mwh for r in results)
     green = sum(r.green_mwh for r in results)
@@ -363,26 +363,11 @@ def _days_table(results: list[DayResult]) -> pd.DataFrame:
     })
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", prefix=f".{path.name}.", suffix=".tmp", dir=path.parent, delete=False
-    )
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-
-
 def write_check(report: CheckReport, run_dir: Path | str) -> list[Path]:
     """Write ``check.json`` and ``check_days.csv`` into the run directory, each atomically."""
     run_dir = Path(run_dir)
     days = run_dir / "check_days.csv"
     summary = run_dir / "check.json"
-    _write_atomic(days, report.days.to_csv(index=False))
-    _write_atomic(summary, json.dumps(report.report, indent=2, ensure_ascii=False, default=float) + "\n")
+    write_text_atomic(days, report.days.to_csv(index=False))
+    write_text_atomic(summary, json.dumps(report.report, indent=2, ensure_ascii=False, default=float) + "\n")
     return [summary, days]

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+from planner.cli.common import EXIT_BAD_INPUT, fail
+
 FORMATS = ("png", "svg", "pdf")
 #: τ values of the printed table, besides the marked points.
 TABLE_TAUS = (0.05, 0.10, 0.20, 0.30, 0.40, 0.50, 0.70, 0.80, 0.90)
 
 
 def _fail(message: str) -> None:
-    click.secho(message, fg="red", err=True)
-    sys.exit(EXIT_BAD_INPUT)
+    fail(message, EXIT_BAD_INPUT)
 
 
 def _parse_formats(text: str) -> tuple[str, ...]:
@@ -33,7 +32,8 @@ def format_growth_table(params=None) -> str:
     Rows are ``TABLE_TAUS`` plus the market share τ_m and the ge peak τ* = 1 − α; the footer
     gives the report's threshold w* = Φ_H·r/α and which way the report's line slopes.
     """
-    from planner.dataset import load_defaults
+    from edwc_data.tables import load_defaults
+
     from planner.growth import (
         GrowthParams,
         growth_derivative,

@@ -1,7 +1,4 @@
-"""The ``edwc sweep`` and ``edwc pareto`` commands: run studies and frontiers, write charts and report.
-
-Registered on the main group in :mod:`planner.cli`.
-"""
+"""The ``edwc sweep`` and ``edwc pareto`` commands: run studies and frontiers, write charts and report."""
 
 from __future__ import annotations
 
@@ -10,16 +7,11 @@ from pathlib import Path
 
 import click
 
-from planner.scenario import ScenarioError, parse_override, read_yaml_file
+from optimizer.status import PlanStatus
+from planner.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_SOLVED, fail
 
-EXIT_SOLVED, EXIT_NOT_SOLVED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: Top-level keys that make a YAML file a study rather than a scenario.
 STUDY_KEYS = {"base", "grid", "samples", "distributions", "factors", "outputs", "pareto", "set", "seed"}
-
-
-def _fail(message: str, code: int) -> None:
-    click.secho(message, fg="red", err=True)
-    sys.exit(code)
 
 
 def _executor_options(function):
@@ -48,12 +40,12 @@ def _executor_options(function):
 
 
 def _sweep_plots(out_dir: Path, table, study) -> None:
-    from planner.study_plots import plot_build_shares, plot_response, plot_tornado
+    from planner.studies.plots import plot_build_shares, plot_response, plot_tornado
 
     spec = study.spec
     varied = list(spec.grid) + [key for key in spec.distributions if key not in spec.grid]
     numeric = [key for key in varied if key in table.columns and table[key].dtype.kind in "if"]
-    if not (table["status"] == "optimal").any():
+    if not (table["status"] == PlanStatus.OPTIMAL).any():
         return
     if spec.samples:
         plot_build_shares(table, out_dir / "clusters")
@@ -85,8 +77,9 @@ def sweep_command(study_file, out_dir, keep_runs, plots, executor, address, work
     same command again skips the runs already finished. Exit codes: 0 done, 1 no run solved,
     2 bad study file, 130 interrupted (finished runs kept).
     """
-    from planner.study import StudyError, load_study, run_study
-    from planner.study_plots import write_report, write_study_meta
+    from planner.scenario import ScenarioError
+    from planner.studies import StudyError, load_study, run_study
+    from planner.studies.report import write_report, write_study_meta
 
     if address:
         executor = "dask"
@@ -99,7 +92,7 @@ def sweep_command(study_file, out_dir, keep_runs, plots, executor, address, work
     except ScenarioError as exc:
         if debug:
             raise
-        _fail(str(exc), EXIT_BAD_INPUT)
+        fail(str(exc), EXIT_BAD_INPUT)
     spec = study.spec
     write_study_meta(
         out_dir,
@@ -121,7 +114,7 @@ def sweep_command(study_file, out_dir, keep_runs, plots, executor, address, work
             study, out_dir, executor=executor, workers=workers, address=address, keep_runs=keep_runs, progress=progress
         )
     except KeyboardInterrupt:
-        _fail(
+        fail(
             f"interrupted: finished runs are kept in {out_dir / 'study.parquet'}. "
             "Run the same command again to resume.",
             EXIT_INTERRUPTED,
@@ -129,7 +122,7 @@ def sweep_command(study_file, out_dir, keep_runs, plots, executor, address, work
     except ScenarioError as exc:
         if debug:
             raise
-        _fail(str(exc), EXIT_BAD_INPUT)
+        fail(str(exc), EXIT_BAD_INPUT)
     if plots:
         _sweep_plots(out_dir, table, study)
     report = write_report(out_dir)
@@ -140,12 +133,14 @@ def sweep_command(study_file, out_dir, keep_runs, plots, executor, address, work
         f"{table.attrs.get('solved', 0)} solved now, {table.attrs.get('skipped', 0)} taken from "
         f"the earlier run.\nTable: {out_dir / 'study.parquet'}\nReport: {report}"
     )
-    if not (table["status"] == "optimal").any():
+    if not (table["status"] == PlanStatus.OPTIMAL).any():
         sys.exit(EXIT_NOT_SOLVED)
 
 
 def _is_study(target: str) -> bool:
-    from planner.study import studies_dir
+    from edwc_data.tables import studies_dir
+
+    from planner.scenario import ScenarioError, read_yaml_file
 
     path = Path(target)
     if not path.is_file():
@@ -189,8 +184,10 @@ def pareto_command(target, out_dir, points, x_axis, overrides, reuse, executor, 
     file or a shipped scenario name. Exit codes: 0 frontier traced, 1 its end points could not
     be solved, 2 bad input.
     """
-    from planner.study import StudyError, load_study, pareto
-    from planner.study_plots import plot_frontier, write_report, write_study_meta
+    from planner.scenario import ScenarioError, parse_override
+    from planner.studies import StudyError, load_base, load_study, pareto
+    from planner.studies.plots import plot_frontier
+    from planner.studies.report import write_report, write_study_meta
 
     if address:
         executor = "dask"
@@ -204,8 +201,6 @@ def pareto_command(target, out_dir, points, x_axis, overrides, reuse, executor, 
             base, name, description = study.spec.base, study.name, study.spec.description
             merged = {**study.spec.set, **settings}
             if merged != study.spec.set:
-                from planner.study import load_base
-
                 scenario = load_base(study.spec.base, merged, relative_to=study.path.parent).scenario
             else:
                 scenario = study.base.scenario
@@ -213,8 +208,6 @@ def pareto_command(target, out_dir, points, x_axis, overrides, reuse, executor, 
             points = points or (section.points if section else 20)
             x_axis = x_axis or (section.x if section else "emissions_tco2")
         else:
-            from planner.study import load_base
-
             scenario = load_base(target, settings).scenario
             base, name, description, merged = target, scenario.name, scenario.description, settings
             points, x_axis = points or 20, x_axis or "emissions_tco2"
@@ -224,7 +217,7 @@ def pareto_command(target, out_dir, points, x_axis, overrides, reuse, executor, 
         message = str(exc)
         if exc.field in settings:  # blame the option, not the scenario file
             message = f"--set: {exc.field} | {message.split(' | ', 1)[1]}"
-        _fail(message, EXIT_BAD_INPUT)
+        fail(message, EXIT_BAD_INPUT)
     write_study_meta(
         out_dir, name=name, description=description, base=base, set=merged, pareto={"x": x_axis, "points": points}
     )
@@ -243,12 +236,12 @@ def pareto_command(target, out_dir, points, x_axis, overrides, reuse, executor, 
     except StudyError as exc:
         if debug:
             raise
-        _fail(str(exc), EXIT_BAD_INPUT)
+        fail(str(exc), EXIT_BAD_INPUT)
     except KeyboardInterrupt:
-        _fail("interrupted: no frontier written.", EXIT_INTERRUPTED)
+        fail("interrupted: no frontier written.", EXIT_INTERRUPTED)
     plot_frontier(frontier, out_dir / "frontier", title=f"{name}: least-cost frontier")
     report = write_report(out_dir)
-    solved = frontier[frontier["status"] == "optimal"]
+    solved = frontier[frontier["status"] == PlanStatus.OPTIMAL]
     click.echo(f"Frontier of '{name}': {len(solved)} of {len(frontier)} points solved.")
     if len(solved) >= 2:
         top, bottom = solved.iloc[0], solved.iloc[-1]
@@ -259,5 +252,5 @@ def pareto_command(target, out_dir, points, x_axis, overrides, reuse, executor, 
         )
     click.echo(f"Plot: {out_dir / 'frontier.png'}\nReport: {report}")
     if len(solved) < 2:
-        first = frontier[frontier["status"] != "optimal"].iloc[0]
-        _fail(f"scenario '{name}' | no frontier: {first['status']}: {first['message']}", EXIT_NOT_SOLVED)
+        first = frontier[frontier["status"] != PlanStatus.OPTIMAL].iloc[0]
+        fail(f"scenario '{name}' | no frontier: {first['status']}: {first['message']}", EXIT_NOT_SOLVED)

@@ -1,10 +1,9 @@
-"""The shipped default dataset: province, site and workload tables, diurnal shapes and scalar defaults."""
+"""The one loader of the default dataset: tables, hourly-profile tables and scalar defaults."""
 
 from __future__ import annotations
 
 import copy
 import functools
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +24,17 @@ TABLE_FILES = {
 
 def data_dir() -> Path:
     """Folder holding the default dataset."""
-    return Path(str(resources.files("edwc_data")))
+    return Path(__file__).resolve().parent
 
 
 def scenario_dir() -> Path:
     """Folder holding the shipped scenarios (``baseline``, ``policy-2025``, ...)."""
     return data_dir() / "scenarios"
+
+
+def studies_dir() -> Path:
+    """Folder holding the shipped example studies."""
+    return data_dir() / "studies"
 
 
 @functools.cache

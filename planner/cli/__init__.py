@@ -1,0 +1,43 @@
+"""The ``edwc`` command line: run plans, export maps, run studies, check plans over the year, explore growth.
+
+One module per command. The group loads a command's module only when that command runs (or when
+its help is asked for), and each module imports the numerical stack only inside the command, so
+``edwc --help`` and light commands start without importing pandas, the solver or the map stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+#: Command name -> (module, function) of each command, in the order ``edwc --help`` lists them.
+COMMANDS = {
+    "run": ("planner.cli.run_command", "run"),
+    "scenarios": ("planner.cli.scenarios_command", "scenarios"),
+    "map": ("planner.cli.map_command", "map_command"),
+    "check": ("planner.cli.check_command", "check"),
+    "sweep": ("planner.cli.study_commands", "sweep_command"),
+    "pareto": ("planner.cli.study_commands", "pareto_command"),
+    "growth": ("planner.cli.growth_command", "growth"),
+    "ui": ("planner.cli.ui_command", "ui"),
+}
+
+
+class _LazyGroup(click.Group):
+    """A group whose commands are imported when they are first needed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, name = COMMANDS[cmd_name]
+        return getattr(importlib.import_module(module), name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="edwc-planner")
+def main() -> None:
+    """EDWC Planner: where should China's computing run? (东数西算 capacity planner)"""

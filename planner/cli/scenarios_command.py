@@ -1,0 +1,14 @@
+"""``edwc scenarios``: list the shipped scenarios."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+def scenarios():
+    """List the shipped scenarios."""
+    from planner.scenario import shipped_scenarios
+
+    for name in shipped_scenarios():
+        click.echo(name)

@@ -1,0 +1,174 @@
+"""Study files: what to vary, how and what to keep, validated before anything runs (docs/studies.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from edwc_data.tables import studies_dir
+from pydantic import Field, ValidationError
+
+from planner.scenario import ScenarioError, read_yaml_file
+from planner.studies.design import (
+    BaseScenario,
+    Distribution,
+    StudyError,
+    _check_design,
+    _checked_factor_values,
+    _fail,
+    _Strict,
+    check_key,
+    check_output_keys,
+    load_base,
+)
+from planner.studies.sweeps import sweep
+from planner.studies.table import DEFAULT_OUTPUTS, MAX_RUNS
+
+
+class ParetoSettings(_Strict):
+    """The ``pareto`` section of a study file."""
+
+    x: Literal["emissions_tco2", "load_weighted_latency_ms"] = Field(
+        default="emissions_tco2", description="Frontier axis against total cost."
+    )
+    points: Annotated[int, Field(ge=3, le=500)] = Field(default=20, description="Points, both ends included.")
+
+
+class StudyFile(_Strict):
+    """A study file: what to vary, how, and what to keep (docs/studies.md)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        default=None, description="Study name (default: the file name)."
+    )
+    description: str = Field(default="", max_length=4000, description="Free text.")
+    base: str = Field(default="baseline", description="Scenario file (relative to the study file) or shipped name.")
+    set: dict[str, Any] = Field(default_factory=dict, description="Dotted key -> value applied to the base.")
+    factors: dict[str, Annotated[list[str], Field(min_length=1)]] = Field(
+        default_factory=dict, description="Factor name -> dotted keys whose base values it multiplies."
+    )
+    grid: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(
+        default_factory=dict, description="Dotted key or factor -> values (full factorial)."
+    )
+    samples: Annotated[int, Field(ge=1, le=MAX_RUNS)] | None = Field(default=None, description="Monte Carlo draws.")
+    seed: int = Field(default=0, description="Seed of the draws.")
+    distributions: dict[str, Distribution] = Field(default_factory=dict, description="Key -> distribution.")
+    outputs: list[str] | None = Field(default=None, description="Summary figures to keep.")
+    pareto: ParetoSettings | None = Field(default=None, description="Frontier settings.")
+
+
+@dataclasses.dataclass
+class Study:
+    """A validated study file.
+
+    Attributes
+    ----------
+    name : str
+    path : Path
+    spec : StudyFile
+    base : BaseScenario
+    """
+
+    name: str
+    path: Path
+    spec: StudyFile
+    base: BaseScenario
+
+    @property
+    def has_runs(self) -> bool:
+        """Whether the study varies anything (a grid or samples), as opposed to a frontier only."""
+        return bool(self.spec.grid or self.spec.samples)
+
+
+def _study_error(source: str, error: ValidationError) -> StudyError:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        message = "unknown key. Check the spelling against docs/studies.md or remove it."
+    elif kind == "missing":
+        message = "required field is missing. Add it (see docs/studies.md)."
+    elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        message = f"{first['msg'].rstrip('.')}. Use dist: uniform, normal, triangular or discrete."
+    else:
+        got = first.get("input")
+        shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
+        message = f"{first['msg'].rstrip('.')}, got {shown}. See docs/studies.md."
+    extra = len(error.errors()) - 1
+    if extra:
+        message += f" ({extra} more problem{'s' if extra > 1 else ''} after this one.)"
+    return StudyError(source, field, message)
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and validate a study file (or a shipped study name such as ``carbon-price-sweep``).
+
+    Raises
+    ------
+    StudyError
+        One line: ``<file>: <field> | <what>. <fix>.``
+    """
+    path = Path(path)
+    if not path.exists() and path.suffix == "" and (studies_dir() / f"{path.name}.yaml").exists():
+        path = studies_dir() / f"{path.name}.yaml"
+    source = path.name
+    try:
+        document = read_yaml_file(path, source)
+    except ScenarioError as exc:
+        raise StudyError(source, exc.field, str(exc).split(" | ", 1)[1]) from None
+    try:
+        spec = StudyFile.model_validate(document)
+    except ValidationError as exc:
+        raise _study_error(source, exc) from None
+    for key in spec.set:
+        try:
+            check_key(key)
+        except ValueError as exc:
+            raise StudyError(source, f"set.{key}", f"{exc}.") from None
+    try:
+        base = load_base(spec.base, spec.set, relative_to=path.parent)
+    except ScenarioError as exc:
+        message = str(exc).split(" | ", 1)[1]
+        field = f"set.{exc.field}" if exc.field in spec.set else "base"
+        if field == "base" and exc.field:
+            message = f"{exc.source}: {exc.field}: {message}"
+        raise StudyError(source, field, message) from None
+    try:
+        _check_design(
+            spec.grid,
+            spec.samples,
+            spec.distributions,
+            spec.factors,
+            tuple(spec.outputs or DEFAULT_OUTPUTS),
+            False,
+            None,
+        ) if (spec.grid or spec.samples) else _check_outputs(spec)
+        _checked_factor_values(base, spec.factors)
+    except StudyError as exc:
+        raise StudyError(source, exc.field, str(exc).split(" | ", 1)[1]) from None
+    return Study(spec.name or path.stem, path, spec, base)
+
+
+def _check_outputs(spec: StudyFile) -> None:
+    if spec.pareto is None:
+        msg = "nothing to do. Give a grid, samples with distributions, or a pareto section."
+        _fail("grid", msg)
+    check_output_keys(spec.outputs or ())
+
+
+def run_study(study: Study, out_dir: str | Path | None = None, **options) -> pd.DataFrame:
+    """Run a study file's sweep (grid and/or samples); ``options`` as :func:`sweep`."""
+    spec = study.spec
+    return sweep(
+        study.base.scenario,
+        grid=spec.grid,
+        samples=spec.samples,
+        seed=spec.seed,
+        distributions=spec.distributions,
+        factors=spec.factors,
+        outputs=spec.outputs,
+        out_dir=out_dir,
+        **options,
+    )
+
