@@ -43,15 +43,19 @@ def time_sweep(runs: int, executor: str, workers: int, reuse: bool) -> dict:
         progress=False,
         reuse=reuse,
     )
-    wall = time.perf_counter() - start
+    return _row("sweep", table, executor, workers, reuse, time.perf_counter() - start)
+
+
+def _row(study: str, table, executor: str, workers: int, reuse: bool, wall: float) -> dict:
+    """One line of the results table: how fast the study ran and what it found."""
     return {
-        "study": "sweep",
+        "study": study,
         "executor": executor,
         "workers": workers,
         "reuse": reuse,
-        "runs": runs,
+        "runs": len(table),
         "wall_s": wall,
-        "runs_per_min": 60.0 * runs / wall,
+        "runs_per_min": 60.0 * len(table) / wall,
         "solver_s_per_run": float(table["wall_s"].mean()),
         "optimal": int((table["status"] == "optimal").sum()),
         "objective_sum_cny": float(table["total_cost_cny"].sum()),
@@ -62,19 +66,7 @@ def time_frontier(points: int, executor: str, workers: int, reuse: bool) -> dict
     """One ε-constraint frontier of the default scenario."""
     start = time.perf_counter()
     frontier = pareto("baseline", points=points, executor=executor, workers=workers, progress=False, reuse=reuse)
-    wall = time.perf_counter() - start
-    return {
-        "study": "pareto",
-        "executor": executor,
-        "workers": workers,
-        "reuse": reuse,
-        "runs": points,
-        "wall_s": wall,
-        "runs_per_min": 60.0 * points / wall,
-        "solver_s_per_run": float(frontier["wall_s"].mean()),
-        "optimal": int((frontier["status"] == "optimal").sum()),
-        "objective_sum_cny": float(frontier["total_cost_cny"].sum()),
-    }
+    return _row("pareto", frontier, executor, workers, reuse, time.perf_counter() - start)
 
 
 def main(argv=None) -> int:

@@ -12,6 +12,8 @@ from pathlib import Path
 #: Languages, by code.
 LANGUAGES = {"en": "English", "zh": "中文"}
 DEFAULT_LANG = "en"
+#: Money is shown in bn CNY in English and in 亿元 (1e8 CNY) in Chinese. [CNY per shown unit]
+MONEY_SCALE = {"en": 1e9, "zh": 1e8}
 
 
 @functools.cache

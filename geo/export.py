@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
@@ -26,6 +27,9 @@ from geo.flows import GROUP_COLOURS, aggregate_flows, group_colour
 from geo.map_style import METRICS, _colour_scale, metric_label
 from geo.maps import NO_DATA_COLOUR, plot_plan_map
 
+if TYPE_CHECKING:
+    from optimizer.results import Results
+
 #: Formats ``export_map`` writes.
 FORMATS = ("png", "svg", "pdf", "geojson", "gpkg", "html")
 _IMAGE_FORMATS = ("png", "svg", "pdf")
@@ -37,7 +41,7 @@ _WGS84 = Geod(ellps="WGS84")
 _GREAT_CIRCLE_POINTS = 16  # intermediate points of each flow line
 
 
-def build_map_layers(results) -> dict[str, gpd.GeoDataFrame]:
+def build_map_layers(results: Results) -> dict[str, gpd.GeoDataFrame]:
     """The plan as three vector layers in EPSG:4326.
 
     Parameters
@@ -103,7 +107,7 @@ def _check_formats(formats: Iterable[str]) -> list[str]:
 
 
 def export_map(
-    results,
+    results: Results,
     out_dir,
     formats=("png",),
     metric: str = "west_share",
@@ -253,7 +257,7 @@ def _province_tooltip(row, t, lang) -> str:
     )
 
 
-def build_html_map(results, metric: str = "west_share", lang: str = "en") -> str:
+def build_html_map(results: Results, metric: str = "west_share", lang: str = "en") -> str:
     """An interactive folium map of the plan, as one HTML document.
 
     Province choropleth, cluster circles (existing and total capacity) and flow lines to
@@ -418,7 +422,7 @@ def build_html_map(results, metric: str = "west_share", lang: str = "en") -> str
     return fmap.get_root().render()
 
 
-def _legend_html(results, metric, lang, cmap, levels, style) -> str:
+def _legend_html(results: Results, metric, lang, cmap, levels, style) -> str:
     t = texts("html", lang)
     groups = texts("group", lang)
     label = metric_label(metric, lang)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import textwrap
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import matplotlib as mpl
@@ -29,6 +30,9 @@ from geo.boundaries import (
 from geo.flows import GROUP_COLOURS, group_colour, map_flows
 from geo.fonts import font_rc, resolve_lang
 from geo.map_style import METRICS, MetricStyle, _colour_scale, _nice, metric_label
+
+if TYPE_CHECKING:
+    from optimizer.results import Results
 
 #: Albers equal-area conic for China (standard parallels 25 N and 47 N, central meridian 105 E).
 CHINA_ALBERS = "+proj=aea +lat_1=25 +lat_2=47 +lon_0=105 +datum=WGS84 +units=m +no_defs"
@@ -71,7 +75,7 @@ def _projected_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoSeries, gpd.GeoSeries]
     return projected, outline, dashes
 
 
-def _province_frame(results, values: pd.Series) -> gpd.GeoDataFrame:
+def _province_frame(results: Results, values: pd.Series) -> gpd.GeoDataFrame:
     """All 34 units in map coordinates with a ``value`` column (NaN outside the plan)."""
     projected, _, _ = _projected_layers()
     table = results.provinces[["province", "adcode", "name_zh", "name_en", "lat", "lon"]].copy()
@@ -231,7 +235,7 @@ _MAX_FLOW_WIDTH = 6.0  # [pt]
 _MAX_MARKER_DIAMETER = 30.0  # [pt]
 
 
-def _draw_flows(ax, results, min_share: float):
+def _draw_flows(ax, results: Results, min_share: float):
     flows = map_flows(results, min_share=min_share)
     if flows.empty:
         return flows, 0.0
@@ -260,7 +264,7 @@ def _draw_flows(ax, results, min_share: float):
     return flows, top
 
 
-def _draw_clusters(ax, results, lang, show_local: bool):
+def _draw_clusters(ax, results: Results, lang, show_local: bool):
     sites = results.sites
     clusters = sites[sites["kind"] == "cluster"].reset_index(drop=True)
     if show_local:
@@ -415,12 +419,12 @@ def _legends(ax, lang, flow_top: float, groups: list[str], capacity_top: float):
         ax.add_artist(legend)
 
 
-def _scenario_name(results, fallback: str) -> str:
+def _scenario_name(results: Results, fallback: str) -> str:
     name = (results.scenario or {}).get("name")
     return _plain(name) if name else fallback
 
 
-def _totals(results) -> tuple[float, float, float, float]:
+def _totals(results: Results) -> tuple[float, float, float, float]:
     """Mean IT demand [GW], share served in western hubs [-], cluster capacity and new [GW]."""
     flows, sites = results.flows, results.sites
     energy = flows["load_mw"].to_numpy(float) * flows["hours"].to_numpy(float)
@@ -434,7 +438,7 @@ def _totals(results) -> tuple[float, float, float, float]:
     return demand_gw, west, capacity_gw, new_gw
 
 
-def _headline(results, lang: str) -> str:
+def _headline(results: Results, lang: str) -> str:
     """One line of plan totals under the title, computed from the results tables."""
     demand_gw, west, capacity_gw, new_gw = _totals(results)
     if lang == "zh":
@@ -448,7 +452,7 @@ def _headline(results, lang: str) -> str:
     )
 
 
-def _headline_change(results_a, results_b, lang: str) -> str:
+def _headline_change(results_a: Results, results_b: Results, lang: str) -> str:
     """Plan totals of A and B side by side, for the difference map."""
     _, west_a, capacity_a, _ = _totals(results_a)
     _, west_b, capacity_b, _ = _totals(results_b)
@@ -485,7 +489,7 @@ def _add_titles(fig, ax, own_figure: bool, title: str, source: str, subtitle: st
         )
 
 
-def _check_metric(metric: str, results, where: str) -> MetricStyle:
+def _check_metric(metric: str, results: Results, where: str) -> MetricStyle:
     if metric not in METRICS:
         msg = f"{where} | unknown metric {metric!r}. Choose one of {', '.join(METRICS)}."
         raise ValueError(msg)
@@ -496,7 +500,7 @@ def _check_metric(metric: str, results, where: str) -> MetricStyle:
 
 
 def plot_plan_map(
-    results,
+    results: Results,
     metric: str = "west_share",
     lang: str = "en",
     ax=None,
@@ -593,8 +597,8 @@ def _draw_province_labels(ax, frame, lang):
 
 
 def plot_difference_map(
-    results_a,
-    results_b,
+    results_a: Results,
+    results_b: Results,
     metric: str = "west_share",
     lang: str = "en",
     ax=None,

@@ -16,11 +16,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from optimizer.extract import COST_PARTS, PlanQuantities, cost_components, site_load
+from optimizer.extract import PlanQuantities, cost_components, site_load
 from optimizer.formulation import PlanIndex, build_lp, day_windows
 from optimizer.inputs import PlanInputs
 from optimizer.lp import INF, LinearProgram
 from optimizer.plan import verify_solution
+from optimizer.results import COST_PARTS
 from optimizer.solve import Solution, new_highs, pass_lp, read_highs_status, read_solution
 from optimizer.status import PlanInfeasible
 

@@ -11,7 +11,7 @@ from edwc_data.units import HOURS_PER_YEAR
 from optimizer.formulation import PlanIndex, day_windows
 from optimizer.inputs import PlanInputs
 from optimizer.lp import LinearProgram
-from optimizer.results import FLOW_COLUMNS, PROVINCE_COLUMNS, SITE_COLUMNS, Summary
+from optimizer.results import COST_PARTS, FLOW_COLUMNS, PROVINCE_COLUMNS, SITE_COLUMNS, Summary
 from optimizer.solve import Solution
 from optimizer.status import PlanStatus
 
@@ -159,16 +159,6 @@ def cost_components(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> 
     )
 
 
-COST_PARTS = [
-    "capex_cny",
-    "energy_cost_cny",
-    "green_cost_cny",
-    "network_cost_cny",
-    "carbon_cost_cny",
-    "latency_cost_cny",
-]
-
-
 def build_tables(
     inputs: PlanInputs, index: PlanIndex, q: PlanQuantities
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Summary]:
@@ -196,7 +186,8 @@ def build_tables(
     it_load = site_load(inputs, index, q.load)
     it_mwh = it_load @ hours
     capacity = sites["existing_mw"].to_numpy(float) + q.new_mw
-    site_table = sites[["site", "name_zh", "name_en", "kind", "hub_class", "host_province", "lat", "lon", "pue"]].copy()
+    # The sites' own columns lead the table (SITE_COLUMNS up to pue); the plan's figures follow.
+    site_table = sites[SITE_COLUMNS[: SITE_COLUMNS.index("pue") + 1]].copy()
     site_table["existing_mw"] = sites["existing_mw"].to_numpy(float)
     site_table["new_mw"] = q.new_mw
     site_table["capacity_mw"] = capacity
@@ -229,7 +220,7 @@ def build_tables(
     served = by_province(triple_mwh)
     demand_mwh = inputs.demand_mw.sum(axis=1) @ hours
     safe = np.where(served > 0, served, 1.0)
-    province_table = provinces[["province", "adcode", "name_zh", "name_en", "lat", "lon"]].copy()
+    province_table = provinces[PROVINCE_COLUMNS[: PROVINCE_COLUMNS.index("lon") + 1]].copy()
     province_table["demand_mw"] = demand_mwh / HOURS_PER_YEAR
     province_table["demand_mwh"] = demand_mwh
     province_table["west_share"] = by_province(triple_mwh * (hub_class == "west")) / safe

@@ -7,6 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+#: Columns of ``PlanInputs.sites``, in order (units in the names; see PlanInputs).
+SITE_INPUT_COLUMNS = (
+    "site", "name_zh", "name_en", "kind", "hub_class", "host_province", "serves", "lat", "lon", "pue",
+    "existing_mw", "max_new_mw", "price_cny_per_mwh", "ef_tco2_per_mwh", "green_available_mw",
+    "green_premium_cny_per_mwh", "green_new_share", "capex_cny_per_mw", "capex_annual_cny_per_mw",
+)
+
 
 @dataclass
 class PlanInputs:

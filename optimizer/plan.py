@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass, field
 
 from optimizer.diagnose import diagnose_infeasible, explain_conflicts, precheck_conflicts
-from optimizer.extract import COST_PARTS, PlanQuantities, build_tables, cost_components, extract_quantities
+from optimizer.extract import PlanQuantities, build_tables, cost_components, extract_quantities
 from optimizer.formulation import PlanIndex, build_lp
 from optimizer.inputs import PlanInputs
 from optimizer.lp import LinearProgram
-from optimizer.results import Summary
+from optimizer.results import COST_PARTS, Summary
 from optimizer.solve import Solution, solve_lp, solver_versions
 from optimizer.status import PlanInfeasible, PlanNotSolved, PlanStatus
 from optimizer.verify import constraint_violations

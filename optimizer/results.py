@@ -11,6 +11,16 @@ import pandas as pd
 
 from optimizer.status import PlanStatus
 
+#: Parts of a plan's annual cost, in the order tables and charts show them. [CNY/yr]
+COST_PARTS = [
+    "capex_cny",
+    "energy_cost_cny",
+    "green_cost_cny",
+    "network_cost_cny",
+    "carbon_cost_cny",
+    "latency_cost_cny",
+]
+
 #: Columns of each results table, in order. Units are in the names.
 FLOW_COLUMNS = [
     "province",
@@ -41,12 +51,7 @@ SITE_COLUMNS = [
     "energy_mwh",
     "green_mwh",
     "emissions_tco2",
-    "capex_cny",
-    "energy_cost_cny",
-    "green_cost_cny",
-    "network_cost_cny",
-    "carbon_cost_cny",
-    "latency_cost_cny",
+    *COST_PARTS,
     "total_cost_cny",
     "capacity_shadow_price_cny_per_mw",
 ]

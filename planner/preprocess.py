@@ -8,7 +8,7 @@ from edwc_data.tables import load_tables
 from edwc_data.units import HOURS_PER_YEAR
 
 from geo.latency import distance_km, one_way_latency_ms
-from optimizer.inputs import PlanInputs
+from optimizer.inputs import SITE_INPUT_COLUMNS, PlanInputs
 from planner.scenario import Scenario
 
 
@@ -131,26 +131,7 @@ def build_inputs(scenario: Scenario) -> PlanInputs:
             "capex_cny_per_mw": capex * costs.local_capex_factor,
         }
     )
-    columns = [
-        "site",
-        "name_zh",
-        "name_en",
-        "kind",
-        "hub_class",
-        "host_province",
-        "serves",
-        "lat",
-        "lon",
-        "pue",
-        "existing_mw",
-        "max_new_mw",
-        "price_cny_per_mwh",
-        "ef_tco2_per_mwh",
-        "green_available_mw",
-        "green_premium_cny_per_mwh",
-        "green_new_share",
-        "capex_cny_per_mw",
-    ]
+    columns = list(SITE_INPUT_COLUMNS[:-1])  # all but the annuity, computed below
     sites = pd.concat([clusters[columns], locals_[columns]], ignore_index=True).set_index("site", drop=False)
     sites.index.name = "site"
     enabled = pd.Series(True, index=sites.index)

@@ -499,7 +499,10 @@ def parse_override(assignment: str) -> tuple[list[str], Any]:
     return path, parsed
 
 
-def _set_path(document: dict[str, Any], path: list[str], value: Any) -> None:
+def set_dotted(document: dict[str, Any], path: list[str] | str, value: Any) -> None:
+    """Set ``value`` at a dotted key (``"carbon.cap_tco2"`` or its parts), creating sections on the way."""
+    if isinstance(path, str):
+        path = path.split(".")
     node = document
     for part in path[:-1]:
         child = node.get(part)
@@ -592,7 +595,7 @@ def resolve_scenario(
     document = copy.deepcopy(document or {})
     for assignment in overrides:
         path, value = parse_override(assignment)
-        _set_path(document, path, value)
+        set_dotted(document, path, value)
     _reject_non_finite(document, source, "")
     merged = _merge(load_defaults(), document)
     merged.setdefault("name", name)

@@ -27,9 +27,8 @@ from edwc_data.files import write_text_atomic
 from edwc_data.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 from optimizer.dispatch import DayCase, DayResult, DispatchSolver, dispatch_day, dispatch_template
-from optimizer.extract import COST_PARTS
 from optimizer.inputs import PlanInputs
-from optimizer.results import Summary
+from optimizer.results import COST_PARTS, Summary
 from planner.parallel import open_executor
 from planner.preprocess import build_inputs
 from planner.rundir import read_run

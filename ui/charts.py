@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import numpy as np
 import pandas as pd
+from edwc_data.labels import MONEY_SCALE
 
 from planner.growth import GrowthParams, steady_state_growth
 from ui.i18n import t
@@ -21,7 +22,7 @@ PICK = "pick"
 
 def money_scale(lang: str) -> float:
     """Display unit of money: billions of CNY in English, 亿元 (1e8 CNY) in Chinese. [CNY]"""
-    return 1e8 if lang == "zh" else 1e9
+    return MONEY_SCALE[lang]
 
 
 def frontier_chart(table: pd.DataFrame, kind: str, lang: str,

@@ -6,10 +6,14 @@ import io
 import json
 import re
 import zipfile
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from planner.rundir import neutralise_formulas
+
+if TYPE_CHECKING:
+    from optimizer.results import Results
 
 #: Tables of a plan offered for download, by file stem.
 TABLES = ("sites", "provinces", "flows")
@@ -21,12 +25,12 @@ def safe_stem(name: str) -> str:
     return stem[:60] or "plan"
 
 
-def result_tables(results) -> dict[str, pd.DataFrame]:
+def result_tables(results: Results) -> dict[str, pd.DataFrame]:
     """The plan's tables, text cells neutralised so spreadsheets cannot read them as formulas."""
     return {name: neutralise_formulas(getattr(results, name)) for name in TABLES}
 
 
-def summary_frame(results) -> pd.DataFrame:
+def summary_frame(results: Results) -> pd.DataFrame:
     """Headline figures as a two-column table (nested values as JSON text)."""
     rows = []
     for key, value in results.summary.to_dict().items():
@@ -41,7 +45,7 @@ def table_csv(frame: pd.DataFrame) -> bytes:
     return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
 
 
-def tables_excel(results) -> bytes:
+def tables_excel(results: Results) -> bytes:
     """One workbook: summary, sites, provinces and flows sheets."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:

@@ -14,9 +14,12 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optimizer.status import PlanStatus
+
+if TYPE_CHECKING:
+    from optimizer.results import Results
 
 
 @dataclass
@@ -147,7 +150,7 @@ def _png(fig, dpi: int) -> bytes:
     return buffer.getvalue()
 
 
-def plan_map_png(results, metric: str, lang: str, dpi: int = 110) -> bytes:
+def plan_map_png(results: Results, metric: str, lang: str, dpi: int = 110) -> bytes:
     """The plan map (:func:`geo.maps.plot_plan_map`) as PNG bytes."""
     import matplotlib
 
@@ -157,7 +160,7 @@ def plan_map_png(results, metric: str, lang: str, dpi: int = 110) -> bytes:
     return _png(plot_plan_map(results, metric=metric, lang=lang), dpi)
 
 
-def difference_map_png(results_a, results_b, metric: str, lang: str, dpi: int = 110) -> bytes:
+def difference_map_png(results_a: Results, results_b: Results, metric: str, lang: str, dpi: int = 110) -> bytes:
     """The difference map B − A (:func:`geo.maps.plot_difference_map`) as PNG bytes."""
     import matplotlib
 
@@ -176,7 +179,7 @@ def _zip_folder(folder: Path, prefix: str) -> bytes:
     return buffer.getvalue()
 
 
-def run_bundle_zip(results, name: str, metric: str = "west_share", lang: str = "en") -> bytes:
+def run_bundle_zip(results: Results, name: str, metric: str = "west_share", lang: str = "en") -> bytes:
     """A run directory (:func:`planner.rundir.write_run`, with ``plan_map.png``) as a zip."""
     import matplotlib
 
@@ -195,7 +198,7 @@ def run_bundle_zip(results, name: str, metric: str = "west_share", lang: str = "
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def map_files(results, formats: tuple[str, ...], metric: str, lang: str) -> dict[str, bytes]:
+def map_files(results: Results, formats: tuple[str, ...], metric: str, lang: str) -> dict[str, bytes]:
     """The plan map in each of ``formats`` (:func:`geo.export.export_map`), file name to bytes.
 
     GeoJSON gives three files (one per layer); every other format one.

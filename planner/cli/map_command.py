@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from planner.cli.common import EXIT_BAD_INPUT, fail
+from planner.cli.common import EXIT_BAD_INPUT, fail, out_option
 
 
 @click.command("map")
@@ -21,12 +21,7 @@ from planner.cli.common import EXIT_BAD_INPUT, fail
     "--format", "formats", default="png", show_default=True, help="Comma-separated: png, svg, pdf, geojson, gpkg, html."
 )
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the files (default: RUN_DIR).",
-)
+@out_option("Folder for the files (default: RUN_DIR).")
 @click.option(
     "--compare",
     type=click.Path(exists=True, file_okay=False, path_type=Path),

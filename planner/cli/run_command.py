@@ -7,50 +7,53 @@ from typing import TYPE_CHECKING
 
 import click
 
-from planner.cli.common import EXIT_BAD_INPUT, EXIT_NOT_SOLVED, fail
+from planner.cli.common import EXIT_BAD_INPUT, EXIT_NOT_SOLVED, display_width, fail, out_option, pad
 
 if TYPE_CHECKING:
     from optimizer.results import Results
 
 
-def format_summary(results: Results) -> str:
-    """A readable table of a plan's headline figures."""
-    s = results.summary
+def format_summary(results: Results, lang: str = "en") -> str:
+    """A readable table of a plan's headline figures, in English or Chinese (the label table's words)."""
+    from edwc_data.labels import MONEY_SCALE, t
 
-    def bn(value):
-        return f"{value / 1e9:,.2f} bn CNY/yr"
+    s = results.summary
+    scale = MONEY_SCALE[lang]
+
+    def money(value, key="cli_money_yr"):
+        return t(key, lang, value=value / scale)
 
     rows = [
-        ("Scenario", s.scenario),
-        ("Total annual cost", bn(s.total_cost_cny)),
-        ("  capex (annualised)", bn(s.capex_cny)),
-        ("  electricity", bn(s.energy_cost_cny)),
-        ("  green-power premium", bn(s.green_cost_cny)),
-        ("  network", bn(s.network_cost_cny)),
-        ("  carbon", bn(s.carbon_cost_cny)),
-        ("Emissions", f"{s.emissions_tco2 / 1e6:,.2f} MtCO2/yr"),
-        ("Green share of power", f"{s.green_share:.1%}"),
-        ("Mean IT demand", f"{s.mean_demand_mw:,.0f} MW (peak {s.peak_demand_mw:,.0f} MW)"),
-        ("Served in western hubs", f"{s.west_share:.1%}"),
-        ("Served in hub clusters", f"{s.hub_share:.1%}"),
-        ("Load-weighted latency", f"{s.load_weighted_latency_ms:.2f} ms one-way"),
-        ("New capacity", f"{s.new_capacity_mw:,.0f} MW ({s.new_capacity_west_mw:,.0f} MW west)"),
-        ("Compute capex", f"{s.compute_capex_cny / 1e9:,.1f} bn CNY"),
+        (t("cli_scenario", lang), s.scenario),
+        (t("fig_cost", lang), money(s.total_cost_cny)),
+        ("  " + t("cost_capex", lang), money(s.capex_cny)),
+        ("  " + t("cost_energy", lang), money(s.energy_cost_cny)),
+        ("  " + t("cost_green", lang), money(s.green_cost_cny)),
+        ("  " + t("cost_network", lang), money(s.network_cost_cny)),
+        ("  " + t("cost_carbon", lang), money(s.carbon_cost_cny)),
+        (t("fig_emissions", lang), t("cli_mt_yr", lang, value=s.emissions_tco2 / 1e6)),
+        (t("fig_green", lang), f"{s.green_share:.1%}"),
+        (t("cli_mean_demand", lang), t("cli_demand_value", lang, mean=s.mean_demand_mw, peak=s.peak_demand_mw)),
+        (t("fig_west", lang), f"{s.west_share:.1%}"),
+        (t("fig_hub", lang), f"{s.hub_share:.1%}"),
+        (t("cli_latency", lang), t("cli_latency_value", lang, value=s.load_weighted_latency_ms)),
+        (t("fig_new_capacity", lang), t("cli_new_value", lang, total=s.new_capacity_mw, west=s.new_capacity_west_mw)),
+        (t("fig_capex", lang), money(s.compute_capex_cny, "cli_money")),
     ]
     if s.carbon_shadow_price_cny_per_tco2 is not None:
-        rows.append(("Carbon shadow price", f"{s.carbon_shadow_price_cny_per_tco2:,.1f} CNY/tCO2"))
-    width = max(len(label) for label, _ in rows)
-    lines = [f"{label:<{width}}  {value}" for label, value in rows]
+        rows.append((t("carbon_shadow", lang), f"{s.carbon_shadow_price_cny_per_tco2:,.1f}"))
+    width = max(display_width(label) for label, _ in rows)
+    lines = [f"{pad(label, width)}  {value}" for label, value in rows]
     sites = results.sites
     built = sites[sites["new_mw"] > 0.5].sort_values("new_mw", ascending=False)
     if len(built):
         lines.append("")
-        lines.append(f"{'New capacity by site':<{width}}  MW      utilisation")
-        for _, row in built.head(12).iterrows():
-            name = row["name_en"].removesuffix(" cluster")[: width - 2]
-            lines.append(f"  {name:<{width - 2}}  {row['new_mw']:>7,.0f}  {row['utilisation']:.0%}")
+        lines.append(f"{pad(t('cli_new_by_site', lang), width)}  {t('cli_new_by_site_columns', lang)}")
+        names = built["name_zh"] if lang == "zh" else built["name_en"].str.removesuffix(" cluster")
+        for name, (_, row) in zip(names, built.head(12).iterrows(), strict=False):
+            lines.append(f"  {pad(name, width - 2)}  {row['new_mw']:>7,.0f}  {row['utilisation']:.0%}")
         if len(built) > 12:
-            lines.append(f"  … and {len(built) - 12} more sites (sites.csv)")
+            lines.append("  " + t("cli_more_sites", lang, count=len(built) - 12))
     return "\n".join(lines)
 
 
@@ -63,19 +66,14 @@ def format_summary(results: Results) -> str:
     metavar="KEY=VALUE",
     help="Override a setting, e.g. --set carbon.price_cny_per_tco2=200 (repeatable).",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Run directory to write (default: runs/<scenario name>).",
-)
+@out_option("Run directory to write (default: runs/<scenario name>).")
 @click.option(
     "--backend",
     type=click.Choice(["auto", "pulp", "highs"]),
     help="Solve path: PuLP, the same matrix straight to highspy, or auto (by model size).",
 )
 @click.option("--map/--no-map", "with_map", default=True, help="Write plan_map.png into the run directory.")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", help="Map labels.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", help="Language of the figures and map.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def run(scenario, overrides, out_dir, backend, with_map, lang, debug):
     """Solve SCENARIO (a YAML file or a shipped name; default: baseline) and write its run directory.
@@ -120,7 +118,7 @@ def run(scenario, overrides, out_dir, backend, with_map, lang, debug):
             if debug:
                 raise
             fail(str(exc), EXIT_BAD_INPUT)
-        click.echo(format_summary(pathway.final))
+        click.echo(format_summary(pathway.final, lang))
         click.echo("\n" + format_pathway(pathway))
         click.echo(
             f"\nRun directory: {Path(target).resolve()} (the final year, pathway.csv, growth.csv). "
@@ -134,7 +132,7 @@ def run(scenario, overrides, out_dir, backend, with_map, lang, debug):
             raise
         fail(f"scenario '{loaded.name}' | {exc.status}: {exc}.", EXIT_NOT_SOLVED)
     written = write_run(results, target, extras=extras)
-    click.echo(format_summary(results))
+    click.echo(format_summary(results, lang))
     timings = results.metadata["timings_s"]
     click.echo(
         f"\nSolved in {timings['total_s']:.1f} s (max violation {results.metadata['max_violation']:.1e}). "

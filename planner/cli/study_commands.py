@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from optimizer.status import PlanStatus
-from planner.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_SOLVED, fail
+from planner.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_SOLVED, fail, out_option
 
 #: Top-level keys that make a YAML file a study rather than a scenario.
 STUDY_KEYS = {"base", "grid", "samples", "distributions", "factors", "outputs", "pareto", "set", "seed"}
@@ -43,7 +43,7 @@ def _sweep_plots(out_dir: Path, table, study) -> None:
     from planner.studies.plots import plot_build_shares, plot_response, plot_tornado
 
     spec = study.spec
-    varied = list(spec.grid) + [key for key in spec.distributions if key not in spec.grid]
+    varied = study.varied
     numeric = [key for key in varied if key in table.columns and table[key].dtype.kind in "if"]
     if not (table["status"] == PlanStatus.OPTIMAL).any():
         return
@@ -59,13 +59,7 @@ def _sweep_plots(out_dir: Path, table, study) -> None:
 
 @click.command("sweep")
 @click.argument("study_file", metavar="STUDY.yaml")
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Study folder: study.parquet, charts, report.md (re-run into it to resume).",
-)
+@out_option("Study folder: study.parquet, charts, report.md (re-run into it to resume).", required=True)
 @click.option("--keep-runs", is_flag=True, help="Also write a full run directory per run (runs/<hash>/).")
 @click.option("--plots/--no-plots", default=True, help="Write the charts (PNG and SVG).")
 @_executor_options
@@ -93,22 +87,7 @@ def sweep_command(study_file, out_dir, keep_runs, plots, executor, address, work
         if debug:
             raise
         fail(str(exc), EXIT_BAD_INPUT)
-    spec = study.spec
-    write_study_meta(
-        out_dir,
-        name=study.name,
-        description=spec.description,
-        base=spec.base,
-        set=spec.set,
-        grid=spec.grid,
-        samples=spec.samples,
-        seed=spec.seed,
-        factors=spec.factors,
-        distributions={k: v.model_dump() for k, v in spec.distributions.items()},
-        outputs=spec.outputs,
-        varied=list(spec.grid) + [k for k in spec.distributions if k not in spec.grid],
-        study_file=str(study.path),
-    )
+    write_study_meta(out_dir, **study.record())
     try:
         table = run_study(
             study, out_dir, executor=executor, workers=workers, address=address, keep_runs=keep_runs, progress=progress
@@ -154,13 +133,7 @@ def _is_study(target: str) -> bool:
 
 @click.command("pareto")
 @click.argument("target", metavar="STUDY_OR_SCENARIO")
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for frontier.parquet, frontier.png/.svg and report.md.",
-)
+@out_option("Folder for frontier.parquet, frontier.png/.svg and report.md.", required=True)
 @click.option(
     "--points",
     type=click.IntRange(min=3, max=500),

@@ -21,6 +21,7 @@ from planner.scenario import (
     WorkloadOverride,
     read_yaml_file,
     resolve_scenario,
+    set_dotted,
     shipped_scenarios,
 )
 from planner.studies.table import MAX_RUNS, SUMMARY_KEYS
@@ -52,18 +53,6 @@ class BaseScenario:
     name: str
     source: str
     scenario: Scenario
-
-
-def _set_dotted(document: dict[str, Any], key: str, value: Any) -> None:
-    node = document
-    parts = key.split(".")
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    node[parts[-1]] = value
 
 
 def _plain(value: Any) -> Any:
@@ -99,7 +88,7 @@ def load_base(
         path = _find_scenario(str(base), relative_to)
         document, name, source = read_yaml_file(path), path.stem, path.name
     for key, value in (overrides or {}).items():
-        _set_dotted(document, key, _plain(value))
+        set_dotted(document, key, _plain(value))
     scenario = resolve_scenario(document, (), name=name, source=source)
     return BaseScenario(document, scenario.name, source, scenario)
 
@@ -235,7 +224,7 @@ def build_variant(base: BaseScenario, settings: dict[str, Any], source: str) -> 
     """The base scenario with ``settings`` (dotted key -> value) applied, validated."""
     document = copy.deepcopy(base.document)
     for key, value in settings.items():
-        _set_dotted(document, key, value)
+        set_dotted(document, key, value)
     return resolve_scenario(document, (), name=base.name, source=source)
 
 

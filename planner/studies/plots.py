@@ -14,6 +14,7 @@ import pandas as pd  # noqa: E402
 from edwc_data.labels import t  # noqa: E402
 from edwc_data.tables import load_tables  # noqa: E402
 
+from optimizer.status import PlanStatus
 from planner.studies.table import NEW_MW_PREFIX, summarise_samples  # noqa: E402
 
 #: Figures a study chart shows, and the divisor from each figure's own unit to the unit shown
@@ -130,7 +131,7 @@ def plot_frontier(frontier: pd.DataFrame, stem: Path | str, title: str | None = 
     )
     latency = x == "load_weighted_latency_ms"
     price = "latency_shadow_price_cny_per_ms" if latency else "carbon_shadow_price_cny_per_tco2"
-    solved = frontier[frontier["status"] == "optimal"].sort_values("point")
+    solved = frontier[frontier["status"] == PlanStatus.OPTIMAL].sort_values("point")
     fig = plt.figure(figsize=(13, 8.2), layout="constrained")
     grid = fig.add_gridspec(2, 2, width_ratios=[1.35, 1], height_ratios=[1.25, 1])
     ax_front = fig.add_subplot(grid[0, 0])
@@ -288,7 +289,7 @@ def plot_response(
     """Key figures against one varied parameter, one line per value of a second one."""
     stem = Path(stem)
     figures = [f for f in figures if f in table.columns]
-    solved = table[table["status"] == "optimal"]
+    solved = table[table["status"] == PlanStatus.OPTIMAL]
     cols = 2
     rows = int(np.ceil(len(figures) / cols)) or 1
     fig, axes = plt.subplots(rows, cols, figsize=(11, 3.6 * rows), layout="constrained", squeeze=False)
@@ -321,7 +322,7 @@ def plot_response(
         ax.set_visible(False)
     if hue_key:
         axes.flat[0].legend(fontsize=8, frameon=False)
-    failed = int((table["status"] != "optimal").sum())
+    failed = int((table["status"] != PlanStatus.OPTIMAL).sum())
     note = f" ({failed} of {len(table)} runs without a plan are left out)" if failed else ""
     fig.suptitle(f"Response to {x_key}{note}", fontsize=11)
     return _save(fig, stem)
@@ -343,7 +344,7 @@ def tornado_effects(table: pd.DataFrame, varied: list[str], figure: str) -> pd.D
         own unit) and ``swing`` (|at_high - at_low|), largest swing first.
     """
     columns = ["parameter", "low_value", "high_value", "at_low", "at_high", "swing"]
-    solved = table[table["status"] == "optimal"]
+    solved = table[table["status"] == PlanStatus.OPTIMAL]
     keys = [k for k in varied if _numeric(solved, k) and solved[k].nunique() > 1]
     if figure not in solved.columns or not keys or solved.empty:
         return pd.DataFrame(columns=columns)
@@ -379,7 +380,7 @@ def plot_tornado(
     moves are left out.
     """
     stem = Path(stem)
-    solved = table[table["status"] == "optimal"]
+    solved = table[table["status"] == PlanStatus.OPTIMAL]
     # A figure no parameter moves would be an empty panel.
     moving = (
         [
@@ -469,6 +470,6 @@ def plot_build_shares(table: pd.DataFrame, stem: Path | str) -> list[Path]:
     ax_range.set_xlabel("New capacity, 5–95 % of runs [GW]")
     ax_range.grid(alpha=0.3, axis="x")
     ax_range.legend(fontsize=8, frameon=False, loc="lower right")
-    solved = int((table["status"] == "optimal").sum())
+    solved = int((table["status"] == PlanStatus.OPTIMAL).sum())
     fig.suptitle(f"Which clusters are built ({solved} solved runs; red: western hubs, blue: eastern)", fontsize=11)
     return _save(fig, stem)

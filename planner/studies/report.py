@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from edwc_data.files import write_text_atomic
 
+from optimizer.status import PlanStatus
 from planner.studies.plots import FIGURES, _clusters, _scaled, figure_name, figure_unit
 from planner.studies.table import FRONTIER_FILE, NEW_MW_PREFIX, TABLE_FILE, summarise_samples
 
@@ -150,7 +151,7 @@ def _sweep_section(table: pd.DataFrame, meta: dict, out_dir: Path) -> list[str]:
                 for r in table.to_dict("records")
             ],
         )
-    failed = table[table["status"] != "optimal"]
+    failed = table[table["status"] != PlanStatus.OPTIMAL]
     if len(failed):
         lines += ["", "### Runs without a plan", ""]
         for r in failed.head(10).to_dict("records"):
@@ -179,7 +180,7 @@ def _frontier_section(frontier: pd.DataFrame, meta: dict, out_dir: Path) -> list
     latency = "latency_cap_ms" in frontier.columns
     x = "load_weighted_latency_ms" if latency else "emissions_tco2"
     price = "latency_shadow_price_cny_per_ms" if latency else "carbon_shadow_price_cny_per_tco2"
-    solved = frontier[frontier["status"] == "optimal"]
+    solved = frontier[frontier["status"] == PlanStatus.OPTIMAL]
     lines = ["## Frontier: cost against " + ("load-weighted latency" if latency else "emissions"), ""]
     method = (
         "a cap on load-weighted one-way latency (a row added to the LP; class limits stay)"

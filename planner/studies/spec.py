@@ -76,6 +76,29 @@ class Study:
     base: BaseScenario
 
     @property
+    def varied(self) -> list[str]:
+        """The keys the study varies: its grid, then the sampled keys not in the grid."""
+        return list(self.spec.grid) + [key for key in self.spec.distributions if key not in self.spec.grid]
+
+    def record(self) -> dict[str, Any]:
+        """What ``study.json`` records of the study file."""
+        spec = self.spec
+        return {
+            "name": self.name,
+            "description": spec.description,
+            "base": spec.base,
+            "set": spec.set,
+            "grid": spec.grid,
+            "samples": spec.samples,
+            "seed": spec.seed,
+            "factors": spec.factors,
+            "distributions": {key: value.model_dump() for key, value in spec.distributions.items()},
+            "outputs": spec.outputs,
+            "varied": self.varied,
+            "study_file": str(self.path),
+        }
+
+    @property
     def has_runs(self) -> bool:
         """Whether the study varies anything (a grid or samples), as opposed to a frontier only."""
         return bool(self.spec.grid or self.spec.samples)

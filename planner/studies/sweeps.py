@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from optimizer.results import Results
-from optimizer.status import PlanInfeasible
+from optimizer.status import PlanInfeasible, PlanStatus
 from planner.parallel import open_executor
 from planner.scenario import Scenario, ScenarioError
 from planner.studies.design import (
@@ -303,9 +303,8 @@ def sweep(
                 row["sample"] = spec.sample
             row.update({key_: _plain(spec.values.get(key_)) for key_ in varied})
             if key is None:
-                row.update(
-                    status="bad_input", message=error, input_hash=None, wall_s=0.0, solve_path="none", finished_at=None
-                )
+                row.update(status=str(PlanStatus.BAD_INPUT), message=error, input_hash=None, wall_s=0.0,
+                           solve_path="none", finished_at=None)
             elif key in results:
                 result = results[key]
                 row.update({k: v for k, v in result.items() if k not in row and k not in ("run", "sample")})

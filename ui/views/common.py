@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from geo.map_style import METRICS, metric_label
+from optimizer.status import PlanStatus
 from planner.scenario import Scenario, ScenarioError
 from ui import jobs
 from ui import state as ui_state
 from ui.engine import get_engine, wait_for
 from ui.headline import HEADLINE
 from ui.i18n import t
+
+if TYPE_CHECKING:
+    from optimizer.results import Results
 
 
 def lang() -> str:
@@ -99,7 +105,7 @@ def results_of(record: ui_state.RunRecord):
 
 def show_not_solved(record: ui_state.RunRecord) -> None:
     """The explanation, in words, of a scenario without a plan."""
-    title = t("infeasible_title") if record.status == "infeasible" else t(
+    title = t("infeasible_title") if record.status == PlanStatus.INFEASIBLE else t(
         "not_solved_title", status=record.status)
     st.error(f"**{title}**\n\n{record.message}")
     if record.conflicts:
@@ -146,7 +152,7 @@ def metric_picker(key: str) -> str:
     return metric
 
 
-def plan_map(record: ui_state.RunRecord, results, metric: str) -> None:
+def plan_map(record: ui_state.RunRecord, results: Results, metric: str) -> None:
     """The plan map of a run, drawn in the pool and cached per metric and language."""
     language = lang()
     engine = get_engine()

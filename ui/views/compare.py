@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from ui import charts, jobs
@@ -10,8 +12,11 @@ from ui.headline import comparison_table, cost_breakdown
 from ui.i18n import t
 from ui.views import common
 
+if TYPE_CHECKING:
+    from optimizer.results import Results
 
-def difference_map(record_a, record_b, results_a, results_b, metric: str) -> None:
+
+def difference_map(record_a, record_b, results_a: Results, results_b: Results, metric: str) -> None:
     """The difference map B − A, drawn in the pool and cached."""
     language = common.lang()
     engine = get_engine()
