@@ -19,6 +19,8 @@ TABLE_FILES = {
     "green_profiles": "green_profiles.csv",
     "green_mix": "green_mix.csv",
     "demand_weekly": "demand_weekly.csv",
+    "climate": "climate.csv",
+    "grid_regions": "grid_regions.csv",
 }
 
 

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer.formulation import PlanIndex, build_lp, emission_vector, latency_vector, window_means
+from optimizer.formulation import build_lp, emission_vector, latency_vector
+from optimizer.index import PlanIndex, window_means
 from optimizer.inputs import PlanInputs
 from optimizer.lp import LinearProgram
 from optimizer.solve import solve_lp
@@ -90,11 +91,13 @@ def _peak_to_carry_mw(inputs: PlanInputs) -> float:
     and the largest daily mean of all demand, since deferrable load may leave the peak hour.
     """
     demand = inputs.demand_mw
+    # Capacity carries each slice's peak hour: the classes' demand times their peak factors.
+    peak = inputs.peak[None, :, :] * demand
     total = demand.sum(axis=(0, 1))
     deferrable = inputs.deferrable_classes
     if not deferrable.any():
-        return float(total.max(initial=0.0))
-    fixed_peak = demand[:, ~deferrable].sum(axis=(0, 1)).max(initial=0.0)
+        return float(peak.sum(axis=(0, 1)).max(initial=0.0))
+    fixed_peak = peak[:, ~deferrable].sum(axis=(0, 1)).max(initial=0.0)
     return float(max(fixed_peak, window_means(inputs, total).max(initial=0.0)))
 
 
@@ -126,7 +129,8 @@ def precheck_conflicts(inputs: PlanInputs) -> list[Conflict]:
             "Raise the class's latency_max_ms, enable a nearer site or give a measured latency",
         ))
 
-    ceiling = sites["existing_mw"].to_numpy(float) + sites["max_new_mw"].to_numpy(float)
+    # Fitted capacity, all the fit-out the year allows and every new build the site may take.
+    ceiling = inputs.fitted_mw + inputs.fitout_max_mw + sites["max_new_mw"].to_numpy(float)
     capacity = float(inputs.utilisation_max * ceiling.sum())
     peak = _peak_to_carry_mw(inputs)
     if peak > capacity * (1 + 1e-9):
@@ -134,7 +138,7 @@ def precheck_conflicts(inputs: PlanInputs) -> list[Conflict]:
             "capacity", "national", peak - capacity, "MW",
             f"national peak demand of {peak:,.0f} MW exceeds the capacity of all enabled sites, "
             f"{capacity:,.0f} MW at {inputs.utilisation_max:.0%} utilisation even fully expanded",
-            "Lower demand, enable sites or raise max_new_mw or utilisation_max",
+            "Lower demand, enable sites or raise max_new_mw, policy.fitout_max_share or utilisation_max",
         ))
     return conflicts
 
@@ -374,14 +378,16 @@ def _capacity_conflicts(
     u_max = inputs.utilisation_max
     x = elastic.columns["x"]
     load = values[x.start:x.stop].reshape(-1, num_t)
-    # x holds the classes that cannot defer; deferrable load is one profile z per site.
+    # x holds the classes that cannot defer; deferrable load is one profile z per site. Capacity
+    # carries each slice's peak hour, so loads count with their classes' peak factors.
     num_x = index.num_x_triples
+    load = load * inputs.peak[index.triple_workload[:num_x]]
     all_site_load = np.zeros((len(sites), num_t))
     np.add.at(all_site_load, index.triple_site[:num_x], load)
     if "z" in elastic.columns:
         z = elastic.columns["z"]
         all_site_load[index.defer_sites] += values[z.start:z.stop].reshape(-1, num_t)
-    ceiling = u_max * (sites["existing_mw"].to_numpy(float) + sites["max_new_mw"].to_numpy(float))
+    ceiling = u_max * (inputs.fitted_mw + inputs.fitout_max_mw + sites["max_new_mw"].to_numpy(float))
     room = ceiling[:, None] + shortfall[:, None] - all_site_load  # spare room per site and slice
     x_site = index.triple_site[:num_x]
     pair_of = index.triple_province[:num_x] * len(workloads) + index.triple_workload[:num_x]

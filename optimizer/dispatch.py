@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from optimizer.extract import PlanQuantities, cost_components, site_load
-from optimizer.formulation import PlanIndex, build_lp, day_windows
+from optimizer.formulation import build_lp
+from optimizer.index import PlanIndex, day_windows
 from optimizer.inputs import PlanInputs
 from optimizer.lp import INF, LinearProgram
 from optimizer.plan import verify_solution
@@ -47,12 +48,18 @@ class DayCase:
         Load to serve. [MW]
     green_mw : numpy.ndarray, shape (S, T)
         Green power on offer at each site. [MW]
+    pue : numpy.ndarray, shape (S, T), optional
+        Facility over IT power of each site in each slice (None: the sites' annual PUE). [-]
+    peak_ratio : numpy.ndarray, shape (K, T), optional
+        Peak hour over slice mean by class (None: 1, hourly slices). [-]
     """
 
     label: str
     hours: np.ndarray
     demand_mw: np.ndarray
     green_mw: np.ndarray
+    pue: np.ndarray | None = None
+    peak_ratio: np.ndarray | None = None
 
 
 @dataclass
@@ -76,7 +83,7 @@ class DayResult:
     emissions_tco2: float
     it_energy_mwh: float
     facility_energy_mwh: float
-    green_mwh: float
+    green_mwh: float  # bundled green power and certificates [MWh]
     unserved_mwh: float
     unserved_hours: float
     site_peak_mw: np.ndarray
@@ -87,13 +94,19 @@ class DayResult:
 
 
 def dispatch_template(inputs: PlanInputs, capacity_mw: np.ndarray, carbon_price_cny_per_tco2: float) -> PlanInputs:
-    """Inputs of a dispatch with capacity fixed: no new build, no cap or build rule, a given carbon price.
+    """Inputs of a dispatch with capacity fixed: no new build or fit-out, no annual cap or rule, a given carbon price.
 
-    Green power on offer is given per day in MW (:class:`DayCase`), so each site's rating is set to
-    1 MW and a day's MW go into ``green_profile``.
+    ``capacity_mw`` is the capacity in use after the plan (fitted, fitted out and new). Green power
+    on offer is given per day in MW (:class:`DayCase`), so each site's rating is set to 1 MW and a
+    day's MW go into ``green_profile``. The plan's annual rules (caps on carbon, PUE and water, the
+    policies on new capacity) constrain the year, not a day, and are left out. The least green share
+    stays, day by day: certificates can be bought for any hour, so every day meeting the share costs
+    what the year meeting it costs (without certificates a day's own green power may fall short, and
+    the share is left out).
     """
     sites = inputs.sites.copy()
     sites["existing_mw"] = np.asarray(capacity_mw, float)
+    sites["occupancy"] = 1.0
     sites["max_new_mw"] = 0.0
     sites["green_new_share"] = 0.0
     sites["green_available_mw"] = 1.0
@@ -103,6 +116,13 @@ def dispatch_template(inputs: PlanInputs, capacity_mw: np.ndarray, carbon_price_
         carbon_price_cny_per_tco2=float(carbon_price_cny_per_tco2),
         carbon_cap_tco2=None,
         hub_new_share_min=None,
+        latency_cap_ms=None,
+        water_cap_m3=None,
+        pue_cap_national=None,
+        hub_pue_caps=False,
+        hub_occupancy_min=None,
+        hub_new_green_share_min=None,
+        green_share_min=inputs.green_share_min if inputs.certificate_price_cny_per_mwh is not None else None,
     )
 
 
@@ -115,7 +135,8 @@ def day_inputs(template: PlanInputs, case: DayCase) -> PlanInputs:
         "hour": np.arange(num_t) * (24 // num_t),
         "hours": case.hours,
     })
-    return replace(template, periods=periods, demand_mw=case.demand_mw, green_profile=case.green_mw)
+    return replace(template, periods=periods, demand_mw=case.demand_mw, green_profile=case.green_mw,
+                   pue_profile=case.pue, peak_ratio=case.peak_ratio)
 
 
 def with_unserved(lp: LinearProgram, inputs: PlanInputs, penalty: float) -> LinearProgram:
@@ -261,7 +282,7 @@ def _day_result(
         emissions_tco2=float(costs["emissions_tco2"].sum()),
         it_energy_mwh=float(load.sum(axis=0) @ case.hours),
         facility_energy_mwh=float(costs["facility_mwh"].sum()),
-        green_mwh=float(costs["green_mwh"].sum()),
+        green_mwh=float(costs["green_mwh"].sum() + costs["certificate_mwh"].sum()),  # bundled and certificates
         unserved_mwh=float(by_pair_mwh.sum()),
         unserved_hours=float(short_slices.sum()),
         site_peak_mw=load.max(axis=1, initial=0.0),

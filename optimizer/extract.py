@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 from edwc_data.units import HOURS_PER_YEAR
 
-from optimizer.formulation import PlanIndex, day_windows
+from optimizer.index import PlanIndex, day_windows
 from optimizer.inputs import PlanInputs
 from optimizer.lp import LinearProgram
+from optimizer.policies import policy_shadow_prices
 from optimizer.results import COST_PARTS, FLOW_COLUMNS, PROVINCE_COLUMNS, SITE_COLUMNS, Summary
 from optimizer.solve import Solution
 from optimizer.status import PlanStatus
@@ -31,12 +32,18 @@ class PlanQuantities:
     new_mw : ndarray (S,)
         New capacity per site (0 where none may be built). [MW]
     green_mw : ndarray (S, T)
-        Green power used per site and slice. [MW]
+        Bundled green power used per site and slice. [MW]
     capacity_duals, carbon_dual, hub_share_dual, latency_cap_dual
         Row duals of those families (HiGHS sign: change of objective per unit of right-hand side).
     unserved_mw : ndarray (P, K, T), optional
         Demand left unserved (dispatch LPs only); a deferrable class's daily shortfall is spread
         over the slices of its day as its mean. [MW]
+    fitout_mw : ndarray (S,), optional
+        Vacant built capacity the plan fits out. [MW]
+    certificate_mwh : ndarray (S,), optional
+        Green certificates bought per site. [MWh/yr]
+    row_duals : ndarray, optional
+        Every row's dual (for the policies' shadow prices).
     """
 
     load: np.ndarray
@@ -47,6 +54,18 @@ class PlanQuantities:
     hub_share_dual: float | None
     latency_cap_dual: float | None = None
     unserved_mw: np.ndarray | None = None
+    fitout_mw: np.ndarray | None = None
+    certificate_mwh: np.ndarray | None = None
+    row_duals: np.ndarray | None = None
+
+    def fitted_mw(self, inputs: PlanInputs) -> np.ndarray:
+        """Capacity in use after the plan: fitted before, fitted out, and new, (S,). [MW]"""
+        fitout = np.zeros(len(inputs.sites)) if self.fitout_mw is None else self.fitout_mw
+        return inputs.fitted_mw + fitout + self.new_mw
+
+    def certificates(self, num_sites: int) -> np.ndarray:
+        """Certificates bought per site, zeros where none, (S,). [MWh/yr]"""
+        return np.zeros(num_sites) if self.certificate_mwh is None else self.certificate_mwh
 
 
 def extract_quantities(inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, solution: Solution) -> PlanQuantities:
@@ -61,6 +80,12 @@ def extract_quantities(inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, 
     new_mw[index.new_sites] = values[n.start : n.stop]
     green = np.zeros((num_s, num_t))
     green[index.green_sites] = values[g.start : g.stop].reshape(-1, num_t)
+    fitout = np.zeros(num_s)
+    if "f" in lp.columns:
+        fitout[index.fitout_sites] = values[lp.columns["f"].start : lp.columns["f"].stop]
+    certificates = np.zeros(num_s)
+    if "c" in lp.columns:
+        certificates[index.certificate_sites] = values[lp.columns["c"].start : lp.columns["c"].stop]
     duals = solution.row_duals
     cap = lp.rows["capacity"]
 
@@ -77,6 +102,9 @@ def extract_quantities(inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, 
         hub_share_dual=single("hub_share"),
         latency_cap_dual=single("latency_cap"),
         unserved_mw=unserved_demand(inputs, lp, index, values) if "unserved" in lp.columns else None,
+        fitout_mw=fitout,
+        certificate_mwh=certificates,
+        row_duals=duals,
     )
 
 
@@ -122,16 +150,39 @@ def site_load(inputs: PlanInputs, index: PlanIndex, load: np.ndarray) -> np.ndar
     return totals
 
 
-def cost_components(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> pd.DataFrame:
-    """Annual cost of each component by site, recomputed from the plan quantities. [CNY/yr]"""
-    sites, hours = inputs.sites, inputs.hours
-    pue = sites["pue"].to_numpy(float)
-    ef = sites["ef_tco2_per_mwh"].to_numpy(float)
+def energy_and_emissions(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> dict[str, np.ndarray]:
+    """Annual energy, green power, water and emissions of each site under every accounting, (S,) each.
+
+    Keys: it_mwh, facility_mwh, green_mwh (bundled), certificate_mwh, water_m3, and
+    emissions_<accounting>_tco2 for location, market and marginal. [MWh/yr, m³/yr, tCO2/yr]
+    """
+    hours = inputs.hours
     it_load = site_load(inputs, index, q.load)
-    facility_mwh = pue * (it_load @ hours)
+    facility_mwh = (inputs.pue * it_load) @ hours
     green_mwh = q.green_mw @ hours
-    emissions = ef * (facility_mwh - green_mwh)
-    triple_mwh = q.load @ hours
+    certificate_mwh = q.certificates(len(inputs.sites))
+    out = {
+        "it_mwh": it_load @ hours,
+        "facility_mwh": facility_mwh,
+        "green_mwh": green_mwh,
+        "certificate_mwh": certificate_mwh,
+        "water_m3": inputs.site_values("wue_l_per_kwh") * (it_load @ hours),
+    }
+    for accounting in ("location", "market", "marginal"):
+        ef, ef_green, ef_certificate = inputs.emission_factors(accounting)
+        out[f"emissions_{accounting}_tco2"] = ef * facility_mwh + ef_green * green_mwh + ef_certificate * certificate_mwh
+    return out
+
+
+def cost_components(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> pd.DataFrame:
+    """Annual cost of each component by site, recomputed from the plan quantities. [CNY/yr]
+
+    Carbon is priced on the emissions of the inputs' accounting; ``emissions_tco2`` is that figure.
+    """
+    sites = inputs.sites
+    physical = energy_and_emissions(inputs, index, q)
+    emissions = physical[f"emissions_{inputs.carbon_accounting}_tco2"]
+    triple_mwh = q.load @ inputs.hours
     network = (
         inputs.workloads["data_intensity_cny_per_mw_1000km"].to_numpy(float)[index.triple_workload]
         * inputs.distance_km[index.triple_province, index.triple_site]
@@ -143,16 +194,20 @@ def cost_components(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> 
         inputs.latency_weight_cny_per_mwh_ms * inputs.latency_ms[index.triple_province, index.triple_site] * triple_mwh
     )
     num_s = len(sites)
+    fitout = np.zeros(num_s) if q.fitout_mw is None else q.fitout_mw
+    certificate_price = inputs.certificate_price_cny_per_mwh or 0.0
     return pd.DataFrame(
         {
-            "capex_cny": sites["capex_annual_cny_per_mw"].to_numpy(float) * q.new_mw,
-            "energy_cost_cny": sites["price_cny_per_mwh"].to_numpy(float) * facility_mwh,
-            "green_cost_cny": sites["green_premium_cny_per_mwh"].to_numpy(float) * green_mwh,
+            "capex_cny": sites["capex_annual_cny_per_mw"].to_numpy(float) * q.new_mw
+            + inputs.site_values("fitout_capex_annual_cny_per_mw") * fitout,
+            "energy_cost_cny": sites["price_cny_per_mwh"].to_numpy(float) * physical["facility_mwh"],
+            "green_cost_cny": sites["green_premium_cny_per_mwh"].to_numpy(float) * physical["green_mwh"],
+            "certificate_cost_cny": certificate_price * physical["certificate_mwh"],
             "network_cost_cny": np.bincount(index.triple_site, network, minlength=num_s),
             "carbon_cost_cny": inputs.carbon_price_cny_per_tco2 * emissions,
             "latency_cost_cny": np.bincount(index.triple_site, latency, minlength=num_s),
-            "facility_mwh": facility_mwh,
-            "green_mwh": green_mwh,
+            "water_cost_cny": inputs.water_price_cny_per_m3 * physical["water_m3"],
+            **physical,
             "emissions_tco2": emissions,
         },
         index=sites["site"],
@@ -160,7 +215,7 @@ def cost_components(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> 
 
 
 def build_tables(
-    inputs: PlanInputs, index: PlanIndex, q: PlanQuantities
+    inputs: PlanInputs, index: PlanIndex, q: PlanQuantities, lp: LinearProgram | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Summary]:
     """Flows, sites and provinces tables and the summary of one solved plan."""
     sites, provinces, workloads, periods = inputs.sites, inputs.provinces, inputs.workloads, inputs.periods
@@ -185,24 +240,32 @@ def build_tables(
 
     it_load = site_load(inputs, index, q.load)
     it_mwh = it_load @ hours
-    capacity = sites["existing_mw"].to_numpy(float) + q.new_mw
+    built = sites["existing_mw"].to_numpy(float) + q.new_mw
+    capacity = q.fitted_mw(inputs)
+    peak_load = it_load.max(axis=1) if num_t else np.zeros(len(sites))
+
+    def per_capacity(values):
+        return np.divide(values, capacity, out=np.zeros(len(sites)), where=capacity > 1e-9)
+
     # The sites' own columns lead the table (SITE_COLUMNS up to pue); the plan's figures follow.
     site_table = sites[SITE_COLUMNS[: SITE_COLUMNS.index("pue") + 1]].copy()
     site_table["existing_mw"] = sites["existing_mw"].to_numpy(float)
+    site_table["fitout_mw"] = np.zeros(len(sites)) if q.fitout_mw is None else q.fitout_mw
     site_table["new_mw"] = q.new_mw
     site_table["capacity_mw"] = capacity
-    site_table["peak_load_mw"] = it_load.max(axis=1) if num_t else 0.0
+    site_table["occupancy"] = np.divide(capacity, built, out=np.zeros(len(sites)), where=built > 1e-9)
+    site_table["peak_load_mw"] = peak_load
     site_table["mean_load_mw"] = it_mwh / HOURS_PER_YEAR
-    site_table["utilisation"] = np.divide(
-        site_table["peak_load_mw"], capacity, out=np.zeros(len(sites)), where=capacity > 0
-    )
+    site_table["utilisation"] = per_capacity(it_mwh / HOURS_PER_YEAR)
+    site_table["peak_utilisation"] = per_capacity(peak_load)
     site_table["energy_mwh"] = costs["facility_mwh"].to_numpy()
-    site_table["green_mwh"] = costs["green_mwh"].to_numpy()
-    site_table["emissions_tco2"] = costs["emissions_tco2"].to_numpy()
+    for column in ("green_mwh", "certificate_mwh", "water_m3", "emissions_tco2", "emissions_location_tco2",
+                   "emissions_market_tco2"):
+        site_table[column] = costs[column].to_numpy()
     for part in COST_PARTS:
         site_table[part] = costs[part].to_numpy()
     site_table["total_cost_cny"] = costs[COST_PARTS].sum(axis=1).to_numpy()
-    # Value of one more MW of existing capacity for a year: the capacity rows' right-hand side is u·cap0.
+    # Value of one more MW of fitted capacity for a year: the capacity rows' right-hand side is u·fitted.
     site_table["capacity_shadow_price_cny_per_mw"] = -inputs.utilisation_max * q.capacity_duals.sum(axis=1)
     site_table = site_table[SITE_COLUMNS].reset_index(drop=True)
 
@@ -228,6 +291,9 @@ def build_tables(
     province_table["local_share"] = by_province(triple_mwh * (kind == "local")) / safe
     province_table["load_weighted_latency_ms"] = by_province(triple_mwh * lat) / safe
     province_table["emissions_tco2"] = by_province(triple_mwh * intensity[index.triple_site])
+    hosted = sites["host_province"].to_numpy()
+    water = pd.Series(costs["water_m3"].to_numpy()).groupby(hosted).sum()
+    province_table["hosted_water_m3"] = province_table["province"].map(water).fillna(0.0).to_numpy(float)
     province_table = province_table[PROVINCE_COLUMNS].reset_index(drop=True)
 
     total_it = float(it_mwh.sum())
@@ -247,16 +313,25 @@ def build_tables(
     is_west = (sites["hub_class"] == "west").to_numpy()
     is_cluster = (sites["kind"] == "cluster").to_numpy()
     capex_overnight = sites["capex_cny_per_mw"].to_numpy(float) * q.new_mw
+    facility = float(costs["facility_mwh"].sum())
+    green = float(costs["green_mwh"].sum() + costs["certificate_mwh"].sum())
+    national_peak = float((it_load.sum(axis=0)).max(initial=0.0))
     summary = Summary(
         scenario="",
         status=PlanStatus.OPTIMAL,
         total_cost_cny=float(costs[COST_PARTS].to_numpy().sum()),
         **{part: float(costs[part].sum()) for part in COST_PARTS},
         emissions_tco2=float(costs["emissions_tco2"].sum()),
+        **{f"emissions_{a}_tco2": float(costs[f"emissions_{a}_tco2"].sum()) for a in ("location", "market", "marginal")},
+        carbon_accounting=inputs.carbon_accounting,
         it_energy_mwh=total_it,
-        facility_energy_mwh=float(costs["facility_mwh"].sum()),
-        green_mwh=float(costs["green_mwh"].sum()),
-        green_share=float(costs["green_mwh"].sum() / costs["facility_mwh"].sum()) if total_it else 0.0,
+        facility_energy_mwh=facility,
+        pue_average=facility / total_it if total_it else 0.0,
+        green_mwh=green,
+        bundled_green_mwh=float(costs["green_mwh"].sum()),
+        certificate_mwh=float(costs["certificate_mwh"].sum()),
+        green_share=green / facility if facility else 0.0,
+        water_m3=float(costs["water_m3"].sum()),
         mean_demand_mw=total_it / HOURS_PER_YEAR,
         peak_demand_mw=float(inputs.demand_mw.sum(axis=(0, 1)).max()),
         shifted_mwh=shifted_mwh,
@@ -269,6 +344,13 @@ def build_tables(
         new_capacity_hub_mw=float(q.new_mw[is_cluster].sum()),
         compute_capex_cny=float(capex_overnight.sum()),
         compute_capex_west_cny=float(capex_overnight[is_west].sum()),
+        built_capacity_mw=float(built.sum()),
+        capacity_mw=float(capacity.sum()),
+        fitout_mw=float(site_table["fitout_mw"].sum()),
+        occupancy=float(capacity.sum() / built.sum()) if built.sum() else 0.0,
+        hub_occupancy=float(capacity[is_cluster].sum() / built[is_cluster].sum()) if built[is_cluster].sum() else 0.0,
+        mean_utilisation=float(total_it / HOURS_PER_YEAR / capacity.sum()) if capacity.sum() else 0.0,
+        peak_utilisation=float(national_peak / capacity.sum()) if capacity.sum() else 0.0,
         carbon_shadow_price_cny_per_tco2=None if q.carbon_dual is None else -q.carbon_dual,
         # The latency row's right-hand side is cap × annual IT energy: per ms of cap, that many MWh·ms.
         latency_shadow_price_cny_per_ms=(
@@ -279,5 +361,7 @@ def build_tables(
             for site, value in zip(site_table["site"], site_table["capacity_shadow_price_cny_per_mw"], strict=True)
             if abs(value) > 1e-6
         },
+        policy_shadow_prices={} if q.row_duals is None or lp is None else policy_shadow_prices(
+            lp, inputs, index, q.row_duals, q),
     )
     return flows, site_table, province_table, summary

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from optimizer.diagnose import diagnose_infeasible, explain_conflicts, precheck_conflicts
 from optimizer.extract import PlanQuantities, build_tables, cost_components, extract_quantities
-from optimizer.formulation import PlanIndex, build_lp
+from optimizer.formulation import build_lp
+from optimizer.index import PlanIndex
 from optimizer.inputs import PlanInputs
 from optimizer.lp import LinearProgram
 from optimizer.results import COST_PARTS, Summary
@@ -123,7 +124,7 @@ def tabulate(
     """Verify a solution (:func:`verify_solution`) and turn it into the plan's tables and metadata."""
     start = time.perf_counter()
     quantities = extract_quantities(inputs, lp, index, solution)
-    flows, sites, provinces, summary = build_tables(inputs, index, quantities)
+    flows, sites, provinces, summary = build_tables(inputs, index, quantities, lp)
     _, trust = verify_solution(inputs, lp, index, solution, tolerance, quantities=quantities,
                                plan_cost_cny=summary.total_cost_cny)
     tabulate_s = time.perf_counter() - start

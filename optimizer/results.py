@@ -16,8 +16,10 @@ COST_PARTS = [
     "capex_cny",
     "energy_cost_cny",
     "green_cost_cny",
+    "certificate_cost_cny",
     "network_cost_cny",
     "carbon_cost_cny",
+    "water_cost_cny",
     "latency_cost_cny",
 ]
 
@@ -43,14 +45,21 @@ SITE_COLUMNS = [
     "lon",
     "pue",
     "existing_mw",
+    "fitout_mw",
     "new_mw",
     "capacity_mw",
+    "occupancy",
     "peak_load_mw",
     "mean_load_mw",
     "utilisation",
+    "peak_utilisation",
     "energy_mwh",
     "green_mwh",
+    "certificate_mwh",
+    "water_m3",
     "emissions_tco2",
+    "emissions_location_tco2",
+    "emissions_market_tco2",
     *COST_PARTS,
     "total_cost_cny",
     "capacity_shadow_price_cny_per_mw",
@@ -69,6 +78,7 @@ PROVINCE_COLUMNS = [
     "local_share",
     "load_weighted_latency_ms",
     "emissions_tco2",
+    "hosted_water_m3",
 ]
 
 
@@ -78,6 +88,9 @@ class Summary:
 
     Costs are annual (capex annualised) [CNY/yr]; shares are of annual IT energy [-] (``green_share``
     of facility energy); ``compute_capex_*`` is overnight investment in the new capacity [CNY].
+    ``emissions_tco2`` counts emissions as ``carbon_accounting`` says (what the price and cap apply
+    to); the three ``emissions_<accounting>_tco2`` are reported side by side. Capacity is IT
+    capacity in MW: built (rated racks), in use (fitted), fitted out of vacancy by the plan, new.
     """
 
     scenario: str
@@ -86,14 +99,23 @@ class Summary:
     capex_cny: float
     energy_cost_cny: float
     green_cost_cny: float
+    certificate_cost_cny: float
     network_cost_cny: float
     carbon_cost_cny: float
+    water_cost_cny: float
     latency_cost_cny: float
     emissions_tco2: float
+    emissions_location_tco2: float
+    emissions_market_tco2: float
+    emissions_marginal_tco2: float
     it_energy_mwh: float
     facility_energy_mwh: float
+    pue_average: float
     green_mwh: float
+    bundled_green_mwh: float
+    certificate_mwh: float
     green_share: float
+    water_m3: float
     mean_demand_mw: float
     peak_demand_mw: float
     shifted_mwh: float
@@ -106,21 +128,31 @@ class Summary:
     new_capacity_hub_mw: float
     compute_capex_cny: float
     compute_capex_west_cny: float
+    built_capacity_mw: float
+    capacity_mw: float
+    fitout_mw: float
+    occupancy: float
+    hub_occupancy: float
+    mean_utilisation: float
+    peak_utilisation: float
+    #: Which emissions the carbon price and cap apply to: location, market or marginal.
+    carbon_accounting: str = "location"
     #: Cost of one tonne less under the binding carbon cap (None without a cap). [CNY/tCO2]
     carbon_shadow_price_cny_per_tco2: float | None = None
     #: Annual cost of 1 ms less load-weighted latency under a latency cap (None without one). [CNY/yr per ms]
     latency_shadow_price_cny_per_ms: float | None = None
     #: Sites whose existing capacity binds: value of one more MW for a year. [CNY/MW]
     site_capacity_shadow_prices_cny_per_mw: dict[str, float] = field(default_factory=dict)
+    #: Annual cost of tightening each binding policy by one unit of its setting (units in the keys).
+    policy_shadow_prices: dict[str, float] = field(default_factory=dict)
     #: The final year of a pathway run: that year and the pathway's headline growth figures
     #: (growth rates, τ, output gap, calibration; see :mod:`planner.pathway`). None for one year.
     pathway: dict[str, Any] | None = None
 
     @classmethod
     def figures(cls) -> tuple[str, ...]:
-        """Names of the scalar figures (every field but the name, the status and the per-site prices)."""
-        return tuple(f.name for f in dataclasses.fields(cls)
-                     if f.name not in ("scenario", "status", "site_capacity_shadow_prices_cny_per_mw", "pathway"))
+        """Names of the numeric figures (every field holding one number)."""
+        return tuple(f.name for f in dataclasses.fields(cls) if f.type in ("float", "float | None"))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, as ``summary.json`` holds it."""
@@ -158,13 +190,16 @@ class Summary:
                 msg = f"{source}: {name} | must be a finite number, got {value!r}. Run the scenario again."
                 raise ValueError(msg)
             values[name] = float(value)
-        prices = values.get("site_capacity_shadow_prices_cny_per_mw") or {}
-        if not isinstance(prices, dict) or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in prices.values()):
-            msg = (f"{source}: site_capacity_shadow_prices_cny_per_mw | must map sites to finite numbers. "
-                   "Run the scenario again.")
+        for name in ("site_capacity_shadow_prices_cny_per_mw", "policy_shadow_prices"):
+            prices = values.get(name) or {}
+            if not isinstance(prices, dict) or not all(
+                    isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in prices.values()):
+                msg = f"{source}: {name} | must map names to finite numbers. Run the scenario again."
+                raise ValueError(msg)
+            values[name] = {str(k): float(v) for k, v in prices.items()}
+        if values.get("carbon_accounting", "location") not in ("location", "market", "marginal"):
+            msg = f"{source}: carbon_accounting | unknown accounting {values['carbon_accounting']!r}. Run the scenario again."
             raise ValueError(msg)
-        values["site_capacity_shadow_prices_cny_per_mw"] = {str(k): float(v) for k, v in prices.items()}
         if not isinstance(values.get("pathway"), dict | None):
             msg = f"{source}: pathway | must be a mapping of growth figures or null. Run the scenario again."
             raise ValueError(msg)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from optimizer.extract import PlanQuantities, site_load
-from optimizer.formulation import PlanIndex, day_windows, window_means
+from optimizer.index import PlanIndex, day_windows, window_means
 from optimizer.inputs import PlanInputs
+from optimizer.policies import new_capacity_energy_mwh, water_cap_provinces
 
 
 def _worst(excess: np.ndarray, scale: np.ndarray | float) -> float:
@@ -62,35 +63,44 @@ def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantitie
             cap = inputs.defer_peak_factor * window_means(inputs, deferred)[:, window]
             violations["deferral"] = _worst(deferred - cap, cap)
 
-    cap = inputs.utilisation_max * (sites["existing_mw"].to_numpy(float) + q.new_mw)
+    capacity = q.fitted_mw(inputs)
+    cap = inputs.utilisation_max * capacity
     it_load = site_load(inputs, index, q.load)
-    violations["capacity"] = _worst(it_load - cap[:, None], cap[:, None])
+    # Capacity carries each slice's peak hour: the classes' peak factors (1 for deferrable load).
+    factor = inputs.peak[index.triple_workload]
+    factor[index.num_x_triples:] = 1.0
+    peak_load = site_load(inputs, index, q.load * factor)
+    violations["capacity"] = _worst(peak_load - cap[:, None], cap[:, None])
 
     max_new = sites["max_new_mw"].to_numpy(float)
+    fitout = np.zeros(len(sites)) if q.fitout_mw is None else q.fitout_mw
+    certificates = q.certificates(len(sites))
+    vacant = inputs.fitout_max_mw
     violations["bounds"] = max(
-        _worst(-q.load, 1.0), _worst(-q.new_mw, 1.0), _worst(q.new_mw - max_new, max_new), _worst(-q.green_mw, 1.0)
+        _worst(-q.load, 1.0), _worst(-q.new_mw, 1.0), _worst(q.new_mw - max_new, max_new), _worst(-q.green_mw, 1.0),
+        _worst(-fitout, 1.0), _worst(fitout - vacant, vacant), _worst(-certificates, 1.0),
     )
 
-    pue = sites["pue"].to_numpy(float)
+    pue = inputs.pue
+    facility_load = pue * it_load
     available = (
         sites["green_available_mw"].to_numpy(float)[:, None] * inputs.green_profile
-        + (sites["green_new_share"].to_numpy(float) * pue * q.new_mw)[:, None]
+        + (sites["green_new_share"].to_numpy(float) * sites["pue"].to_numpy(float) * q.new_mw)[:, None]
     )
+    facility_mwh = facility_load @ hours
+    green_mwh = q.green_mw @ hours
     violations["green"] = max(
-        _worst(q.green_mw - pue[:, None] * it_load, pue[:, None] * it_load),
+        _worst(q.green_mw - facility_load, facility_load),
         _worst(q.green_mw - available, available),
+        _worst(green_mwh + certificates - facility_mwh, facility_mwh),
     )
 
     if inputs.carbon_cap_tco2 is not None:
-        ef = sites["ef_tco2_per_mwh"].to_numpy(float)
-        emissions = float(ef @ ((pue[:, None] * it_load - q.green_mw) @ hours))
+        ef, ef_green, ef_certificate = inputs.emission_factors()
+        emissions = float(ef @ facility_mwh + ef_green @ green_mwh + ef_certificate @ certificates)
         violations["carbon"] = _worst(np.array([emissions - inputs.carbon_cap_tco2]), inputs.carbon_cap_tco2)
 
-    if inputs.hub_new_share_min:
-        is_cluster = (sites["kind"] == "cluster").to_numpy()
-        total_new = q.new_mw.sum()
-        shortfall = inputs.hub_new_share_min * total_new - q.new_mw[is_cluster].sum()
-        violations["hub_share"] = _worst(np.array([shortfall]), total_new)
+    violations.update(policy_violations(inputs, q, it_load, fitout, green_mwh + certificates))
 
     if inputs.latency_cap_ms is not None and np.isfinite(inputs.latency_cap_ms):
         energy = q.load @ hours
@@ -103,3 +113,46 @@ def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantitie
     used = q.load.max(axis=1, initial=0.0) > 1e-9
     violations["latency"] = _worst(np.where(used, latency - limit, 0.0), limit[np.isfinite(limit)].min(initial=1.0))
     return violations
+
+
+def policy_violations(inputs: PlanInputs, q: PlanQuantities, it_load: np.ndarray, fitout: np.ndarray,
+                      green_bought_mwh: np.ndarray) -> dict[str, float]:
+    """Largest relative violation of each policy family (optimizer.policies), recomputed from the plan."""
+    sites, hours = inputs.sites, inputs.hours
+    is_cluster = (sites["kind"] == "cluster").to_numpy()
+    pue = inputs.pue
+    it_mwh = it_load @ hours
+    facility_mwh = (pue * it_load) @ hours
+    out: dict[str, float] = {}
+    if inputs.hub_new_share_min:
+        total_new = q.new_mw.sum()
+        shortfall = inputs.hub_new_share_min * total_new - q.new_mw[is_cluster].sum()
+        out["hub_share"] = _worst(np.array([shortfall]), total_new)
+    if inputs.hub_occupancy_min is not None:
+        built = sites["existing_mw"].to_numpy(float) + q.new_mw
+        in_use = q.fitted_mw(inputs)
+        shortfall = inputs.hub_occupancy_min * built[is_cluster].sum() - in_use[is_cluster].sum()
+        out["hub_occupancy"] = _worst(np.array([shortfall]), built[is_cluster].sum())
+    if inputs.hub_new_green_share_min and q.new_mw.any():
+        need = inputs.hub_new_green_share_min * new_capacity_energy_mwh(inputs) * q.new_mw
+        out["hub_green"] = _worst(np.where(is_cluster, need - green_bought_mwh, 0.0), need)
+    if inputs.green_share_min is not None:
+        shortfall = inputs.green_share_min * facility_mwh.sum() - green_bought_mwh.sum()
+        out["green_share"] = _worst(np.array([shortfall]), facility_mwh.sum())
+    if inputs.pue_cap_national is not None:
+        excess = facility_mwh.sum() - inputs.pue_cap_national * it_mwh.sum()
+        out["pue_national"] = _worst(np.array([excess]), facility_mwh.sum())
+    if inputs.hub_pue_caps:
+        cap = inputs.site_values("pue_cap")
+        capped = is_cluster & np.isfinite(cap)
+        excess = np.where(capped, facility_mwh - np.where(capped, cap, 0.0) * it_mwh, 0.0)
+        out["pue_hub"] = _worst(excess, facility_mwh)
+    capped = water_cap_provinces(inputs)
+    if capped.size:
+        water = inputs.site_values("wue_l_per_kwh") * it_mwh
+        host = sites["host_province"].to_numpy()
+        provinces = inputs.provinces["province"].to_numpy()
+        caps = np.asarray(inputs.water_cap_m3, float)
+        used = np.array([water[host == provinces[p]].sum() for p in capped])
+        out["water_cap"] = _worst(used - caps[capped], caps[capped])
+    return out

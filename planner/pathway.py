@@ -183,8 +183,8 @@ def _demand_factors(scenario: Scenario, workloads: pd.Index, year: int) -> pd.Se
 
 
 def year_scenario(scenario: Scenario, year: int, existing_mw: pd.Series | None = None,
-                  max_new_mw: pd.Series | None = None, base_shares: pd.Series | None = None
-                  ) -> Scenario:
+                  max_new_mw: pd.Series | None = None, base_shares: pd.Series | None = None,
+                  occupancy: pd.Series | None = None, fitout_max_share: float | None = None) -> Scenario:
     """The single-year scenario solved for one planned year of a pathway.
 
     Demand of class k is the first year's demand × (1 + g_k)^(year − scenario.year): the
@@ -199,8 +199,14 @@ def year_scenario(scenario: Scenario, year: int, existing_mw: pd.Series | None =
     existing_mw, max_new_mw : pandas.Series, optional
         Per site id (clusters and ``local_<province>``): capacity standing at the start of the
         year and the most that may be built in it. [MW]
+    occupancy : pandas.Series, optional
+        Per site id: the share of the standing capacity fitted and in use (earlier years' fit-outs
+        and new build carried forward). [-]
     base_shares : pandas.Series, optional
         Class shares of the first year's demand (default: from the scenario's tables).
+    fitout_max_share : float, optional
+        The fit-out limit of this planned year, when it stands for several years (default: the
+        scenario's). [-]
 
     Returns
     -------
@@ -220,8 +226,10 @@ def year_scenario(scenario: Scenario, year: int, existing_mw: pd.Series | None =
     workloads = document.setdefault("workloads", {})
     for workload, share in (grown / grown.sum()).items():
         workloads.setdefault(workload, {})["share"] = float(share)
+    if fitout_max_share is not None:
+        document["policy"]["fitout_max_share"] = float(fitout_max_share)
     sites = document.setdefault("sites", {})
-    for column, values in (("existing_mw", existing_mw), ("max_new_mw", max_new_mw)):
+    for column, values in (("existing_mw", existing_mw), ("max_new_mw", max_new_mw), ("occupancy", occupancy)):
         if values is None:
             continue
         for site, value in values.items():
@@ -469,6 +477,8 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
     timings: dict[int, float] = {}
     site_rows, rows = [], []
     previous, standing_before = years[0] - 1, existing0 * 0.0
+    # Capacity in use carries forward: what the first year found fitted, then each year's fit-outs and builds.
+    in_use = existing0 * base_sites["occupancy"].astype(float)
     for year in years:
         start = time.perf_counter()
         age = year - years[0]
@@ -477,7 +487,11 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
                       existing0 * 0.0)
         existing = existing0 * remaining + carried
         gap = year - previous
-        derived = year_scenario(scenario, year, existing, max_new0 * gap, base_shares)
+        occupancy = (in_use / existing.where(existing > 0)).fillna(1.0).clip(0.0, 1.0)
+        # A planned year standing for `gap` years may build and fit out that many years' worth.
+        share = scenario.policy.fitout_max_share
+        derived = year_scenario(scenario, year, existing, max_new0 * gap, base_shares, occupancy,
+                                None if share is None else min(1.0, share * gap))
         try:
             res = run_scenario(derived)
         except PlanNotSolved as exc:
@@ -509,6 +523,7 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
         rows[-1]["annual_cost_cny"] = rows[-1]["total_cost_cny"] + carried_capex
         results[year] = res
         standing_before = existing + new
+        in_use = sites["capacity_mw"].reindex(existing0.index).fillna(0.0).clip(lower=0.0)
         previous = year
         timings[year] = time.perf_counter() - start
         if progress is not None:

@@ -28,7 +28,9 @@ class RepresentativeDays:
         Hourly green availability of each site on each representative day, rescaled so that
         the weighted total equals the year's. [-]
     demand : numpy.ndarray, shape (K, N, 24)
-        Hourly demand shape of each class, rescaled likewise. [-]
+        Hourly demand shape of each class, rescaled likewise (extreme days keep their own values). [-]
+    extreme : numpy.ndarray of bool, shape (N,)
+        Days added because the year's demand peaks on them (weight 1 day each).
     """
 
     day_of_year: np.ndarray
@@ -36,6 +38,7 @@ class RepresentativeDays:
     assignment: np.ndarray
     green: np.ndarray
     demand: np.ndarray
+    extreme: np.ndarray | None = None
 
     @property
     def count(self) -> int:
@@ -43,11 +46,42 @@ class RepresentativeDays:
         return int(self.weight_days.size)
 
 
-def _conserve(values: np.ndarray, weight_days: np.ndarray, annual: np.ndarray) -> np.ndarray:
-    """Scale each row of ``values`` (rows, N, 24) so that Σ_days weight·Σ_hours value equals ``annual``."""
-    represented = np.einsum("rnh,n->r", values, weight_days)
-    scale = np.divide(annual, represented, out=np.ones_like(annual), where=represented > 0)
-    return values * scale[:, None, None]
+def _conserve(values: np.ndarray, weight_days: np.ndarray, annual: np.ndarray,
+              fixed: np.ndarray | None = None) -> np.ndarray:
+    """Scale each row of ``values`` (rows, N, 24) so that Σ_days weight·Σ_hours value equals ``annual``.
+
+    Days marked ``fixed`` (N,) keep their values, so that a peak day keeps its peak: only the other
+    days are rescaled.
+    """
+    fixed = np.zeros(values.shape[1], bool) if fixed is None else np.asarray(fixed, bool)
+    kept = np.einsum("rnh,n->r", values[:, fixed], weight_days[fixed])
+    scaled = np.einsum("rnh,n->r", values[:, ~fixed], weight_days[~fixed])
+    scale = np.divide(annual - kept, scaled, out=np.ones_like(annual), where=scaled > 0)
+    factor = np.where(fixed[None, :], 1.0, scale[:, None])
+    return values * factor[:, :, None]
+
+
+def extreme_days(profiles: YearProfiles, demand_weight: np.ndarray) -> np.ndarray:
+    """Days (0-based) on which the year's demand peaks: the national peak hour and each demand shape's peak.
+
+    Every province's demand of a class follows the class's national shape, so a plan whose capacity
+    covers these days' hours covers every hour of the year for every class and province, provided the
+    other days stay below them (which the year check confirms).
+
+    Parameters
+    ----------
+    profiles : YearProfiles
+    demand_weight : numpy.ndarray, shape (K,)
+        Share of national demand of each class. [-]
+    """
+    national = np.asarray(demand_weight, float) @ profiles.demand
+    days = {int(np.argmax(national)) // HOURS_PER_DAY}
+    seen: set[bytes] = set()
+    for shape in profiles.demand:
+        if shape.tobytes() not in seen:
+            seen.add(shape.tobytes())
+            days.add(int(np.argmax(shape)) // HOURS_PER_DAY)
+    return np.array(sorted(days))
 
 
 def cluster_days(
@@ -55,6 +89,7 @@ def cluster_days(
     count: int,
     green_weight: np.ndarray | None = None,
     demand_weight: np.ndarray | None = None,
+    add_extremes: bool = False,
 ) -> RepresentativeDays:
     """Choose ``count`` representative days of the year by clustering its days with tsam.
 
@@ -75,6 +110,9 @@ def cluster_days(
     demand_weight : numpy.ndarray, shape (K,), optional
         Importance of each class's demand profile, e.g. its share of demand. Default: equal.
         Green and demand profiles get half of the total weight each.
+    add_extremes : bool
+        Add the year's peak-demand days (:func:`extreme_days`) as representatives of their own,
+        weighted one day each; they keep their own hourly values.
 
     Returns
     -------
@@ -96,10 +134,23 @@ def cluster_days(
     else:
         medoids, assignment = _tsam_medoids(profiles, count, green_weight, demand_weight)
 
+    extreme = np.zeros(medoids.size, bool)
+    if add_extremes and count < DAYS_PER_YEAR:
+        peaks = [day for day in extreme_days(profiles, demand_weight) if day not in set(medoids.tolist())]
+        # Each peak day leaves its cluster and stands for itself.
+        assignment = assignment.copy()
+        for day in peaks:
+            assignment[day] = medoids.size
+            medoids = np.append(medoids, day)
+            extreme = np.append(extreme, True)
+        order = np.argsort(medoids, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        medoids, extreme, assignment = medoids[order], extreme[order], rank[assignment]
     weight_days = np.bincount(assignment, minlength=medoids.size).astype(float)
     green = _conserve(green_days[:, medoids, :], weight_days, profiles.green.sum(axis=1))
-    demand = _conserve(demand_days[:, medoids, :], weight_days, profiles.demand.sum(axis=1))
-    return RepresentativeDays(medoids, weight_days, assignment, green, demand)
+    demand = _conserve(demand_days[:, medoids, :], weight_days, profiles.demand.sum(axis=1), extreme)
+    return RepresentativeDays(medoids, weight_days, assignment, green, demand, extreme)
 
 
 def _features(
@@ -171,19 +222,33 @@ def to_slices(values: np.ndarray, hours_per_day: int) -> np.ndarray:
     return blocks.reshape(*values.shape[:-2], -1)
 
 
-def periods_table(days: RepresentativeDays, hours_per_day: int, hours_per_year: float = 8760.0) -> pd.DataFrame:
-    """The LP's time slices: period, day (1-based representative), hour (first of the slice), hours.
+def peak_ratios(values: np.ndarray, hours_per_day: int) -> np.ndarray:
+    """Largest hour of each slice over the slice's mean, (..., N·hours_per_day) from hourly (..., N, 24). [-]
 
-    ``hours`` is the slice's weight in the year: days represented × hours per slice, scaled so the
-    weights sum to ``hours_per_year``. [h/yr]
+    A slice of several hours carries their mean load; its peak hour is this much higher. The plan's
+    capacity rows use it so that capacity covers every hour, not only the slice means.
+    """
+    step = HOURS_PER_DAY // hours_per_day
+    blocks = values.reshape(*values.shape[:-1], hours_per_day, step)
+    mean = blocks.mean(axis=-1)
+    ratio = np.divide(blocks.max(axis=-1), mean, out=np.ones_like(mean), where=mean > 0)
+    return ratio.reshape(*values.shape[:-2], -1)
+
+
+def periods_table(days: RepresentativeDays, hours_per_day: int, hours_per_year: float = 8760.0) -> pd.DataFrame:
+    """The LP's time slices: period, day (1-based representative), hour (first of the slice), day_of_year, hours.
+
+    ``day_of_year`` (0-based) is the calendar day a representative was taken from. ``hours`` is the
+    slice's weight in the year: days represented × hours per slice, scaled so the weights sum to
+    ``hours_per_year``. [h/yr]
     """
     step = HOURS_PER_DAY // hours_per_day
     rows = [
-        (f"d{d + 1:03d}h{h * step:02d}", d + 1, h * step)
+        (f"d{d + 1:03d}h{h * step:02d}", d + 1, h * step, int(days.day_of_year[d]))
         for d in range(days.count)
         for h in range(hours_per_day)
     ]
-    periods = pd.DataFrame(rows, columns=["period", "day", "hour"])
+    periods = pd.DataFrame(rows, columns=["period", "day", "hour", "day_of_year"])
     slice_hours = days.weight_days * (hours_per_year / DAYS_PER_YEAR) / hours_per_day
     periods["hours"] = np.repeat(slice_hours, hours_per_day)
     return periods

@@ -19,7 +19,12 @@ The blend is normalised to mean 1 over the year, so that ``green_available_mw`` 
 site's annual green energy (``green_available_mw`` × 8,760 h) whatever the shape.
 
 Demand of a workload class follows its diurnal shape (``data/diurnal.csv``) times a weekday or
-weekend factor (``data/demand_weekly.csv``), normalised to mean 1 over the year.
+weekend factor (``data/demand_weekly.csv``) times the year's growth (``demand.within_year_growth``:
+demand compounds through the year, December above January), normalised to mean 1 over the year.
+
+PUE follows the seasons: a site's PUE on day d is its annual PUE plus ``A·cos(2π(d − d_summer)/365)``,
+with the amplitude A of its climate zone (``data/climate.csv``) and the peak in late July; the annual
+mean stays the site's PUE.
 
 The year has 365 days of 24 hours (8,760 h, China Standard Time); in a leap year 31 December is left out.
 """
@@ -233,7 +238,32 @@ def green_profiles(sites: pd.DataFrame, grid_region: pd.Series, year: int) -> np
     return profiles
 
 
-def demand_profiles(diurnal: pd.DataFrame, shapes: list[str] | pd.Series, year: int) -> np.ndarray:
+#: Day of the year (0-based) on which cooling needs, and so PUE, peak: late July. [d]
+SUMMER_PEAK_DAY = 200
+
+
+def seasonal_pue_offset(amplitude: np.ndarray, day_of_year: np.ndarray) -> np.ndarray:
+    """PUE above (or below) the annual mean of each site on each day, (S, D); mean 0 over the year. [-]
+
+    Parameters
+    ----------
+    amplitude : numpy.ndarray, shape (S,)
+        Half the summer-to-winter swing of each site's PUE (its climate zone's). [-]
+    day_of_year : numpy.ndarray, shape (D,)
+        Days (0-based from 1 January).
+    """
+    phase = 2.0 * np.pi * (np.asarray(day_of_year, float) - SUMMER_PEAK_DAY) / DAYS_PER_YEAR
+    return np.asarray(amplitude, float)[:, None] * np.cos(phase)[None, :]
+
+
+def growth_factors(within_year_growth: float, days: int = DAYS_PER_YEAR) -> np.ndarray:
+    """Demand of each day relative to the year's mean when demand compounds at ``within_year_growth``. [-]"""
+    factor = (1.0 + within_year_growth) ** (np.arange(days) / days)
+    return factor / factor.mean()
+
+
+def demand_profiles(diurnal: pd.DataFrame, shapes: list[str] | pd.Series, year: int,
+                    within_year_growth: float = 0.0) -> np.ndarray:
     """Hourly demand of each workload shape over the year, mean 1.
 
     Parameters
@@ -243,6 +273,8 @@ def demand_profiles(diurnal: pd.DataFrame, shapes: list[str] | pd.Series, year: 
     shapes : list of str
         Shape of each workload class (``workloads.csv`` ``shape``).
     year : int
+    within_year_growth : float
+        Growth of demand through the year, compounded daily. [-/yr]
 
     Returns
     -------
@@ -253,6 +285,7 @@ def demand_profiles(diurnal: pd.DataFrame, shapes: list[str] | pd.Series, year: 
     times = year_hours(year)
     weekend = times.dayofweek.to_numpy() >= 5
     hourly = diurnal.set_index("hour").reindex(range(HOURS_PER_DAY))
+    growth = np.repeat(growth_factors(within_year_growth), HOURS_PER_DAY)
     rows = []
     for shape in shapes:
         day = hourly[shape].to_numpy(float)[times.hour.to_numpy()]
@@ -260,11 +293,12 @@ def demand_profiles(diurnal: pd.DataFrame, shapes: list[str] | pd.Series, year: 
             factor = np.where(weekend, weekly.loc[shape, "weekend_factor"], weekly.loc[shape, "weekday_factor"])
         else:
             factor = np.ones(HOURS_PER_YEAR)
-        rows.append(_normalised(day * factor))
+        rows.append(_normalised(day * factor * growth))
     return np.array(rows).reshape(len(rows), HOURS_PER_YEAR)
 
 
-def year_profiles(sites: pd.DataFrame, workloads: pd.DataFrame, year: int) -> YearProfiles:
+def year_profiles(sites: pd.DataFrame, workloads: pd.DataFrame, year: int,
+                  within_year_growth: float = 0.0) -> YearProfiles:
     """Green availability of every site and demand of every class, hour by hour over ``year``.
 
     Parameters
@@ -275,6 +309,8 @@ def year_profiles(sites: pd.DataFrame, workloads: pd.DataFrame, year: int) -> Ye
     workloads : pandas.DataFrame
         With ``shape`` (``workloads.csv``).
     year : int
+    within_year_growth : float
+        Growth of demand through the year (``demand.within_year_growth``). [-/yr]
 
     Returns
     -------
@@ -287,5 +323,5 @@ def year_profiles(sites: pd.DataFrame, workloads: pd.DataFrame, year: int) -> Ye
     rated = sites["green_available_mw"].to_numpy(float) > 0
     if rated.any():
         green[rated] = green_profiles(sites[rated], tables["provinces"]["grid_region"], year)
-    demand = demand_profiles(tables["diurnal"], list(workloads["shape"]), year)
+    demand = demand_profiles(tables["diurnal"], list(workloads["shape"]), year, within_year_growth)
     return YearProfiles(times=year_hours(year), green=green, demand=demand)

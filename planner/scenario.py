@@ -54,6 +54,10 @@ class DemandSettings(_Strict):
 
     national_it_load_mw: Positive = Field(description="Mean national IT load of the planning year. [MW]")
     scale: Positive = Field(description="Multiplier on the national demand. [-]")
+    within_year_growth: Annotated[float, Field(ge=-0.5, le=2.0)] = Field(
+        description="Growth of demand through the planning year (December runs this much above January, "
+        "compounded); the year's mean stays national_it_load_mw. Used by clustered days and the year check. [-/yr]"
+    )
     gdp_blend: Share = Field(
         description="Weight of GDP in a province's demand weight; the rest follows AI-firm location. [-]"
     )
@@ -70,10 +74,15 @@ class TimeSettings(_Strict):
         description="Slices per day; each covers 24/hours_per_day hours of the day. [-]"
     )
     representative: Literal["identical", "clustered"] = Field(
-        default="identical",
-        description="How the days are chosen. 'identical': copies of one mean day, flat green power, "
+        default="clustered",
+        description="How the days are chosen. 'identical': copies of one mean day, flat green power and PUE, "
         "each day weighted 365/days. 'clustered': days picked by clustering the year's hourly green "
         "power and demand (tsam, at most 365), each weighted by the days it stands for.",
+    )
+    extreme_days: bool = Field(
+        default=True,
+        description="With clustered days, add the year's peak-demand days (the national peak, and the peak of "
+        "each demand shape) as days of their own, so the plan's capacity covers the whole year.",
     )
     defer_within_day: bool = Field(
         default=False,
@@ -127,32 +136,66 @@ class CostSettings(_Strict):
     discount_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(description="Real discount rate. [-/yr]")
     lifetime_years: Annotated[float, Field(gt=0.0, le=100.0)] = Field(description="Asset life. [yr]")
     local_capex_factor: Positive = Field(description="Capex of local sites relative to clusters. [-]")
+    fitout_capex_factor: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
+        description="Capex of fitting out a built but vacant rack, relative to a new build. [-]"
+    )
+    certificate_price_cny_per_mwh: NonNeg | None = Field(
+        description="Price of a green certificate (绿证, 1 MWh); null when none are on offer. [CNY/MWh]"
+    )
+    water_price_cny_per_m3: NonNeg = Field(description="Price of water at data centres. [CNY/m³]")
     latency_weight_cny_per_mwh_ms: NonNeg = Field(
         description="Cost of latency users see, per MWh served and ms one-way. [CNY/(MWh·ms)]"
     )
 
 
 class CarbonSettings(_Strict):
-    """Carbon price and optional cap on the plan's emissions."""
+    """Carbon price and optional cap on the plan's emissions, and how emissions are counted (docs/carbon.md)."""
 
     price_cny_per_tco2: NonNeg = Field(description="Carbon price. [CNY/tCO2]")
     cap_tco2: NonNeg | None = Field(description="Cap on annual emissions; null for none. [tCO2/yr]")
+    accounting: Literal["location", "market", "marginal"] = Field(
+        description="Emissions the price and the cap apply to. 'location': every MWh at its province's grid "
+        "average, green purchases change nothing; 'market': bought green power (bundled and certificates) at "
+        "zero, the rest at the residual mix; 'marginal': the regional grid's operating margin, less bundled "
+        "green power. All three are reported."
+    )
+    residual_factor_ratio: Annotated[float, Field(ge=1.0, le=3.0)] = Field(
+        description="Residual-mix factor over the grid average (the national ratio, applied to every province). [-]"
+    )
 
 
 class PolicySettings(_Strict):
-    """Operating and policy limits."""
+    """Operating limits and the programme's policies, each a constraint that may bind (docs/formulation.md)."""
 
     utilisation_max: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
-        description="Largest load as a share of installed IT capacity. [-]"
+        description="Largest load as a share of fitted (occupied) IT capacity. [-]"
     )
     local_max_new_share: NonNeg = Field(
-        description="New local capacity allowed, as a share of existing local capacity. [-]"
+        description="New local capacity allowed in the year, as a share of built local capacity. [-]"
+    )
+    fitout_max_share: Share | None = Field(
+        description="Most of a site's built capacity fitted out within the year (its 上架率 rises by at most "
+        "this); null for no limit beyond the vacant racks. [-]"
     )
     hub_new_share_min: Share | None = Field(
         description="Least share of new capacity built in the 10 hub clusters; null for none. [-]"
     )
-    hub_new_green_share: Share = Field(
-        description="Green power supplied with each MW of new hub capacity, as a share of its power. [-]"
+    hub_new_green_share_min: Share | None = Field(
+        description="Least green share (bundled or certificates) of the expected electricity of new hub capacity; "
+        "null for none. [-]"
+    )
+    new_capacity_load_factor: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        description="Expected mean load of new capacity over its size, for the green requirement. [-]"
+    )
+    hub_occupancy_min: Share | None = Field(
+        description="Least 上架率 of the hub clusters together: fitted over built capacity; null for none. [-]"
+    )
+    pue_cap_national: Annotated[float, Field(ge=1.0, le=3.0)] | None = Field(
+        description="Cap on the average PUE of all the plan's data centres (facility over IT energy); null for none. [-]"
+    )
+    hub_pue_caps: bool = Field(description="Hold each hub cluster's annual PUE within its cap (sites.csv pue_cap).")
+    green_share_min: Share | None = Field(
+        description="Least green share (bundled or certificates) of all data-centre electricity; null for none. [-]"
     )
 
 
@@ -161,13 +204,15 @@ class SiteOverride(_Strict):
 
     enabled: bool | None = Field(default=None, description="False removes the site from the plan.")
     pue: Annotated[float, Field(ge=1.0, le=3.0)] | None = Field(default=None, description="PUE. [-]")
-    existing_mw: NonNeg | None = Field(default=None, description="Existing IT capacity. [MW]")
+    existing_mw: NonNeg | None = Field(default=None, description="Built IT capacity (rated racks). [MW]")
+    occupancy: Share | None = Field(default=None, description="上架率: share of built capacity fitted and in use. [-]")
+    pue_cap: Annotated[float, Field(ge=1.0, le=3.0)] | None = Field(default=None, description="Hub PUE cap. [-]")
+    wue_l_per_kwh: Annotated[float, Field(ge=0.0, le=10.0)] | None = Field(
+        default=None, description="Water per IT energy. [L/kWh]"
+    )
     max_new_mw: NonNeg | None = Field(default=None, description="Most new IT capacity. [MW]")
     price_cny_per_mwh: Positive | None = Field(default=None, description="Grid power price. [CNY/MWh]")
-    ef_tco2_per_mwh: Annotated[float, Field(ge=0.0, le=2.0)] | None = Field(
-        default=None, description="Grid emission factor. [tCO2/MWh]"
-    )
-    green_available_mw: NonNeg | None = Field(default=None, description="Green power on offer. [MW]")
+    green_available_mw: NonNeg | None = Field(default=None, description="Bundled green power on offer. [MW]")
     green_premium_cny_per_mwh: NonNeg | None = Field(
         default=None, description="Price of green power above grid power. [CNY/MWh]"
     )
@@ -183,8 +228,12 @@ class ProvinceOverride(_Strict):
     ef_tco2_per_mwh: Annotated[float, Field(ge=0.0, le=2.0)] | None = Field(
         default=None, description="Grid emission factor. [tCO2/MWh]"
     )
-    local_existing_mw: NonNeg | None = Field(default=None, description="Local IT capacity. [MW]")
+    local_existing_mw: NonNeg | None = Field(default=None, description="Built local IT capacity. [MW]")
+    local_occupancy: Share | None = Field(default=None, description="上架率 of local capacity. [-]")
     local_pue: Annotated[float, Field(ge=1.0, le=3.0)] | None = Field(default=None, description="[-]")
+    water_cap_m3: NonNeg | None = Field(
+        default=None, description="Cap on the water the province's data centres use. [m³/yr]"
+    )
 
 
 class WorkloadOverride(_Strict):

@@ -110,7 +110,7 @@ def load_plan(run_dir: Path | str) -> PlanToCheck:
                "another version of the dataset. Re-run the scenario.")
         raise CheckError(msg)
     order = inputs.sites["site"].to_numpy()
-    existing = table.loc[order, "existing_mw"].to_numpy(float)
+    capacity = table.loc[order, "capacity_mw"].to_numpy(float)
     new = table.loc[order, "new_mw"].to_numpy(float)
     shadow = results.summary.carbon_shadow_price_cny_per_tco2
     price = scenario.carbon.price_cny_per_tco2
@@ -120,7 +120,7 @@ def load_plan(run_dir: Path | str) -> PlanToCheck:
         run_dir=run_dir,
         scenario=scenario,
         inputs=inputs,
-        capacity_mw=existing + new,
+        capacity_mw=capacity,
         new_mw=new,
         summary=results.summary,
         sites_table=results.sites,
@@ -148,6 +148,8 @@ def representative_cases(plan: PlanToCheck) -> list[DayCase]:
             hours=inputs.hours[slices],
             demand_mw=inputs.demand_mw[:, :, slices],
             green_mw=_green_mw(plan, inputs.green_profile[:, slices]),
+            pue=inputs.pue[:, slices],
+            peak_ratio=inputs.peak[:, slices],
         ))
     return cases
 
@@ -161,27 +163,32 @@ def year_cases(plan: PlanToCheck, year_hours: int = 8760) -> list[DayCase]:
         Hours to check, a multiple of 24 up to 8,760. Fewer than 8,760 checks that many hours'
         worth of days spread evenly over the year, each hour weighted so that the totals are annual.
     """
-    from planner.profiles import year_profiles
+    from planner.profiles import seasonal_pue_offset, year_profiles
 
     if year_hours % HOURS_PER_DAY or not HOURS_PER_DAY <= year_hours <= DAYS_PER_YEAR * HOURS_PER_DAY:
         msg = f"--year-hours | must be a multiple of 24 from 24 to 8760, got {year_hours}. Give whole days."
         raise CheckError(msg)
     inputs = plan.inputs
-    profiles = year_profiles(inputs.sites, inputs.workloads, plan.scenario.year)
+    profiles = year_profiles(inputs.sites, inputs.workloads, plan.scenario.year,
+                             plan.scenario.demand.within_year_growth)
     count = year_hours // HOURS_PER_DAY
     chosen = np.unique(np.round(np.linspace(0, DAYS_PER_YEAR - 1, count)).astype(int))
     weight = DAYS_PER_YEAR / chosen.size
     mean_mw = (inputs.demand_mw @ inputs.hours) / inputs.hours.sum()  # (P, K) annual mean load
     green_days, demand_days = profiles.by_day()
     dates = profiles.times[::HOURS_PER_DAY]
+    annual_pue = inputs.sites["pue"].to_numpy(float)
+    offsets = seasonal_pue_offset(inputs.sites["pue_amplitude"].to_numpy(float), chosen) if (
+        "pue_amplitude" in inputs.sites) else np.zeros((annual_pue.size, chosen.size))
     return [
         DayCase(
             label=dates[day].strftime("%Y-%m-%d"),
             hours=np.full(HOURS_PER_DAY, weight),
             demand_mw=mean_mw[:, :, None] * demand_days[None, :, day, :],
             green_mw=_green_mw(plan, green_days[:, day, :]),
+            pue=np.repeat((annual_pue + offsets[:, i])[:, None], HOURS_PER_DAY, axis=1),
         )
-        for day in chosen
+        for i, day in enumerate(chosen)
     ]
 
 
@@ -255,7 +262,7 @@ def check_plan(
 
 def _promised(plan: PlanToCheck) -> dict[str, float]:
     s = plan.summary
-    utilisation = plan.sites_table["utilisation"].to_numpy(float)
+    utilisation = plan.sites_table["peak_utilisation"].to_numpy(float)
     return {
         "total_cost_cny": float(s.total_cost_cny),
         "operating_cost_cny": float(s.total_cost_cny - s.capex_cny),
@@ -321,7 +328,7 @@ def _report(plan, results, cases, representative, executor, workers, wall_s, pen
             "capacity_mw": float(capacity[i]),
             "peak_load_mw": float(site_peak[i]),
             "peak_utilisation": float(utilisation[i]),
-            "planned_utilisation": float(plan.sites_table.set_index("site").loc[site, "utilisation"]),
+            "planned_utilisation": float(plan.sites_table.set_index("site").loc[site, "peak_utilisation"]),
         }
         for i, site in enumerate(inputs.sites["site"])
     ]

@@ -63,10 +63,13 @@ def make_inputs(
     hub_share=None,
     latency_weight=0.0,
     provinces=None,
+    carbon_accounting="market",
 ):
     """PlanInputs from plain lists.
 
-    demand_mw has shape (P, K, T); latency_ms and distance_km have shape (P, S).
+    demand_mw has shape (P, K, T); latency_ms and distance_km have shape (P, S). Emissions are
+    counted market-based with each site's ``ef`` as its residual factor: green power bought is
+    netted at that factor, which is what the hand-worked cases assume.
     """
     demand = np.asarray(demand_mw, float)
     num_p, num_k, num_t = demand.shape
@@ -106,4 +109,5 @@ def make_inputs(
         carbon_cap_tco2=carbon_cap,
         hub_new_share_min=hub_share,
         latency_weight_cny_per_mwh_ms=latency_weight,
+        carbon_accounting=carbon_accounting,
     )

@@ -9,7 +9,7 @@ import yaml
 DATA = Path(__file__).parents[1] / "data"
 CSV_FILES = [
     "provinces.csv", "sites.csv", "workloads.csv", "diurnal.csv",
-    "green_profiles.csv", "green_mix.csv", "demand_weekly.csv",
+    "green_profiles.csv", "green_mix.csv", "demand_weekly.csv", "climate.csv", "grid_regions.csv",
 ]
 OPTIONAL_NUMERIC = {("workloads.csv", "latency_max_ms")}
 
@@ -51,9 +51,20 @@ def test_provinces_unique():
     assert set(p.ai_hub_region) == {0, 1}
 
 
-def test_local_existing_total():
-    p = read("provinces.csv")
-    assert p.local_existing_mw.sum() == pytest.approx((8.1e6 - 1.46e6) * 2.5 / 1000)
+def test_built_capacity_is_the_national_rack_count_split_by_region():
+    # 10.85M standard racks × 2.5 kW in all; the regions hold CAICT's shares of them (SOURCES.md).
+    p = read("provinces.csv").set_index("province")
+    s = read("sites.csv").set_index("site")
+    # The clusters' >1.46M racks (NDA, Mar 2024) plus Horinger's 集宁 start zone, 0.10M racks.
+    assert s.existing_mw.sum() == pytest.approx((1.46e6 + 0.10e6) * 2.5 / 1000)
+    assert p.local_existing_mw.sum() + s.existing_mw.sum() == pytest.approx(10.85e6 * 2.5 / 1000)
+    regions = {"jjj": ["beijing", "tianjin", "hebei"], "yrd": ["shanghai", "jiangsu", "zhejiang", "anhui"],
+               "hubs6": ["guangdong", "sichuan", "chongqing", "inner_mongolia", "guizhou", "gansu", "ningxia"]}
+    shares = {"jjj": 0.215, "yrd": 0.245, "hubs6": 0.255}
+    built = p.local_existing_mw + s.groupby("host_province").existing_mw.sum().reindex(p.index).fillna(0.0)
+    for region, members in regions.items():
+        assert built[members].sum() / built.sum() == pytest.approx(shares[region], abs=2e-4), region
+    assert p.local_occupancy.between(0.5, 0.7).all() and s.occupancy.between(0.3, 1.0).all()
 
 
 def test_sites():
@@ -65,8 +76,11 @@ def test_sites():
     assert set(s.hub_class) == {"east", "west"}
     assert (s.max_new_mw > 0).all()
     assert (s.green_available_mw >= 0).all()
-    ef = p.set_index("province").ef_tco2_per_mwh
-    assert np.allclose(s.ef_tco2_per_mwh, s.host_province.map(ef))
+    # Emission factors are the host province's (so a province's override reaches its clusters).
+    assert "ef_tco2_per_mwh" not in s.columns
+    assert (s.pue <= s.pue_cap).all() and (s.pue >= 1.0).all()
+    assert set(read("provinces.csv").climate) <= set(read("climate.csv").climate)
+    assert set(p.grid_region) <= set(read("grid_regions.csv").grid_region)
 
 
 def test_workloads():
@@ -99,10 +113,11 @@ def test_no_missing_numbers(name):
 
 
 def test_emission_factors_and_prices():
+    p = read("provinces.csv")
+    assert p.ef_tco2_per_mwh.between(0, 1.2, inclusive="neither").all()
+    assert read("grid_regions.csv").ef_marginal_tco2_per_mwh.between(0.5, 1.3).all()
     for name in ["provinces.csv", "sites.csv"]:
-        df = read(name)
-        assert df.ef_tco2_per_mwh.between(0, 1.2, inclusive="neither").all(), name
-        assert (df.price_cny_per_mwh > 0).all(), name
+        assert (read(name).price_cny_per_mwh > 0).all(), name
 
 
 @pytest.mark.parametrize("name", CSV_FILES)

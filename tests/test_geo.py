@@ -160,6 +160,7 @@ def make_results(
         flows["province"]
     ).sum() / energy
     prov["emissions_tco2"] = energy * 1.3 * 0.55
+    prov["hosted_water_m3"] = 0.0
     province_table = prov.reset_index()[PROVINCE_COLUMNS]
     summary = {
         "total_cost_cny": float(sites["total_cost_cny"].sum()),
@@ -206,12 +207,21 @@ def _sites_table(provinces: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
         "capex_cny",
         "energy_cost_cny",
         "green_cost_cny",
+        "certificate_cost_cny",
         "network_cost_cny",
         "carbon_cost_cny",
+        "water_cost_cny",
         "latency_cost_cny",
         "capacity_shadow_price_cny_per_mw",
+        "fitout_mw",
+        "certificate_mwh",
+        "water_m3",
     ]:
         sites[column] = 0.0
+    sites["occupancy"] = 1.0
+    sites["peak_utilisation"] = sites["peak_load_mw"] / sites["capacity_mw"]
+    sites["emissions_location_tco2"] = sites["emissions_tco2"]
+    sites["emissions_market_tco2"] = sites["emissions_tco2"]
     sites["capex_cny"] = sites["new_mw"] * 7e6
     sites["energy_cost_cny"] = sites["energy_mwh"] * sites["pue"] * 500.0
     sites["total_cost_cny"] = sites["capex_cny"] + sites["energy_cost_cny"]

@@ -42,8 +42,9 @@ FAMILY_WORDS = {
 
 
 def national(*overrides):
-    """PlanInputs of the default dataset with overrides, at 4 slices a day."""
-    return lambda: build_inputs(resolve_scenario({}, ["time.hours_per_day=4", *overrides]))
+    """PlanInputs of the default dataset with overrides, on one mean day of 4 slices."""
+    return lambda: build_inputs(resolve_scenario(
+        {}, ["time.representative=identical", "time.days=1", "time.hours_per_day=4", *overrides]))
 
 
 def tiny_latency():
@@ -119,27 +120,28 @@ CASES = {
                                 "sites.tianfu.max_new_mw=0"), "capacity", "", ["Sichuan"]),
     "national-scale-3": (national("demand.scale=3"), "capacity", "national", ["national"]),
     "national-utilisation": (national("policy.utilisation_max=0.2"), "capacity", "national", ["national"]),
-    "national-no-cluster-growth": (national(*(f"sites.{s}.max_new_mw=0" for s in CLUSTERS)), "capacity",
-                                   "national", ["national"]),
+    "national-no-cluster-growth": (national("demand.scale=2", *(f"sites.{s}.max_new_mw=0" for s in CLUSTERS)),
+                                   "capacity", "national", ["national"]),
     "tiny-regional": (tiny_regional_capacity, "capacity", "near", ["near", "k1 of p1"]),
     "tiny-national": (tiny_national_capacity, "capacity", "national", ["national"]),
     "tiny-peak-slice": (tiny_peak_slice_capacity, "capacity", "only", ["only"]),
     # Carbon caps below reach.
     "carbon-1Mt": (national("carbon.cap_tco2=1e6"), "carbon", "national", ["national", "1 MtCO2"]),
-    "carbon-100Mt": (national("carbon.cap_tco2=100e6"), "carbon", "national", ["national", "100 MtCO2"]),
-    "carbon-policy-60Mt": (national("carbon.cap_tco2=60e6", "policy.hub_new_share_min=0.6",
-                                    "policy.hub_new_green_share=0.8"), "carbon", "national",
+    "carbon-50Mt": (national("carbon.cap_tco2=50e6"), "carbon", "national", ["national", "50 MtCO2"]),
+    "carbon-policy-50Mt": (national("carbon.cap_tco2=50e6", "policy.hub_new_share_min=0.6",
+                                    "policy.hub_new_green_share_min=0.8"), "carbon", "national",
                            ["national", "hub share in force"]),
-    "carbon-no-green": (national("carbon.cap_tco2=150e6", *(f"sites.{s}.green_available_mw=0" for s in CLUSTERS)),
-                        "carbon", "national", ["national", "150 MtCO2"]),
+    "carbon-no-green": (national("carbon.cap_tco2=60e6", *(f"sites.{s}.green_available_mw=0" for s in CLUSTERS)),
+                        "carbon", "national", ["national", "60 MtCO2"]),
     "tiny-carbon": (tiny_carbon, "carbon", "national", ["national", "least achievable 26,280 tCO2"]),
     "tiny-carbon-with-hub": (tiny_carbon_with_hub, "carbon", "national",
                              ["national", "least achievable 17,520 tCO2", "hub share in force"]),
     # Hub-share minimum impossible.
-    "hub-clusters-frozen": (national("policy.hub_new_share_min=0.6", "policy.local_max_new_share=1.0",
+    # The built stock carries the default year's demand; twice that needs new capacity.
+    "hub-clusters-frozen": (national("demand.scale=2", "policy.hub_new_share_min=0.6", "policy.local_max_new_share=1.0",
                                      *(f"sites.{s}.max_new_mw=0" for s in CLUSTERS)), "hub_share", "national",
                             ["national", "60%"]),
-    "hub-clusters-capped": (national("policy.hub_new_share_min=0.6", "policy.local_max_new_share=1.0",
+    "hub-clusters-capped": (national("demand.scale=2", "policy.hub_new_share_min=0.6", "policy.local_max_new_share=1.0",
                                      *(f"sites.{s}.max_new_mw=100" for s in CLUSTERS)), "hub_share", "national",
                             ["national", "1,000 MW"]),
     "tiny-hub": (tiny_hub, "hub_share", "national", ["national", "60%"]),

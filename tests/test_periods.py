@@ -19,7 +19,8 @@ from planner.scenario import ScenarioError, load_scenario
 
 @pytest.fixture(scope="module")
 def clustered_inputs():
-    return build_inputs(load_scenario(None, ["time.representative=clustered", "time.days=6"]))
+    return build_inputs(load_scenario(None, ["time.representative=clustered", "time.days=6",
+                                             "time.extreme_days=false"]))
 
 
 def test_clustering_conserves_green_energy_and_demand(default_inputs):
@@ -46,11 +47,17 @@ def test_clustered_plan_inputs_keep_annual_demand_and_green_energy(default_input
     assert green_hours == pytest.approx(np.full(len(clustered_inputs.sites), 8760.0), rel=1e-12)
 
 
-def test_identical_days_stay_the_default(default_inputs):
+def test_clustered_days_and_the_peak_days_are_the_default(default_inputs):
     scenario = load_scenario()
-    assert scenario.time.representative == "identical" and scenario.time.defer_within_day is False
-    assert (default_inputs.green_profile == 1.0).all()
-    assert not default_inputs.deferrable_classes.any()
+    assert scenario.time.representative == "clustered" and scenario.time.extreme_days
+    assert scenario.time.defer_within_day is False and not default_inputs.deferrable_classes.any()
+    # The year's peak-demand days come on top of the clustered ones, each weighing one day.
+    days = default_inputs.periods.groupby("day")["hours"].sum() / 24.0
+    assert len(days) > scenario.time.days
+    assert (days.round(9) == 1.0).sum() >= len(days) - scenario.time.days
+    # Green output and PUE vary over the year, so the plan sees their seasons.
+    assert default_inputs.green_profile.std(axis=1).max() > 0.05
+    assert np.ptp(default_inputs.pue, axis=1).max() > 0.02
 
 
 def test_more_clustered_days_than_the_year_is_refused():

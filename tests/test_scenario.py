@@ -17,7 +17,7 @@ def write(tmp_path, text, name="s.yaml", mode="w"):
 def test_empty_file_is_all_defaults(tmp_path):
     scenario = load_scenario(write(tmp_path, ""))
     assert scenario.name == "s"
-    assert scenario.demand.national_it_load_mw == pytest.approx(27125.0)
+    assert scenario.demand.national_it_load_mw == pytest.approx(12000.0)
     assert scenario.carbon.cap_tco2 is None
 
 

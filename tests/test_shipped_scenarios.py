@@ -7,11 +7,11 @@ from planner.scenario import load_scenario, shipped_scenarios
 
 # (total annual cost CNY, emissions tCO2, new capacity MW), from the default dataset.
 PINNED = {
-    "baseline": (294515593286.26196, 165552117.1134774, 15623.937389705883),
-    "policy-2025": (294515593286.26196, 165552117.1134774, 15623.937389705883),
-    "low-carbon": (297180105706.88025, 119999999.99999978, 15623.937389705885),
-    "no-west": (333950413029.17365, 170039137.87116426, 17083.937389705883),
-    "hourly-2025": (285426224789.43506, 109638054.03557016, 11661.922234170273),
+    "baseline": (97545547693.0481, 82632515.14808853, 240.944638316519),
+    "policy-2025": (97621113668.5283, 82634510.74973743, 240.94463831651876),
+    "low-carbon": (107810218085.07072, 72000000.00000003, 2250.0392223442964),
+    "no-west": (106827407452.51714, 79264063.05561674, 1217.3546383165187),
+    "hourly-2025": (107372256261.67662, 129456773.83864145, 0.0),
 }
 
 
@@ -38,7 +38,8 @@ def test_shipped_scenario_solves_with_verified_residuals(solved, name):
     # The optimum's cost is unique; emissions and capacity may differ between tied optima.
     assert results.summary.total_cost_cny == pytest.approx(cost, rel=1e-6)
     assert results.summary.emissions_tco2 == pytest.approx(emissions, rel=1e-3)
-    assert results.summary.new_capacity_mw == pytest.approx(new_mw, rel=1e-3)
+    # Today's vacant halls carry most of the load: little or no new building, exact within a kilowatt.
+    assert results.summary.new_capacity_mw == pytest.approx(new_mw, rel=1e-3, abs=1e-3)
 
 
 def test_tables_add_up(solved):
@@ -68,7 +69,7 @@ def test_low_carbon_meets_its_cap_at_a_price(solved):
 
 def test_tighter_carbon_cap_never_costs_less():
     costs = []
-    for cap in (160e6, 140e6, 120e6, 100e6):
+    for cap in (80e6, 75e6, 70e6, 67e6):  # the plan emits 83 Mt uncapped, 65.3 Mt at the least
         costs.append(run_scenario(load_scenario("policy-2025", [f"carbon.cap_tco2={cap}"])).summary.total_cost_cny)
     assert all(later >= earlier * (1 - 1e-9) for earlier, later in zip(costs, costs[1:], strict=False))
     assert costs[-1] > costs[0]

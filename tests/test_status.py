@@ -10,7 +10,8 @@ from lp_cases import make_inputs, site
 
 import optimizer.plan
 import optimizer.solve
-from optimizer.formulation import LinearProgram, build_lp
+from optimizer.formulation import build_lp
+from optimizer.lp import LinearProgram
 from optimizer.plan import optimise
 from optimizer.solve import new_highs, solve_lp
 from optimizer.status import PlanInfeasible, PlanNotSolved

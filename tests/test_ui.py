@@ -140,7 +140,7 @@ def test_switching_shipped_scenario_resets_the_edits_and_the_form():
     no_exception(at)
     assert at.session_state["base"].name == "low-carbon"
     assert at.session_state["overrides"] == {}
-    assert at.number_input(key="edit.carbon_cap").value == pytest.approx(120.0)
+    assert at.number_input(key="edit.carbon_cap").value == pytest.approx(72.0)
 
 
 def test_downloaded_yaml_is_the_users_document_with_the_edits():
@@ -148,7 +148,7 @@ def test_downloaded_yaml_is_the_users_document_with_the_edits():
     state["base"] = ui_state.shipped_base("low-carbon")
     state["overrides"] = {"carbon.price_cny_per_tco2": 80.0, "sites.guian.enabled": False}
     document = ui_state.edited_document(state["base"], state["overrides"])
-    assert document["carbon"] == {"cap_tco2": 120000000, "price_cny_per_tco2": 80.0}
+    assert document["carbon"] == {"cap_tco2": 72000000, "price_cny_per_tco2": 80.0}
     assert document["sites"] == {"guian": {"enabled": False}}
     assert "costs" not in document  # defaults stay implicit
     again = ui_state.parse_upload("x.yaml", ui_state.dump_yaml(document).encode())
@@ -193,8 +193,9 @@ def test_disabling_the_western_clusters_raises_cost():
 
 
 def test_an_infeasible_scenario_is_explained_in_words():
+    # Without the west, 30 GW of IT load is more than the east and local sites can ever hold.
     west_off = {f"sites.{s}.enabled": False for s in ("horinger", "guian", "qingyang", "zhongwei")}
-    at = new_app(west_off)
+    at = new_app({**west_off, "demand.national_it_load_mw": 30000.0})
     record = solve_on_plan_page(at)
     assert record.status == "infeasible"
     text = " ".join(e.value for e in at.error)

@@ -19,8 +19,12 @@ SCALAR_FIELDS = (
     "carbon.price_cny_per_tco2",
     "carbon.cap_tco2",
     "demand.scale",
+    "carbon.accounting",
     "policy.hub_new_share_min",
-    "policy.hub_new_green_share",
+    "policy.hub_new_green_share_min",
+    "policy.hub_occupancy_min",
+    "policy.pue_cap_national",
+    "policy.green_share_min",
 )
 NO_LIMIT = "none"
 
@@ -46,8 +50,12 @@ def assumption_values(scenario: Scenario) -> dict[str, Any]:
         "carbon.price_cny_per_tco2": scenario.carbon.price_cny_per_tco2,
         "carbon.cap_tco2": scenario.carbon.cap_tco2,
         "demand.scale": scenario.demand.scale,
+        "carbon.accounting": scenario.carbon.accounting,
         "policy.hub_new_share_min": scenario.policy.hub_new_share_min,
-        "policy.hub_new_green_share": scenario.policy.hub_new_green_share,
+        "policy.hub_new_green_share_min": scenario.policy.hub_new_green_share_min,
+        "policy.hub_occupancy_min": scenario.policy.hub_occupancy_min,
+        "policy.pue_cap_national": scenario.policy.pue_cap_national,
+        "policy.green_share_min": scenario.policy.green_share_min,
         "horizon.end_year": scenario.horizon.end_year,
     }
     for site, row in tables["sites"].iterrows():

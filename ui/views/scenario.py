@@ -115,6 +115,12 @@ def _form(scenario) -> None:
                 t("carbon_cap"), min_value=0.0, max_value=10_000.0, step=5.0,
                 value=None if cap is None else cap / 1e6, key=EDIT_PREFIX + "carbon_cap",
                 placeholder=t("no_cap"), help=t("carbon_cap_help"))
+            accounting = c1.selectbox(
+                t("carbon_accounting"), ["location", "market", "marginal"],
+                index=["location", "market", "marginal"].index(values["carbon.accounting"]),
+                # The language is bound now: the option texts must not follow a later rerun's.
+                format_func=lambda a: t(f"accounting_{a}", language), key=EDIT_PREFIX + "accounting",
+                help=t("carbon_accounting_help"))
             scale_pct = c3.number_input(
                 t("demand_level"), min_value=1.0, max_value=1000.0, step=5.0,
                 value=100.0 * values["demand.scale"], key=EDIT_PREFIX + "demand_scale",
@@ -162,16 +168,17 @@ def _form(scenario) -> None:
                         t("col_green_premium"), min_value=0.0, max_value=10_000.0, format="%.0f"),
                 })
         with tab_policy:
-            p1, p2 = st.columns(2)
-            hub_min = values["policy.hub_new_share_min"]
-            hub_min_pct = p1.number_input(
-                t("hub_share_min"), min_value=0.0, max_value=100.0, step=5.0,
-                value=None if hub_min is None else 100.0 * hub_min,
-                key=EDIT_PREFIX + "hub_min", placeholder=t("no_rule"), help=t("hub_share_min_help"))
-            hub_green_pct = p2.slider(
-                t("hub_green_share"), min_value=0.0, max_value=100.0, step=5.0,
-                value=100.0 * values["policy.hub_new_green_share"], key=EDIT_PREFIX + "hub_green",
-                help=t("hub_green_share_help"))
+            p1, p2, p3 = st.columns(3)
+            hub_min_pct = _share_input(p1, "hub_share_min", values["policy.hub_new_share_min"], "hub_min")
+            hub_green_pct = _share_input(p2, "hub_green_share_min", values["policy.hub_new_green_share_min"],
+                                         "hub_green")
+            occupancy_pct = _share_input(p3, "hub_occupancy_min", values["policy.hub_occupancy_min"], "hub_occupancy")
+            q1, q2 = st.columns(2)
+            green_pct = _share_input(q1, "green_share_min", values["policy.green_share_min"], "green_min")
+            pue_cap = q2.number_input(
+                t("pue_cap_national"), min_value=1.0, max_value=3.0, step=0.01, format="%.2f",
+                value=values["policy.pue_cap_national"], key=EDIT_PREFIX + "pue_cap", placeholder=t("no_rule"),
+                help=t("pue_cap_national_help"))
         submitted = st.form_submit_button(t("apply"), type="primary")
     if not submitted:
         return
@@ -180,13 +187,28 @@ def _form(scenario) -> None:
         "carbon.cap_tco2": None if cap_mt is None else float(cap_mt) * 1e6,
         "demand.scale": float(scale_pct) / 100.0,
         "horizon.end_year": None if end_year is None else int(end_year),
-        "policy.hub_new_share_min": None if hub_min_pct is None else float(hub_min_pct) / 100.0,
-        "policy.hub_new_green_share": float(hub_green_pct) / 100.0,
+        "carbon.accounting": accounting,
+        "policy.hub_new_share_min": _share(hub_min_pct),
+        "policy.hub_new_green_share_min": _share(hub_green_pct),
+        "policy.hub_occupancy_min": _share(occupancy_pct),
+        "policy.green_share_min": _share(green_pct),
+        "policy.pue_cap_national": None if pue_cap is None else float(pue_cap),
         **edits.values_from_workload_frame(work),
         **edits.values_from_cluster_frame(table.assign(enabled=table.index.isin(enabled))),
     }
     submit_values(new_values)
     st.rerun()
+
+
+def _share_input(column, label: str, value: float | None, key: str):
+    """A percentage input that may be left empty (no rule)."""
+    return column.number_input(
+        t(label), min_value=0.0, max_value=100.0, step=5.0, value=None if value is None else 100.0 * value,
+        key=EDIT_PREFIX + key, placeholder=t("no_rule"), help=t(f"{label}_help"))
+
+
+def _share(percent: float | None) -> float | None:
+    return None if percent is None else float(percent) / 100.0
 
 
 def submit_values(new_values: dict) -> str | None:
