@@ -9,7 +9,7 @@ import pandas as pd
 from edwc_data.units import HOURS_PER_YEAR
 
 from optimizer.index import PlanIndex, day_windows
-from optimizer.inputs import PlanInputs
+from optimizer.inputs import ACCOUNTINGS, PlanInputs
 from optimizer.lp import LinearProgram
 from optimizer.policies import policy_shadow_prices
 from optimizer.results import COST_PARTS, FLOW_COLUMNS, PROVINCE_COLUMNS, SITE_COLUMNS, Summary
@@ -168,9 +168,10 @@ def energy_and_emissions(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities
         "certificate_mwh": certificate_mwh,
         "water_m3": inputs.site_values("wue_l_per_kwh") * (it_load @ hours),
     }
-    for accounting in ("location", "market", "marginal"):
+    for accounting in ACCOUNTINGS:
         ef, ef_green, ef_certificate = inputs.emission_factors(accounting)
-        out[f"emissions_{accounting}_tco2"] = ef * facility_mwh + ef_green * green_mwh + ef_certificate * certificate_mwh
+        out[f"emissions_{accounting}_tco2"] = (
+            ef * facility_mwh + ef_green * green_mwh + ef_certificate * certificate_mwh)
     return out
 
 
@@ -322,7 +323,7 @@ def build_tables(
         total_cost_cny=float(costs[COST_PARTS].to_numpy().sum()),
         **{part: float(costs[part].sum()) for part in COST_PARTS},
         emissions_tco2=float(costs["emissions_tco2"].sum()),
-        **{f"emissions_{a}_tco2": float(costs[f"emissions_{a}_tco2"].sum()) for a in ("location", "market", "marginal")},
+        **{f"emissions_{a}_tco2": float(costs[f"emissions_{a}_tco2"].sum()) for a in ACCOUNTINGS},
         carbon_accounting=inputs.carbon_accounting,
         it_energy_mwh=total_it,
         facility_energy_mwh=facility,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from optimizer.inputs import ACCOUNTINGS
 from optimizer.status import PlanStatus
 
 #: Parts of a plan's annual cost, in the order tables and charts show them. [CNY/yr]
@@ -193,12 +194,14 @@ class Summary:
         for name in ("site_capacity_shadow_prices_cny_per_mw", "policy_shadow_prices"):
             prices = values.get(name) or {}
             if not isinstance(prices, dict) or not all(
-                    isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in prices.values()):
+                    isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                    for v in prices.values()):
                 msg = f"{source}: {name} | must map names to finite numbers. Run the scenario again."
                 raise ValueError(msg)
             values[name] = {str(k): float(v) for k, v in prices.items()}
-        if values.get("carbon_accounting", "location") not in ("location", "market", "marginal"):
-            msg = f"{source}: carbon_accounting | unknown accounting {values['carbon_accounting']!r}. Run the scenario again."
+        if values.get("carbon_accounting", "location") not in ACCOUNTINGS:
+            msg = (f"{source}: carbon_accounting | unknown accounting {values['carbon_accounting']!r}. "
+                   "Run the scenario again.")
             raise ValueError(msg)
         if not isinstance(values.get("pathway"), dict | None):
             msg = f"{source}: pathway | must be a mapping of growth figures or null. Run the scenario again."

@@ -191,7 +191,8 @@ class PolicySettings(_Strict):
         description="Least 上架率 of the hub clusters together: fitted over built capacity; null for none. [-]"
     )
     pue_cap_national: Annotated[float, Field(ge=1.0, le=3.0)] | None = Field(
-        description="Cap on the average PUE of all the plan's data centres (facility over IT energy); null for none. [-]"
+        description="Cap on the average PUE of all the plan's data centres (facility over IT energy); "
+        "null for none. [-]"
     )
     hub_pue_caps: bool = Field(description="Hold each hub cluster's annual PUE within its cap (sites.csv pue_cap).")
     green_share_min: Share | None = Field(

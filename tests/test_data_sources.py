@@ -1,7 +1,6 @@
 """Checks of the default dataset in data/: shapes, ids, sums and the source register."""
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import yaml
