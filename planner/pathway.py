@@ -673,7 +673,9 @@ def read_growth(run_dir: Path | str) -> dict[str, tuple[pd.DataFrame, pd.DataFra
         if column in ("region", "calibration", "consumption"):
             continue
         values = pd.to_numeric(growth[column], errors="coerce").to_numpy(float)
-        if not np.isfinite(values).all():
+        # A growth rate is undefined (NaN, blank in the file) where a path has no year before it.
+        allowed = np.isnan(values) & (growth[column].isna().to_numpy() if column.startswith("g_") else False)
+        if not (np.isfinite(values) | allowed).all():
             msg = "holds a value that is not a finite number. Rerun `edwc run` on the pathway."
             raise RunDirError(msg,
                               source=where, field=column)

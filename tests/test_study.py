@@ -45,8 +45,8 @@ def test_grid_gives_one_row_per_combination_with_its_values(tmp_path):
     assert priced["emissions_tco2"] < cheap["emissions_tco2"]
     on_disk = pd.read_parquet(tmp_path / "study.parquet")
     assert on_disk["total_cost_cny"].tolist() == pytest.approx(table["total_cost_cny"].tolist(), rel=1e-12)
-    # Only the table is left in the folder: no temporary files.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["study.parquet"]
+    # Only the table (and the folder's marker) is left in the folder: no temporary files.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".edwc-study", "study.parquet"]
 
 
 def test_planted_infeasible_and_bad_runs_are_recorded_and_the_rest_complete():

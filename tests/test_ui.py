@@ -52,6 +52,13 @@ def solve_on_plan_page(at: AppTest) -> ui_state.RunRecord:
     return ui_state.find_run(at.session_state["current_run"], at.session_state)
 
 
+def edit_widget(widgets, name: str):
+    """The assumption widget ``name`` of the form as drawn now (its key carries the form's identity)."""
+    found = [w for w in widgets if str(w.key).startswith("edit.") and str(w.key).endswith(f".{name}")]
+    assert len(found) == 1, [w.key for w in widgets]
+    return found[0]
+
+
 def submit_form(at: AppTest) -> AppTest:
     at.button(key="FormSubmitter:assumptions-" + t("apply", "en")).click().run()
     no_exception(at)
@@ -64,7 +71,7 @@ def test_scenario_page_edit_goes_through_validation_into_overrides():
     at = new_app()
     no_exception(at)
     assert at.title[0].value == "Scenario"
-    at.number_input(key="edit.carbon_price").set_value(250.0)
+    edit_widget(at.number_input, "carbon_price").set_value(250.0)
     submit_form(at)
     overrides = at.session_state["overrides"]
     assert overrides["carbon.price_cny_per_tco2"] == pytest.approx(250.0)
@@ -75,7 +82,7 @@ def test_scenario_page_edit_goes_through_validation_into_overrides():
 
 def test_setting_a_value_back_to_the_base_removes_the_override():
     at = new_app({"carbon.price_cny_per_tco2": 100.0})
-    at.number_input(key="edit.carbon_price").set_value(0.0)
+    edit_widget(at.number_input, "carbon_price").set_value(0.0)
     submit_form(at)
     assert "carbon.price_cny_per_tco2" not in at.session_state["overrides"]
 
@@ -140,7 +147,7 @@ def test_switching_shipped_scenario_resets_the_edits_and_the_form():
     no_exception(at)
     assert at.session_state["base"].name == "low-carbon"
     assert at.session_state["overrides"] == {}
-    assert at.number_input(key="edit.carbon_cap").value == pytest.approx(120.0)
+    assert edit_widget(at.number_input, "carbon_cap").value == pytest.approx(120.0)
 
 
 def test_downloaded_yaml_is_the_users_document_with_the_edits():
@@ -164,7 +171,7 @@ def test_plan_page_solves_and_a_higher_carbon_price_never_raises_emissions():
     assert len(at.metric) == 6 and at.get("image")  # figures and the map
     assert [m.label for m in at.metric][:2] == ["Total annual cost", "Emissions"]
     at.switch_page("app_pages/scenario.py").run()
-    at.number_input(key="edit.carbon_price").set_value(400.0)
+    edit_widget(at.number_input, "carbon_price").set_value(400.0)
     submit_form(at)
     second = solve_on_plan_page(at)
     assert second.run_id != first.run_id
@@ -180,9 +187,9 @@ def test_disabling_the_western_clusters_raises_cost():
     at = new_app(base="no-west")
     without_west = solve_on_plan_page(at)
     at.switch_page("app_pages/scenario.py").run()
-    every_cluster = at.multiselect(key="edit.enabled").options
+    every_cluster = edit_widget(at.multiselect, "enabled").options
     assert len(every_cluster) == 10
-    at.multiselect(key="edit.enabled").set_value(
+    edit_widget(at.multiselect, "enabled").set_value(
         ["zhangjiakou", "yangtze_delta", "wuhu", "shaoguan", "tianfu", "chongqing",
          "horinger", "guian", "qingyang", "zhongwei"])
     submit_form(at)
@@ -336,7 +343,7 @@ def test_language_switch_turns_labels_and_figures_chinese():
     at.radio(key="lang").set_value("zh").run()
     no_exception(at)
     assert at.title[0].value == "情景设置"
-    assert at.number_input(key="edit.carbon_price").label == "碳价 [元/吨CO₂]"
+    assert edit_widget(at.number_input, "carbon_price").label == "碳价 [元/吨CO₂]"
     # AppTest loses widget state when a rerun renames the pages (the page titles are in the
     # session's language), so the next pages start from a session that is Chinese already.
     at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
@@ -391,25 +398,33 @@ def test_edwc_ui_runs_streamlit_with_the_safety_settings(monkeypatch):
 
     from planner.cli import ui_command as cli_ui
 
-    command = cli_ui.streamlit_command(8600, True, "127.0.0.1")
+    command = cli_ui.streamlit_command(8600, "127.0.0.1")
     assert command[1:4] == ["-m", "streamlit", "run"] and Path(command[4]).name == "app.py"
     assert Path(command[4]).exists()
+    # Always headless and never prompting: `edwc ui` opens the browser itself when asked.
     for flag in ("--server.maxUploadSize=1", "--server.enableXsrfProtection=true",
-                 "--server.enableCORS=true", "--server.headless=true", "--server.port=8600"):
+                 "--server.enableCORS=true", "--server.headless=true", "--server.showEmailPrompt=false",
+                 "--server.port=8600"):
         assert flag in command
     seen = {}
 
     class Done:
-        returncode = 0
+        pid = 0
 
-    def fake_run(cmd, cwd, check):
-        seen.update(cmd=cmd, cwd=cwd)
-        return Done()
+        def __init__(self, cmd, cwd, start_new_session):
+            seen.update(cmd=cmd, cwd=cwd, session=start_new_session)
 
-    monkeypatch.setattr(cli_ui.subprocess, "run", fake_run)
+        def wait(self, timeout=None):
+            return 0
+
+        def poll(self):
+            return 0
+
+    monkeypatch.setattr(cli_ui.subprocess, "Popen", Done)
     result = CliRunner().invoke(cli_ui.ui, ["--port", "8601", "--headless"])
     assert result.exit_code == 0, result.output
     assert "--server.port=8601" in seen["cmd"] and Path(seen["cwd"]).name == "ui"
+    assert seen["session"]  # its own process group, stopped as a whole
     config = (Path(command[4]).parent / ".streamlit" / "config.toml").read_text()
     assert "enableXsrfProtection = true" in config and "maxUploadSize = 1" in config
 

@@ -40,7 +40,7 @@ def _free_port() -> int:
 def app_url(tmp_path_factory):
     """The app served by `streamlit run` (the command `edwc ui` runs) on a free local port."""
     port = _free_port()
-    command = streamlit_command(port, headless=True, address="127.0.0.1")
+    command = streamlit_command(port, address="127.0.0.1")
     log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
     env = {k: v for k, v in os.environ.items() if k != "EDWC_UI_INLINE"}
     server = subprocess.Popen(command, cwd=Path(command[4]).parent, stdout=log,
