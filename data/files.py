@@ -8,8 +8,8 @@ directories) are staged the same way and swapped in by :func:`replace_dir_atomic
 Staging folders are named ``.<target>.edwc-<pid>-<random>.tmp`` (``.old`` for a folder moved aside
 while it is replaced). A run killed with SIGKILL leaves its staging folder behind; the next write
 into the same folder removes the ones whose writer is gone and that are older than the writing
-process (:func:`remove_stale_staging`), and nothing else. Which folders the tool may write into
-at all is :mod:`edwc_data.outputs`'s business.
+process (:func:`edwc_data.outputs.remove_stale_staging`), and nothing else. Which folders the tool
+may write into at all is :mod:`edwc_data.outputs`'s business.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from pathlib import Path
 PROCESS_STARTED = time.time()
 #: A staging folder of this tool: ``.<name>.edwc-<pid>-<8 random characters>.tmp`` or ``.old``.
 STAGING_PATTERN = re.compile(r"^\.(?P<name>.+)\.edwc-(?P<pid>[0-9]+)-[a-z0-9_]{8}\.(?P<kind>tmp|old)$")
-_swept: set[str] = set()
 
 
 class FileRefused(ValueError):
@@ -62,67 +61,6 @@ def staging_prefix(name: str) -> str:
     return f".{name}.edwc-{os.getpid()}-"
 
 
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    except OSError:
-        return True
-    return True
-
-
-def remove_stale_staging(folder: Path | str, force: bool = False) -> list[Path]:
-    """Remove staging folders left in ``folder`` by writers that were killed; once per folder and process.
-
-    Only entries matching ``STAGING_PATTERN`` are touched, and only when their process is gone and
-    they are older than this process. A ``.old`` folder holds the previous version of a run
-    directory moved aside while it was replaced: it is moved back when the run directory is
-    missing (the writer died between the two steps), otherwise removed.
-
-    Returns
-    -------
-    list of Path
-        What was removed or restored.
-    """
-    folder = Path(folder)
-    key = str(folder.resolve()) if folder.exists() else str(folder)
-    if key in _swept and not force:
-        return []
-    _swept.add(key)
-    done: list[Path] = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return done
-    for entry in entries:
-        match = STAGING_PATTERN.match(entry.name)
-        if match is None:
-            continue
-        try:
-            info = entry.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        if not stat.S_ISDIR(info.st_mode) or info.st_mtime >= PROCESS_STARTED:
-            continue
-        if _process_alive(int(match["pid"])):
-            continue
-        path = Path(entry.path)
-        if match["kind"] == "old":
-            target = folder / match["name"]
-            kept = path / "run"
-            if not target.exists() and not target.is_symlink() and kept.is_dir():
-                with contextlib.suppress(OSError):
-                    os.replace(kept, target)
-        shutil.rmtree(path, ignore_errors=True)
-        done.append(path)
-    return done
-
-
 def fsync_path(path: Path | str) -> None:
     """Flush a file or a folder to disk (folders too, so that renames survive a power cut)."""
     fd = os.open(path, os.O_RDONLY)
@@ -150,7 +88,6 @@ def write_atomic(path: Path | str, write: Callable[[Path], None], mode: int = 0o
         ``path``.
     """
     path = Path(path)
-    remove_stale_staging(path.parent)
     scratch = Path(tempfile.mkdtemp(prefix=staging_prefix(path.name), suffix=".tmp", dir=path.parent))
     try:
         temporary = scratch / path.name
@@ -196,7 +133,7 @@ def replace_dir_atomic(staging: Path, target: Path) -> None:
 
     Where the OS can swap two paths in one step, it does; elsewhere the previous folder is moved
     aside first (a kill between the two steps leaves it in ``.<name>.edwc-<pid>-*.old/run``, which
-    :func:`remove_stale_staging` puts back) and put back if the second step fails. The caller has
+    :func:`edwc_data.outputs.remove_stale_staging` puts back) and put back if the second step fails. The caller has
     checked that ``target`` may be replaced (:func:`edwc_data.outputs.check_replaceable`).
     """
     if target.exists():

@@ -19,16 +19,18 @@ to every output of every command and to the app's scratch space:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import shutil
+import stat
 import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
 
-from edwc_data.files import FileRefused, read_regular_file, write_text_atomic
+from edwc_data.files import PROCESS_STARTED, STAGING_PATTERN, FileRefused, read_regular_file, write_text_atomic
 
 #: Marker file of each kind of folder the tool owns.
 MARKERS = {"run": ".edwc-run", "study": ".edwc-study", "output": ".edwc-output"}
@@ -36,6 +38,7 @@ MARKERS = {"run": ".edwc-run", "study": ".edwc-study", "output": ".edwc-output"}
 TOOL = "edwc-planner"
 #: Largest marker file read. [bytes]
 MAX_MARKER_BYTES = 4096
+_swept: set[str] = set()
 
 
 class OutputRefused(FileRefused):
@@ -212,6 +215,8 @@ def claim_folder(path: Path | str, kind: str, accept: tuple[str, ...] | None = N
         if names and not owned:
             raise _not_ours(path, accept, names)
         probe_writable(folder, path)
+        if owned and create:
+            remove_stale_staging(folder)
         if create and not owned:
             write_marker(folder, kind)
         return folder
@@ -250,3 +255,64 @@ def remove_owned(folder: Path | str) -> bool:
         return False
     shutil.rmtree(folder, ignore_errors=True)
     return True
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def remove_stale_staging(folder: Path | str, force: bool = False) -> list[Path]:
+    """Remove staging folders left in ``folder`` by writers that were killed; once per folder and process.
+
+    Only entries matching ``STAGING_PATTERN`` are touched, and only when their process is gone and
+    they are older than this process. A ``.old`` folder holds the previous version of a run
+    directory moved aside while it was replaced: it is moved back when the run directory is
+    missing (the writer died between the two steps), otherwise removed.
+
+    Returns
+    -------
+    list of Path
+        What was removed or restored.
+    """
+    folder = Path(folder)
+    key = str(folder.resolve()) if folder.exists() else str(folder)
+    if key in _swept and not force:
+        return []
+    _swept.add(key)
+    done: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return done
+    for entry in entries:
+        match = STAGING_PATTERN.match(entry.name)
+        if match is None:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_mtime >= PROCESS_STARTED:
+            continue
+        if _process_alive(int(match["pid"])):
+            continue
+        path = Path(entry.path)
+        if match["kind"] == "old":
+            target = folder / match["name"]
+            kept = path / "run"
+            if not target.exists() and not target.is_symlink() and kept.is_dir():
+                with contextlib.suppress(OSError):
+                    os.replace(kept, target)
+        shutil.rmtree(path, ignore_errors=True)
+        done.append(path)
+    return done

@@ -26,9 +26,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from edwc_data.files import FileRefused, flush_tree, read_regular_file, remove_stale_staging, replace_dir_atomic
+from edwc_data.files import FileRefused, flush_tree, read_regular_file, replace_dir_atomic
 from edwc_data.files import staging_prefix as _staging_prefix
-from edwc_data.outputs import MARKERS, check_replaceable, marker_text, read_marker, shown_path
+from edwc_data.outputs import (
+    MARKERS,
+    check_replaceable,
+    marker_text,
+    read_marker,
+    remove_stale_staging,
+    shown_path,
+)
 
 from optimizer.results import FLOW_COLUMNS, PROVINCE_COLUMNS, SITE_COLUMNS, Results, Summary
 from planner.errors import ScenarioError

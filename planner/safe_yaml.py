@@ -280,6 +280,9 @@ def load_yaml(text: str, source: str) -> Any:
 def _yaml_problem(exc: Exception) -> str:
     # PyYAML's problem text names the kind of error; its context may quote the file, so only the
     # problem (short, escaped) and the position are shown.
+    if isinstance(exc, yaml.reader.ReaderError):
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        return f" at character {exc.position + 1}: the control character #x{code:04x} is not allowed in YAML text"
     mark = getattr(exc, "problem_mark", None)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
     problem = getattr(exc, "problem", None) or type(exc).__name__

@@ -88,12 +88,12 @@ def check_plan_size(scenario: Scenario, source: str | None = None, cap_bytes: in
         budget, what = cap_bytes, "the limit of this server's solver processes"
     if budget is None or size.memory_bytes <= budget:
         return size
-    slices = scenario.time.days * scenario.time.hours_per_day
+    days, per_day = scenario.time.days, scenario.time.hours_per_day
     msg = (
-        f"{slices:,} time slices ({scenario.time.days} days × {scenario.time.hours_per_day} per day) give an LP of "
-        f"{size.describe()}, over the budget of {budget / BYTES_PER_GB:,.1f} GB ({what}). Plan on fewer slices: fewer "
-        "time.days or time.hours_per_day, or clustered days (time.representative: clustered, about 12 days), then "
-        "check the plan over the whole year with `edwc check`; or raise solver.memory_budget_gb on a machine "
+        f"{days * per_day:,} time slices ({days} day{'s' if days > 1 else ''} × {per_day} per day) give an LP of "
+        f"{size.describe()}, over the budget of {budget / BYTES_PER_GB:,.3g} GB ({what}). Plan on fewer slices: "
+        "fewer time.days or time.hours_per_day, or clustered days (time.representative: clustered, about 12 days), "
+        "then check the plan over the whole year with `edwc check`; or raise solver.memory_budget_gb on a machine "
         "that has the memory."
     )
     raise PlanTooLarge(
