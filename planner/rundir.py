@@ -92,6 +92,15 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table as CSV that spreadsheets read safely: formulas neutralised, CRLF rows (RFC 4180).
+
+    With CRLF as the row end, a cell holding a carriage return or a line feed is quoted, so it
+    cannot split its row.
+    """
+    neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\r\n")
+
+
 def slug(name: str) -> str:
     """A folder-name label of a scenario name: lower-case ASCII letters, digits and '-', at most 40 characters."""
     ascii_name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
@@ -145,8 +154,8 @@ def write_run(results: Results, out_dir: Path | str, extras: Callable[[Results, 
         )
         _write_json(staging / "summary.json", results.summary.to_dict())
         results.flows.to_parquet(staging / "flows.parquet", index=False)
-        neutralise_formulas(results.sites).to_csv(staging / "sites.csv", index=False)
-        neutralise_formulas(results.provinces).to_csv(staging / "provinces.csv", index=False)
+        write_csv(results.sites, staging / "sites.csv")
+        write_csv(results.provinces, staging / "provinces.csv")
         (staging / "scenario.yaml").write_text(
             yaml.safe_dump(results.scenario, sort_keys=False, allow_unicode=True), encoding="utf-8"
         )

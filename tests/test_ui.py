@@ -434,3 +434,95 @@ def test_sessions_do_not_share_state():
     assert "carbon.price_cny_per_tco2" not in second.session_state["overrides"]
     assert first.session_state["overrides"]["carbon.price_cny_per_tco2"] == 10.0
     assert os.environ.get("EDWC_UI_INLINE") == "1"
+
+
+# ------------------------------------------------------------------ loading resets the form; stopping stops all
+
+UPLOAD_123 = b"name: mine\ntime:\n  hours_per_day: 4\ncarbon:\n  price_cny_per_tco2: 123\n"
+
+
+def test_an_upload_resets_every_widget_and_an_untouched_apply_keeps_the_files_values():
+    at = new_app()
+    edit_widget(at.number_input, "carbon_price").set_value(50.0)
+    submit_form(at)
+    assert at.session_state["overrides"]["carbon.price_cny_per_tco2"] == 50.0
+    old_key = edit_widget(at.number_input, "carbon_price").key
+    at.file_uploader(key="upload_file").set_value(("mine.yaml", UPLOAD_123, "application/x-yaml")).run()
+    no_exception(at)
+    assert at.session_state["base"].kind == "upload" and at.session_state["overrides"] == {}
+    price = edit_widget(at.number_input, "carbon_price")
+    # A new key: in the browser a widget keeps what the user typed while its key stays the same.
+    assert price.key != old_key and price.value == 123.0
+    submit_form(at)  # "Apply changes" without touching anything
+    assert at.session_state["overrides"] == {}
+    record = solve_on_plan_page(at)
+    assert record.solved and record.scenario["carbon"]["price_cny_per_tco2"] == 123.0
+
+
+def test_a_shipped_pick_resets_every_widget_to_its_values():
+    at = new_app({"carbon.price_cny_per_tco2": 80.0})
+    keys = {w.key for w in at.number_input if str(w.key).startswith("edit.")}
+    at.selectbox(key="pick_shipped").set_value("low-carbon").run()
+    no_exception(at)
+    assert not keys & {w.key for w in at.number_input}
+    assert edit_widget(at.number_input, "carbon_cap").value == pytest.approx(120.0)
+    assert edit_widget(at.number_input, "carbon_price").value == 0.0
+    submit_form(at)
+    assert at.session_state["overrides"] == {}
+
+
+def test_a_description_is_shown_as_plain_text():
+    at = new_app()
+    text = "![pixel](http://tracker.example/p.png) and **bold** <img src=x>"
+    at.file_uploader(key="upload_file").set_value(
+        ("d.yaml", f"description: '{text}'\n".encode(), "application/x-yaml")).run()
+    no_exception(at)
+    assert any(element.value == text for element in at.text)
+    assert not any("tracker.example" in str(element.value) for element in at.markdown)
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads children from /proc")
+def test_stopping_edwc_ui_stops_its_server_and_it_never_prompts(tmp_path):
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    home = tmp_path / "home"  # a first run: no ~/.streamlit/credentials.toml
+    home.mkdir()
+    env = {**{k: v for k, v in os.environ.items() if k != "EDWC_UI_INLINE"}, "HOME": str(home), "BROWSER": "true",
+           "PYTHONPATH": str(Path(__file__).parents[1])}
+    # --browser (the default): the server must come up without asking for an e-mail address first.
+    ui = subprocess.Popen([sys.executable, "-m", "planner.cli", "ui", "--port", str(port)], env=env,
+                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120  # a wait, not an assertion on speed
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            assert ui.poll() is None and time.monotonic() < deadline, "the server did not come up"
+            time.sleep(0.5)
+        servers = _children(ui.pid)
+        assert servers, "no server process"
+        ui.send_signal(signal.SIGTERM)
+        assert ui.wait(timeout=60) == 0
+    finally:
+        if ui.poll() is None:
+            ui.kill()
+    for server in servers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(server, 0)  # gone, not orphaned
