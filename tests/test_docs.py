@@ -8,3 +8,14 @@ from planner.schema_doc import render
 def test_scenario_reference_is_current():
     committed = (Path(__file__).parents[1] / "docs" / "scenario.md").read_text(encoding="utf-8")
     assert committed == render(), "docs/scenario.md is stale: run `python -m planner.schema_doc > docs/scenario.md`"
+
+
+def test_every_test_named_in_the_reliability_page_exists():
+    import re
+
+    tests = Path(__file__).parent
+    page = (tests.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`(test_\w+\.py)::(\w+)(?:\[[^\]]*\])?`", page))
+    assert len(named) > 80
+    missing = [f"{f}::{name}" for f, name in sorted(named) if f"def {name}(" not in (tests / f).read_text()]
+    assert not missing, missing

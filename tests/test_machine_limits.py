@@ -207,5 +207,9 @@ def test_app_workers_run_under_a_memory_limit_and_a_dead_worker_is_explained():
             engine.submit(("die",), os._exit, 9).result(timeout=300)  # the worker dies (as if killed)
         assert lost.value.label == "worker_lost"
         assert engine.submit(("after",), sum, [1, 2]).result(timeout=300) == 3  # a fresh pool goes on
+        from edwc_data.labels import t
+
+        for label in (memory.value.label, lost.value.label):  # explained in both languages
+            assert t(label, "en") and t(label, "zh")
     finally:
         engine.shutdown()
