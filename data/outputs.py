@@ -170,14 +170,21 @@ def check_replaceable(path: Path | str) -> Path:
     """
     target = guard_path(path)
     if os.path.lexists(target):
-        if not target.is_dir():
-            raise _refuse(path, "is a file, not a folder. Give a new folder for the run.")
-        names = _contents(target)
-        marker = read_marker(target)
-        if names and (marker is None or marker.get("kind") != "run"):
-            raise _not_ours(path, ("run",), names)
+        _existing_folder(path, target, ("run",), "a new folder for the run")
     probe_writable(target.parent, path)
     return target
+
+
+def _existing_folder(path: Path | str, folder: Path, accept: tuple[str, ...], wanted: str) -> bool:
+    """Whether an existing ``folder`` is the tool's (of an accepted kind); OutputRefused if it holds anything else."""
+    if not folder.is_dir():
+        raise _refuse(path, f"is a file, not a folder. Give {wanted}.")
+    names = _contents(folder)
+    marker = read_marker(folder)
+    owned = marker is not None and marker.get("kind") in accept
+    if names and not owned:
+        raise _not_ours(path, accept, names)
+    return owned
 
 
 def claim_folder(path: Path | str, kind: str, accept: tuple[str, ...] | None = None, create: bool = True) -> Path:
@@ -207,13 +214,7 @@ def claim_folder(path: Path | str, kind: str, accept: tuple[str, ...] | None = N
     accept = accept or (kind,)
     folder = guard_path(path)
     if os.path.lexists(folder):
-        if not folder.is_dir():
-            raise _refuse(path, "is a file, not a folder. Give a folder for the output.")
-        names = _contents(folder)
-        marker = read_marker(folder)
-        owned = marker is not None and marker.get("kind") in accept
-        if names and not owned:
-            raise _not_ours(path, accept, names)
+        owned = _existing_folder(path, folder, accept, "a folder for the output")
         probe_writable(folder, path)
         if owned and create:
             remove_stale_staging(folder)
