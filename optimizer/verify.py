@@ -9,12 +9,36 @@ from optimizer.index import PlanIndex, day_windows, window_means
 from optimizer.inputs import PlanInputs
 from optimizer.policies import new_capacity_energy_mwh, water_cap_provinces
 
+#: A row's violation is measured against its own scale, but never against less than this share of
+#: its family's unit scale (the largest scale of that kind in the plan: power, emissions, latency).
+#: So a row a million times smaller than the largest of its kind is checked to 1e-6 x 1e-6 of
+#: that largest, and a plan that is tiny as a whole (1e-318 MW) is checked relative to itself:
+#: no absolute floor (such as 1 MW) can make a wrong plan pass. [-]
+RELATIVE_FLOOR = 1e-6
+#: A connection counts as used (its latency limit applies) above this share of the power unit scale. [-]
+USED_SHARE = 1e-9
 
-def _worst(excess: np.ndarray, scale: np.ndarray | float) -> float:
-    # Relative violation: a capacity of 3,000 MW off by 1e-6 MW is fine; scale never below 1.
-    if np.size(excess) == 0:
+
+def _worst(excess: np.ndarray, scale: np.ndarray | float, unit: float) -> float:
+    """Largest ``excess / max(|scale|, RELATIVE_FLOOR * unit)``; an excess over a zero denominator is infinite."""
+    excess = np.maximum(np.asarray(excess, float), 0.0)
+    if excess.size == 0:
         return 0.0
-    return float(np.max(np.maximum(excess, 0.0) / np.maximum(np.abs(scale), 1.0)))
+    denominator = np.maximum(np.abs(np.broadcast_to(np.asarray(scale, float), excess.shape)),
+                             RELATIVE_FLOOR * abs(float(unit)))
+    ratio = np.divide(excess, denominator, out=np.where(excess > 0, np.inf, 0.0), where=denominator > 0)
+    return float(np.max(ratio))
+
+
+def _unit(*values: np.ndarray | float) -> float:
+    """The largest finite magnitude among ``values``: a family's unit scale."""
+    largest = 0.0
+    for value in values:
+        array = np.abs(np.asarray(value, float))
+        array = array[np.isfinite(array)]
+        if array.size:
+            largest = max(largest, float(array.max()))
+    return largest
 
 
 def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> dict[str, float]:
@@ -26,22 +50,26 @@ def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantitie
     Returns
     -------
     dict
-        Family name -> largest violation, relative to the constraint's own scale (at least 1
-        in its unit). 0 means satisfied.
+        Family name -> largest violation, relative to the constraint's own scale, or to
+        ``RELATIVE_FLOOR`` times its family's unit scale where that is larger. 0 means satisfied.
     """
     sites, hours = inputs.sites, inputs.hours
     num_p, num_k, num_t = inputs.demand_mw.shape
     violations: dict[str, float] = {}
+    max_new = sites["max_new_mw"].to_numpy(float)
+    capacity = q.fitted_mw(inputs)
+    cap = inputs.utilisation_max * capacity
+    mw = _unit(inputs.demand_mw, cap, max_new)  # the plan's unit scale of power [MW]
 
     served = np.zeros((num_p, num_k, num_t))
     np.add.at(served, (index.triple_province, index.triple_workload), q.load)
     if q.unserved_mw is not None:  # a dispatch may leave demand unserved, at a price
-        violations["unserved"] = _worst(-q.unserved_mw, 1.0)
+        violations["unserved"] = _worst(-q.unserved_mw, 0.0, mw)
         served = served + q.unserved_mw
     # Deferrable classes must serve each day's energy; the others their demand in every slice.
     deferrable = inputs.deferrable_classes
     fixed = ~deferrable
-    violations["demand"] = _worst(np.abs(served - inputs.demand_mw)[:, fixed], inputs.demand_mw[:, fixed])
+    violations["demand"] = _worst(np.abs(served - inputs.demand_mw)[:, fixed], inputs.demand_mw[:, fixed], mw)
     if deferrable.any():
         window, relative = day_windows(inputs)
         num_windows = window.max() + 1
@@ -53,71 +81,80 @@ def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantitie
         daily_served = per_day(served[:, deferrable])
         daily_demand = per_day(inputs.demand_mw[:, deferrable])
         violations["demand"] = max(
-            violations["demand"], _worst(np.abs(daily_served - daily_demand), daily_demand)
+            violations["demand"], _worst(np.abs(daily_served - daily_demand), daily_demand, _unit(daily_demand))
         )
         if inputs.defer_peak_factor is not None:
             # A site's deferrable load stays within the peak factor × its mean of the day.
             is_deferred = deferrable[index.triple_workload]
             deferred = np.zeros((len(sites), num_t))
             np.add.at(deferred, index.triple_site[is_deferred], q.load[is_deferred])
-            cap = inputs.defer_peak_factor * window_means(inputs, deferred)[:, window]
-            violations["deferral"] = _worst(deferred - cap, cap)
+            peak = inputs.defer_peak_factor * window_means(inputs, deferred)[:, window]
+            violations["deferral"] = _worst(deferred - peak, peak, mw)
 
-    capacity = q.fitted_mw(inputs)
-    cap = inputs.utilisation_max * capacity
     it_load = site_load(inputs, index, q.load)
     # Capacity carries each slice's peak hour: the classes' peak factors (1 for deferrable load).
     factor = inputs.peak[index.triple_workload]
     factor[index.num_x_triples:] = 1.0
     peak_load = site_load(inputs, index, q.load * factor)
-    violations["capacity"] = _worst(peak_load - cap[:, None], cap[:, None])
+    violations["capacity"] = _worst(peak_load - cap[:, None], cap[:, None], mw)
 
-    max_new = sites["max_new_mw"].to_numpy(float)
     fitout = np.zeros(len(sites)) if q.fitout_mw is None else q.fitout_mw
     certificates = q.certificates(len(sites))
-    vacant = inputs.fitout_max_mw
-    violations["bounds"] = max(
-        _worst(-q.load, 1.0), _worst(-q.new_mw, 1.0), _worst(q.new_mw - max_new, max_new), _worst(-q.green_mw, 1.0),
-        _worst(-fitout, 1.0), _worst(fitout - vacant, vacant), _worst(-certificates, 1.0),
-    )
-
+    fitout_max = inputs.fitout_max_mw
     pue = inputs.pue
     facility_load = pue * it_load
+    facility_mwh = facility_load @ hours
+    green_mwh = q.green_mw @ hours
+    mwh = mw * _unit(pue) * float(hours.sum())  # the plan's unit scale of energy [MWh/yr]
+    violations["bounds"] = max(
+        _worst(-q.load, 0.0, mw), _worst(-q.new_mw, 0.0, mw), _worst(q.new_mw - max_new, max_new, mw),
+        _worst(-q.green_mw, 0.0, mw), _worst(-fitout, 0.0, mw), _worst(fitout - fitout_max, fitout_max, mw),
+        _worst(-certificates, 0.0, mwh),
+    )
+
     available = (
         sites["green_available_mw"].to_numpy(float)[:, None] * inputs.green_profile
         + (sites["green_new_share"].to_numpy(float) * sites["pue"].to_numpy(float) * q.new_mw)[:, None]
     )
-    facility_mwh = facility_load @ hours
-    green_mwh = q.green_mw @ hours
     violations["green"] = max(
-        _worst(q.green_mw - facility_load, facility_load),
-        _worst(q.green_mw - available, available),
-        _worst(green_mwh + certificates - facility_mwh, facility_mwh),
+        _worst(q.green_mw - facility_load, facility_load, mw * _unit(pue)),
+        _worst(q.green_mw - available, available, mw * _unit(pue)),
+        _worst(green_mwh + certificates - facility_mwh, facility_mwh, mwh),
     )
 
     if inputs.carbon_cap_tco2 is not None:
         ef, ef_green, ef_certificate = inputs.emission_factors()
         emissions = float(ef @ facility_mwh + ef_green @ green_mwh + ef_certificate @ certificates)
-        violations["carbon"] = _worst(np.array([emissions - inputs.carbon_cap_tco2]), inputs.carbon_cap_tco2)
+        # Unit: the emissions of serving every MWh at the dirtiest factor. [tCO2/yr]
+        tco2 = _unit(inputs.carbon_cap_tco2, _unit(ef) * _unit(pue) * inputs.it_energy_mwh)
+        violations["carbon"] = _worst(np.array([emissions - inputs.carbon_cap_tco2]), inputs.carbon_cap_tco2, tco2)
 
-    violations.update(policy_violations(inputs, q, it_load, fitout, green_mwh + certificates))
+    violations.update(policy_violations(inputs, q, it_load, fitout, green_mwh + certificates, mw, mwh))
 
+    finite_latency = inputs.latency_ms[np.isfinite(inputs.latency_ms)]
+    ms = _unit(finite_latency)  # the plan's unit scale of latency [ms]
     if inputs.latency_cap_ms is not None and np.isfinite(inputs.latency_cap_ms):
         energy = q.load @ hours
-        mean_latency = float(energy @ inputs.latency_ms[index.triple_province, index.triple_site]) / max(
-            float(energy.sum()), 1e-12)
-        violations["latency_cap"] = _worst(np.array([mean_latency - inputs.latency_cap_ms]), inputs.latency_cap_ms)
+        total = float(energy.sum())
+        mean_latency = float(energy @ inputs.latency_ms[index.triple_province, index.triple_site]) / total if (
+            total > 0) else 0.0
+        violations["latency_cap"] = _worst(np.array([mean_latency - inputs.latency_cap_ms]), inputs.latency_cap_ms,
+                                           ms)
 
     limit = inputs.workloads["latency_max_ms"].to_numpy(float)[index.triple_workload]
     latency = inputs.latency_ms[index.triple_province, index.triple_site]
-    used = q.load.max(axis=1, initial=0.0) > 1e-9
-    violations["latency"] = _worst(np.where(used, latency - limit, 0.0), limit[np.isfinite(limit)].min(initial=1.0))
+    used = q.load.max(axis=1, initial=0.0) > USED_SHARE * mw
+    violations["latency"] = _worst(np.where(used, latency - limit, 0.0), limit[np.isfinite(limit)].min(initial=1.0),
+                                   ms)
     return violations
 
 
 def policy_violations(inputs: PlanInputs, q: PlanQuantities, it_load: np.ndarray, fitout: np.ndarray,
-                      green_bought_mwh: np.ndarray) -> dict[str, float]:
-    """Largest relative violation of each policy family (optimizer.policies), recomputed from the plan."""
+                      green_bought_mwh: np.ndarray, mw: float, mwh: float) -> dict[str, float]:
+    """Largest relative violation of each policy family (optimizer.policies), recomputed from the plan.
+
+    ``mw`` and ``mwh`` are the plan's unit scales of power [MW] and energy [MWh/yr] (see ``_worst``).
+    """
     sites, hours = inputs.sites, inputs.hours
     is_cluster = (sites["kind"] == "cluster").to_numpy()
     pue = inputs.pue
@@ -127,26 +164,26 @@ def policy_violations(inputs: PlanInputs, q: PlanQuantities, it_load: np.ndarray
     if inputs.hub_new_share_min:
         total_new = q.new_mw.sum()
         shortfall = inputs.hub_new_share_min * total_new - q.new_mw[is_cluster].sum()
-        out["hub_share"] = _worst(np.array([shortfall]), total_new)
+        out["hub_share"] = _worst(np.array([shortfall]), total_new, mw)
     if inputs.hub_occupancy_min is not None:
         built = sites["existing_mw"].to_numpy(float) + q.new_mw
         in_use = q.fitted_mw(inputs)
         shortfall = inputs.hub_occupancy_min * built[is_cluster].sum() - in_use[is_cluster].sum()
-        out["hub_occupancy"] = _worst(np.array([shortfall]), built[is_cluster].sum())
+        out["hub_occupancy"] = _worst(np.array([shortfall]), built[is_cluster].sum(), mw)
     if inputs.hub_new_green_share_min and q.new_mw.any():
         need = inputs.hub_new_green_share_min * new_capacity_energy_mwh(inputs) * q.new_mw
-        out["hub_green"] = _worst(np.where(is_cluster, need - green_bought_mwh, 0.0), need)
+        out["hub_green"] = _worst(np.where(is_cluster, need - green_bought_mwh, 0.0), need, mwh)
     if inputs.green_share_min is not None:
         shortfall = inputs.green_share_min * facility_mwh.sum() - green_bought_mwh.sum()
-        out["green_share"] = _worst(np.array([shortfall]), facility_mwh.sum())
+        out["green_share"] = _worst(np.array([shortfall]), facility_mwh.sum(), mwh)
     if inputs.pue_cap_national is not None:
         excess = facility_mwh.sum() - inputs.pue_cap_national * it_mwh.sum()
-        out["pue_national"] = _worst(np.array([excess]), facility_mwh.sum())
+        out["pue_national"] = _worst(np.array([excess]), facility_mwh.sum(), mwh)
     if inputs.hub_pue_caps:
         cap = inputs.site_values("pue_cap")
         capped = is_cluster & np.isfinite(cap)
         excess = np.where(capped, facility_mwh - np.where(capped, cap, 0.0) * it_mwh, 0.0)
-        out["pue_hub"] = _worst(excess, facility_mwh)
+        out["pue_hub"] = _worst(excess, facility_mwh, mwh)
     capped = water_cap_provinces(inputs)
     if capped.size:
         water = inputs.site_values("wue_l_per_kwh") * it_mwh
@@ -154,5 +191,5 @@ def policy_violations(inputs: PlanInputs, q: PlanQuantities, it_load: np.ndarray
         provinces = inputs.provinces["province"].to_numpy()
         caps = np.asarray(inputs.water_cap_m3, float)
         used = np.array([water[host == provinces[p]].sum() for p in capped])
-        out["water_cap"] = _worst(used - caps[capped], caps[capped])
+        out["water_cap"] = _worst(used - caps[capped], caps[capped], _unit(caps[capped], used))
     return out

@@ -5,17 +5,77 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import re
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from planner.scenario import ScenarioError
+from planner.errors import ScenarioError
+from planner.safe_yaml import shown_value
 
 #: Where tasks may run.
 EXECUTORS = ("local", "dask", "serial")
+#: Longest wait for a Dask scheduler to accept a connection before the study is refused. [s]
+SCHEDULER_TIMEOUT_S = 3.0
+_ADDRESS = re.compile(r"^(?P<scheme>tcp|tls)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]{1,5})$")
 
 
 def _fail(message: str, source: str) -> None:
-    raise ScenarioError(source, "", message)
+    raise ScenarioError(message, source=source)
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS tells it, else the CPU count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def clamp_workers(workers: int | None) -> tuple[int, str | None]:
+    """(worker processes to start, a note when ``workers`` was more than the cores available, else None)."""
+    cores = available_cores()
+    if workers is None:
+        return cores, None
+    if workers > cores:
+        return cores, f"--workers {workers} is more than the {cores} core(s) available: using {cores}."
+    return max(1, workers), None
+
+
+def check_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> None:
+    """Refuse a Dask scheduler address that is malformed or does not accept a connection within ``timeout_s``.
+
+    Raises
+    ------
+    ScenarioError
+        One line: the address, why, and the fix.
+    """
+    match = _ADDRESS.match(address.strip()) if isinstance(address, str) else None
+    if match is None or not 0 < int(match["port"]) < 65536:
+        _fail(f"expected tcp://HOST:PORT such as tcp://10.0.0.5:8786, got {shown_value(address)}. "
+              "Give the scheduler's address.", source="--address")
+    host = match["host"].strip("[]")
+    try:
+        with socket.create_connection((host, int(match["port"])), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        _fail(f"no Dask scheduler answers at {shown_value(address)} within {timeout_s:g} s ({reason}). Start it, "
+              "check the address, or use --executor local.", source="--address")
+
+
+def check_executor(executor: str, workers: int | None = None, address: str | None = None) -> None:
+    """Check executor options before anything runs or is written (names, worker count, the scheduler)."""
+    if executor not in EXECUTORS:
+        _fail(f"must be one of {', '.join(EXECUTORS)}, got {shown_value(executor)}. Choose one of them.",
+              source="executor")
+    if address and executor != "dask":
+        _fail("a scheduler address needs executor='dask'. Add --executor dask.", source="address")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        _fail(f"must be a whole number of at least 1, got {shown_value(workers)}. Give a count.", source="workers")
+    if address:
+        check_scheduler(address)
+
 
 class _Executor:
     """Runs tasks and yields (task, result, exception) as they complete."""
@@ -99,17 +159,19 @@ def open_executor(
         LocalCluster of ``workers`` single-threaded worker processes, or on the scheduler at
         ``address``. 'serial': in this process, one task after another (for debugging).
     workers : int, optional
-        Worker processes (default: ``os.cpu_count()``); ignored with ``address``.
+        Worker processes (default, and at most: the cores available, :func:`available_cores`);
+        ignored with ``address``.
     address : str, optional
         Scheduler address such as ``tcp://10.0.0.5:8786`` (Dask only). Its workers need
-        edwc-planner installed.
+        edwc-planner installed. It must accept a connection within ``SCHEDULER_TIMEOUT_S``.
+
+    Raises
+    ------
+    ScenarioError
+        Bad options or an unreachable scheduler, before anything is started.
     """
-    if executor not in EXECUTORS:
-        _fail(f"must be one of {', '.join(EXECUTORS)}, got {executor!r}.", source="executor")
-    if address and executor != "dask":
-        msg = "a scheduler address needs executor='dask'. Add --executor dask."
-        _fail(msg, source="address")
-    workers = max(1, int(workers or os.cpu_count() or 1))
+    check_executor(executor, workers, address)
+    workers, _ = clamp_workers(workers)  # never more processes than cores
     if executor == "serial":
         yield _SerialExecutor()
     elif executor == "local":
@@ -129,7 +191,7 @@ def open_executor(
 
         cluster = None
         if address:
-            client = Client(address)
+            client = Client(address, timeout=f"{2 * SCHEDULER_TIMEOUT_S:g}s")
             workers = max(1, sum(client.nthreads().values()))
         else:
             cluster = LocalCluster(

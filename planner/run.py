@@ -11,6 +11,7 @@ from optimizer.plan import OptimisedPlan, optimise
 from optimizer.results import Results
 from planner.preprocess import build_inputs
 from planner.scenario import Scenario
+from planner.sizing import check_plan_size
 
 
 def package_version() -> str:
@@ -41,8 +42,11 @@ def run_scenario(scenario: Scenario, options: dict | None = None) -> Results:
         No plan exists; the message says which demand or limit fails and by how much.
     optimizer.solve.PlanNotSolved
         The solver proved no optimum, or its answer failed the residual check.
+    planner.errors.PlanTooLarge
+        The LP would not fit in the memory budget (:func:`planner.sizing.check_plan_size`).
     """
     start = time.perf_counter()
+    check_plan_size(scenario)  # refuse what the machine cannot hold before building anything
     inputs = build_inputs(scenario)
     inputs_s = time.perf_counter() - start
     plan = optimise(

@@ -1,36 +1,116 @@
-"""Run directories: written atomically (complete or absent), and read back into Results."""
+"""Run directories: named from a label, written atomically only where the tool may, and read back as untrusted.
+
+A run directory is ``summary.json``, ``flows.parquet``, ``sites.csv``, ``provinces.csv``,
+``scenario.yaml``, ``metadata.json`` and the marker ``.edwc-run`` (run id, input hash, created).
+:func:`write_run` replaces only a folder carrying that marker (or fills a new or empty one;
+:mod:`edwc_data.outputs`). :func:`read_run` trusts nothing it reads back: every file must be a
+regular file within its size cap, ``scenario.yaml`` goes through the scenario reader and schema,
+its input hash must be the one ``metadata.json`` and the marker recorded, and every number a table
+holds must be finite; otherwise one line (:class:`RunDirError`).
+"""
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import os
+import re
 import shutil
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
-from edwc_data.files import flush_tree, replace_dir_atomic
+from edwc_data.files import FileRefused, flush_tree, read_regular_file, replace_dir_atomic
+from edwc_data.files import staging_prefix as _staging_prefix
+from edwc_data.outputs import (
+    MARKERS,
+    check_replaceable,
+    marker_text,
+    read_marker,
+    remove_stale_staging,
+    shown_path,
+)
 
-from optimizer.results import Results, Summary
+from optimizer.results import FLOW_COLUMNS, PROVINCE_COLUMNS, SITE_COLUMNS, Results, Summary
+from planner.errors import ScenarioError
+from planner.safe_yaml import MAX_FILE_BYTES, parse_yaml_bytes, shown_value
 
 RUN_FILES = ("summary.json", "flows.parquet", "sites.csv", "provinces.csv", "scenario.yaml", "metadata.json")
+RUN_MARKER = MARKERS["run"]
+#: Folder of the default run directories, under the current folder.
+RUNS_FOLDER = "runs"
+#: Longest slug of a scenario name in a default run directory's name. [characters]
+MAX_SLUG = 40
+#: Largest file of each kind read back from a run directory. [bytes]
+MAX_RUN_FILE_BYTES = {
+    "scenario.yaml": MAX_FILE_BYTES,
+    "summary.json": 16_000_000,
+    "metadata.json": 16_000_000,
+    "sites.csv": 64_000_000,
+    "provinces.csv": 64_000_000,
+    "flows.parquet": 4_000_000_000,
+}
+#: Text columns of the result tables; every other column must hold finite numbers.
+TEXT_COLUMNS = frozenset({"province", "site", "workload", "period", "name_zh", "name_en", "kind", "hub_class",
+                          "host_province"})
+
+#: First characters a spreadsheet reads as a formula, or as the start of one after blanks.
 _FORMULA_START = ("=", "+", "-", "@")
+_BLANK_START = ("\t", "\r", "\n", " ")
+
+
+class RunDirError(ScenarioError):
+    """A run directory that cannot be trusted: missing or tampered files, another scenario, non-finite numbers."""
+
+
+def _neutral(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    # Tab and CR start a cell that spreadsheets may read as a formula; so do blanks before one.
+    if value.startswith(_FORMULA_START) or value.startswith(("\t", "\r")) or (
+            value.startswith(_BLANK_START) and value.lstrip(" \t\r\n").startswith(_FORMULA_START)):
+        return "'" + value
+    return value
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Copy of ``frame`` whose text cells cannot be read as spreadsheet formulas.
 
-    Text starting with = + - @ gets a leading apostrophe; numbers are left alone.
+    Text starting with = + - @, with a tab or a carriage return, or with blanks followed by one of
+    = + - @ gets a leading apostrophe; numbers are left alone.
     """
     frame = frame.copy()
     for column in frame.columns:
         if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
-            frame[column] = frame[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-            )
+            frame[column] = frame[column].map(_neutral)
     return frame
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table as CSV that spreadsheets read safely: formulas neutralised, CRLF rows (RFC 4180).
+
+    With CRLF as the row end, a cell holding a carriage return or a line feed is quoted, so it
+    cannot split its row.
+    """
+    neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\r\n")
+
+
+def slug(name: str) -> str:
+    """A folder-name label of a scenario name: lower-case ASCII letters, digits and '-', at most 40 characters."""
+    ascii_name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return text[:MAX_SLUG].strip("-") or "scenario"
+
+
+def default_run_dir(name: str, input_hash: str) -> Path:
+    """``runs/<slug>-<first 8 hex of the input hash>``: a scenario's name is a label, never a path."""
+    return Path(RUNS_FOLDER) / f"{slug(name)}-{input_hash[:8]}"
 
 
 def _write_json(path: Path, data) -> None:
@@ -38,11 +118,12 @@ def _write_json(path: Path, data) -> None:
 
 
 def write_run(results: Results, out_dir: Path | str, extras: Callable[[Results, Path], None] | None = None) -> Path:
-    """Write a run directory atomically.
+    """Write a run directory atomically, only where the tool may.
 
-    Everything is written into a temporary folder beside ``out_dir``, flushed, and renamed into
-    place, so a run killed at any moment leaves either the previous directory or the new,
-    complete one. An existing ``out_dir`` is replaced.
+    Everything is written into a hidden staging folder beside ``out_dir``, flushed, and renamed
+    into place, so a run killed at any moment leaves either the previous directory or the new,
+    complete one. ``out_dir`` may not exist yet, be empty, or be a run directory this tool wrote
+    (it is then replaced); anything else is refused before a byte is written.
 
     Parameters
     ----------
@@ -55,16 +136,26 @@ def write_run(results: Results, out_dir: Path | str, extras: Callable[[Results, 
     Returns
     -------
     Path
-        ``out_dir``.
+        ``out_dir``, absolute.
+
+    Raises
+    ------
+    edwc_data.outputs.OutputRefused
+        ``out_dir`` is not the tool's to replace, is a symbolic link, or cannot be written.
     """
-    out_dir = Path(out_dir).resolve()
+    out_dir = check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    remove_stale_staging(out_dir.parent)
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(out_dir.name), suffix=".tmp", dir=out_dir.parent))
     try:
+        (staging / RUN_MARKER).write_text(
+            marker_text("run", input_hash=results.metadata.get("input_hash"), scenario=results.summary.scenario),
+            encoding="utf-8",
+        )
         _write_json(staging / "summary.json", results.summary.to_dict())
         results.flows.to_parquet(staging / "flows.parquet", index=False)
-        neutralise_formulas(results.sites).to_csv(staging / "sites.csv", index=False)
-        neutralise_formulas(results.provinces).to_csv(staging / "provinces.csv", index=False)
+        write_csv(results.sites, staging / "sites.csv")
+        write_csv(results.provinces, staging / "provinces.csv")
         (staging / "scenario.yaml").write_text(
             yaml.safe_dump(results.scenario, sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
@@ -73,6 +164,7 @@ def write_run(results: Results, out_dir: Path | str, extras: Callable[[Results, 
             extras(results, staging)
         os.chmod(staging, 0o755)
         flush_tree(staging)
+        check_replaceable(out_dir)  # nothing foreign moved in while the files were written
         replace_dir_atomic(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -80,18 +172,124 @@ def write_run(results: Results, out_dir: Path | str, extras: Callable[[Results, 
     return out_dir
 
 
-def read_run(run_dir: Path | str) -> Results:
-    """Read a run directory written by :func:`write_run` back into Results."""
-    run_dir = Path(run_dir)
-    missing = [name for name in RUN_FILES if not (run_dir / name).exists()]
+# ---------------------------------------------------------------------------------------------
+# Reading back: nothing is trusted
+# ---------------------------------------------------------------------------------------------
+
+def _error(run_dir: Path, name: str, message: str, field: str = "") -> RunDirError:
+    return RunDirError(message, source=shown_path(run_dir / name if name else run_dir), field=field)
+
+
+def _read_bytes(run_dir: Path, name: str) -> bytes:
+    try:
+        return read_regular_file(run_dir / name, MAX_RUN_FILE_BYTES[name], what=shown_path(run_dir / name))
+    except FileRefused as exc:
+        msg = f"{exc.message.rstrip('.')}. Run the scenario again to rewrite the run directory."
+        raise RunDirError(msg,
+                          source=exc.source) from None
+
+
+def _read_json(run_dir: Path, name: str) -> Any:
+    try:
+        return json.loads(_read_bytes(run_dir, name).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise _error(run_dir, name, "is not valid JSON (truncated or changed). Run the scenario again.") from None
+
+
+def _checked_table(run_dir: Path, name: str, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    missing = [column for column in columns if column not in frame.columns]
     if missing:
-        msg = f"{run_dir} | not a complete run directory: missing {', '.join(missing)}. Run `edwc run` first."
-        raise FileNotFoundError(msg)
-    return Results(
-        scenario=yaml.safe_load((run_dir / "scenario.yaml").read_text(encoding="utf-8")),
-        flows=pd.read_parquet(run_dir / "flows.parquet"),
-        sites=pd.read_csv(run_dir / "sites.csv", keep_default_na=False, na_values=[""]),
-        provinces=pd.read_csv(run_dir / "provinces.csv", keep_default_na=False, na_values=[""], dtype={"adcode": int}),
-        summary=Summary.from_dict(json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))),
-        metadata=json.loads((run_dir / "metadata.json").read_text(encoding="utf-8")),
+        raise _error(run_dir, name, f"has no column {', '.join(missing[:4])}: not a table this version wrote. "
+                                    "Run the scenario again.")
+    for column in columns:
+        if column in TEXT_COLUMNS:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row = int(np.argmax(bad))
+            shown = shown_value(frame[column].iloc[row], 30)
+            raise _error(run_dir, name, f"row {row + 1} holds {shown}, not a finite number. Run the scenario again.",
+                         field=column)
+        frame[column] = values if frame[column].dtype.kind != "i" else frame[column]
+    return frame
+
+
+def _read_table(run_dir: Path, name: str, columns: list[str]) -> pd.DataFrame:
+    raw = io.BytesIO(_read_bytes(run_dir, name))
+    try:
+        if name.endswith(".parquet"):
+            frame = pd.read_parquet(raw)
+        else:
+            frame = pd.read_csv(raw, keep_default_na=False, na_values=[""])
+    except Exception:  # noqa: BLE001 - any failure to parse: the file is not what the tool wrote
+        raise _error(run_dir, name, "cannot be read as a table (truncated or changed). "
+                                    "Run the scenario again.") from None
+    return _checked_table(run_dir, name, frame, columns)
+
+
+def read_run_checked(run_dir: Path | str):
+    """Read and validate a run directory written by :func:`write_run`.
+
+    Returns
+    -------
+    (Results, planner.scenario.Scenario)
+        The run, and its scenario resolved and validated like a scenario file.
+
+    Raises
+    ------
+    RunDirError
+        One line naming the file and what is wrong: not a run directory, a file missing, not a
+        regular file or too large, not parseable, a scenario that fails the schema, an input hash
+        that does not match the scenario, or a number that is not finite.
+    """
+    from planner.scenario import resolve_scenario
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise _error(run_dir, "", "is not a folder. Give a run directory written by `edwc run`.")
+    marker = read_marker(run_dir)
+    missing = [name for name in RUN_FILES if not os.path.lexists(run_dir / name)]
+    if missing or marker is None or marker.get("kind") != "run":
+        what = f"missing {', '.join(missing)}" if missing else f"no valid {RUN_MARKER} marker"
+        raise _error(run_dir, "", f"not a complete run directory ({what}). Run `edwc run` first.")
+    document = parse_yaml_bytes(_read_bytes(run_dir, "scenario.yaml"), shown_path(run_dir / "scenario.yaml"))
+    name = document.get("name") if isinstance(document.get("name"), str) else run_dir.name
+    scenario = resolve_scenario(document, (), name=name, source=shown_path(run_dir / "scenario.yaml"))
+    metadata = _read_json(run_dir, "metadata.json")
+    if not isinstance(metadata, dict):
+        raise _error(run_dir, "metadata.json", "must hold a mapping. Run the scenario again.")
+    expected = scenario.input_hash()
+    for source, recorded in (("metadata.json", metadata.get("input_hash")), (RUN_MARKER, marker.get("input_hash"))):
+        if recorded != expected:
+            raise _error(run_dir, source, "the input hash recorded for this run is not that of its scenario.yaml "
+                                          "(a file was changed or comes from another run). Run the scenario again.",
+                         field="input_hash")
+    try:
+        summary = Summary.from_dict(_read_json(run_dir, "summary.json"), source=shown_path(run_dir / "summary.json"))
+    except ValueError as exc:
+        where, _, message = str(exc).partition(" | ")
+        raise RunDirError(message or where, source=where if message else shown_path(run_dir)) from None
+    results = Results(
+        scenario=scenario.to_dict(),
+        flows=_read_table(run_dir, "flows.parquet", FLOW_COLUMNS),
+        sites=_read_table(run_dir, "sites.csv", SITE_COLUMNS),
+        provinces=_read_table(run_dir, "provinces.csv", PROVINCE_COLUMNS),
+        summary=summary,
+        metadata=metadata,
     )
+    if results.provinces["adcode"].dtype.kind != "i":
+        adcodes = results.provinces["adcode"].to_numpy(float)
+        if not np.all(adcodes == np.round(adcodes)):
+            raise _error(run_dir, "provinces.csv", "adcodes must be whole numbers. Run the scenario again.",
+                         field="adcode")
+        results.provinces["adcode"] = adcodes.astype(int)
+    violation = metadata.get("max_violation", 0.0)
+    if isinstance(violation, bool) or not isinstance(violation, int | float) or not math.isfinite(violation):
+        raise _error(run_dir, "metadata.json", "max_violation is not a finite number. Run the scenario again.")
+    return results, scenario
+
+
+def read_run(run_dir: Path | str) -> Results:
+    """Read a run directory written by :func:`write_run` back into Results, validated (:func:`read_run_checked`)."""
+    return read_run_checked(run_dir)[0]

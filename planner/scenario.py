@@ -1,38 +1,104 @@
-"""Scenario files: safe YAML loading, ``--set`` overrides, the validated schema and cross-table checks."""
+"""Scenario files: ``--set`` overrides, the validated schema and cross-table checks (YAML reading: safe_yaml)."""
 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import math
 import re
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from edwc_data.tables import load_defaults, load_tables, scenario_dir
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-#: Largest scenario or study file accepted. [bytes]
-MAX_FILE_BYTES = 1_000_000
+from planner.errors import ScenarioError
+from planner.safe_yaml import (
+    MAX_FILE_BYTES,
+    MAX_NESTING,
+    load_yaml,
+    parse_yaml_bytes,
+    parse_yaml_text,
+    read_yaml_file,
+    shown_key,
+    shown_value,
+    yaml_1_1_reading,
+)
+
+__all__ = [
+    "MAX_FILE_BYTES", "MAX_NESTING", "ScenarioError", "Scenario", "load_scenario", "parse_override", "parse_yaml_bytes",
+    "parse_yaml_text", "read_yaml_file", "resolve_scenario", "set_dotted", "shipped_scenarios",
+]
+
+#: Most parts of a dotted ``--set`` key; the deepest setting has four (``latency.measured.0.site``).
+MAX_KEY_PARTS = 8
 
 
-class ScenarioError(ValueError):
-    """Bad scenario input: one line naming the file, the field and the fix.
+def _number_types(annotation: Any) -> tuple[bool, bool]:
+    """(does the annotation take a number, does it take a boolean), looking through unions and Annotated."""
+    origin = typing.get_origin(annotation)
+    if annotation is bool:
+        return False, True
+    if annotation in (int, float):
+        return True, False
+    if origin is Literal:
+        values = typing.get_args(annotation)
+        return (any(isinstance(v, int | float) and not isinstance(v, bool) for v in values),
+                any(isinstance(v, bool) for v in values))
+    if origin is Annotated:
+        return _number_types(typing.get_args(annotation)[0])
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        parts = [_number_types(arg) for arg in typing.get_args(annotation)]
+        return any(n for n, _ in parts), any(b for _, b in parts)
+    return False, False
 
-    Attributes
-    ----------
-    source : str
-        File (or ``--set``) the problem came from.
-    field : str
-        Dotted path of the offending field ('' when the whole file is at fault).
+
+def _dict_value_annotation(annotation: Any) -> Any:
+    if typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) is dict:
+        return typing.get_args(annotation)[1]
+    return None
+
+
+class StrictModel(BaseModel):
+    """A schema section: unknown keys refused, NaN refused, and no boolean where a number is expected.
+
+    pydantic would read ``days: true`` as one day and ``price: false`` as 0; a yes/no value where a
+    count or an amount belongs is a mistake the user must see.
     """
 
-    def __init__(self, source: str, field: str, message: str):
-        self.source, self.field = source, field
-        where = f"{source}: {field}" if field else source
-        super().__init__(f"{where} | {message}")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool):
+            values = [value]
+        elif isinstance(value, dict) and any(isinstance(v, bool) for v in value.values()):
+            values = list(value.values())
+        else:
+            return value
+        takes_number, takes_bool, in_dict = _field_number_types(cls, info.field_name)
+        if takes_number and not takes_bool and (in_dict or len(values) == 1 and value is values[0]):
+            msg = "bool_number"
+            raise PydanticCustomError(msg, "a number is expected, not a true/false value")
+        return value
+
+
+@functools.cache
+def _field_number_types(model: type[BaseModel], name: str) -> tuple[bool, bool, bool]:
+    """(takes a number, takes a boolean, is a mapping of them) for a field of a schema model."""
+    annotation = model.model_fields[name].annotation
+    inner = _dict_value_annotation(annotation)
+    if inner is not None:
+        return (*_number_types(inner), True)
+    return (*_number_types(annotation), False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -40,8 +106,7 @@ class ScenarioError(ValueError):
 # merged in before validation, so that every default number lives in data/ with its source.
 # ---------------------------------------------------------------------------------------------
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+_Strict = StrictModel
 
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -290,7 +355,14 @@ class SolverSettings(_Strict):
         default=600.0, description="Wall-clock limit of one solve. [s]"
     )
     tolerance: Annotated[float, Field(gt=0.0, le=1e-2)] = Field(
-        default=1e-6, description="Largest accepted constraint violation, relative to the row's scale. [-]"
+        default=1e-6,
+        description="Largest accepted constraint violation, relative to the row's scale (never below a "
+        "millionth of the largest scale of its constraint family; docs/reliability.md). [-]",
+    )
+    memory_budget_gb: Annotated[float, Field(gt=0.0, le=100_000.0)] | None = Field(
+        default=None,
+        description="Most memory the LP may take, as estimated before it is built; null for half of this "
+        "machine's available memory. A larger scenario is refused with its estimated size. [GB]",
     )
 
 
@@ -337,6 +409,7 @@ class Scenario(_Strict):
         return digest.hexdigest()
 
 
+@functools.cache
 def _dataset_fingerprint() -> str:
     tables = load_tables()
     parts = [tables[key].to_csv(index=False) for key in sorted(tables)]
@@ -344,206 +417,38 @@ def _dataset_fingerprint() -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Loading
+# Overrides and resolving
 # ---------------------------------------------------------------------------------------------
-
-def read_yaml_file(path: Path | str, source: str | None = None) -> dict[str, Any]:
-    """Read a scenario or study file safely.
-
-    Refuses files over ``MAX_FILE_BYTES``, bytes that are not UTF-8, YAML anchors and aliases
-    (which can expand exponentially), tags that construct objects, duplicate keys, nesting
-    deeper than ``MAX_NESTING`` and a top level that is not a mapping. An empty file is an
-    empty mapping.
-    """
-    path = Path(path)
-    source = source or path.name
-    try:
-        if path.is_dir():
-            raise ScenarioError(source, "", "is a folder, not a file. Give a YAML file.")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ScenarioError(
-                source, "", f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit. "
-                "Scenario files hold settings, not data: shorten it."
-            )
-        # Read no more than the limit even when the size was not known (pipes, devices).
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ScenarioError(source, "", f"cannot be read ({reason}). Check the path.") from None
-    return parse_yaml_bytes(raw, source)
-
-
-def parse_yaml_bytes(raw: bytes, source: str) -> dict[str, Any]:
-    """Check the size and encoding of a file's bytes (e.g. an upload), then parse them safely."""
-    if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError(
-            source, "", f"file is {len(raw):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit. "
-            "Scenario files hold settings, not data: shorten it."
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            source, "", f"not UTF-8 text (bad byte at offset {exc.start}). Save the file as UTF-8."
-        ) from None
-    return parse_yaml_text(text, source)
-
-
-#: Deepest nesting of mappings and lists accepted; scenario fields are at most 4 deep
-#: (``latency.measured.0.site``). Deeper documents are refused before they are built, since
-#: building them recurses.
-MAX_NESTING = 32
-
-#: The only YAML tags accepted: plain data. Anything else (``!!python/object``, ``!!binary``,
-#: ``!!set``, local tags) would construct something a scenario does not hold.
-_DATA_TAGS = frozenset(
-    ["!"] + [f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "map", "seq")]
-)
-
-# libyaml's parser when present: the safety scan of a large file then takes milliseconds.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _shown_key(key: Any, width: int = 60) -> str:
-    """A key as it may appear in a one-line message: printable and at most ``width`` characters."""
-    text = str(key)
-    if text.isprintable() and len(text) <= width:
-        return text
-    return repr(text[:width])[1:-1] + ("..." if len(text) > width else "")
-
-
-def _shown_value(value: Any) -> str:
-    if isinstance(value, dict | list | tuple | set):
-        return type(value).__name__
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _scan_yaml_events(text: str, source: str) -> None:
-    # The event stream is read before anything is built, so an alias bomb or a 10,000-deep
-    # document is refused after a few events rather than expanded or recursed into.
-    depth = 0
-    for event in yaml.parse(text, Loader=_SAFE_LOADER):
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise ScenarioError(
-                source, "", "YAML anchors and aliases (&, *) are not accepted. Write values out."
-            )
-        tag = getattr(event, "tag", None)
-        if tag is not None and tag not in _DATA_TAGS:
-            raise ScenarioError(
-                source, "", f"not valid YAML for a scenario: the tag {_shown_key(tag)!r} would build an "
-                "object, and scenario files hold plain data. Remove the tag."
-            )
-        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            depth += 1
-            if depth > MAX_NESTING:
-                line = event.start_mark.line + 1 if event.start_mark else 0
-                raise ScenarioError(
-                    source, "", f"nested more than {MAX_NESTING} levels deep (line {line}). Scenario "
-                    "settings are a few levels deep: flatten the document."
-                )
-        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-            depth -= 1
-
-
-def _check_yaml_keys(root: yaml.Node, loader: yaml.SafeLoader, source: str) -> None:
-    # PyYAML keeps the last of duplicate keys silently; a duplicated site or setting is a
-    # mistake the user must see. Keys are compared as YAML reads them (1 and 01 are the same).
-    pending = [(root, "")]
-    while pending:
-        node, path = pending.pop()
-        if isinstance(node, yaml.SequenceNode):
-            pending.extend((item, f"{path}.{i}" if path else str(i)) for i, item in enumerate(node.value))
-        if not isinstance(node, yaml.MappingNode):
-            continue
-        seen: dict[Any, tuple[int, int]] = {}
-        for key_node, value_node in node.value:
-            mark = key_node.start_mark
-            line = mark.line + 1
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                raise ScenarioError(
-                    source, path, f"the key at line {line} is not a plain name. Write keys as plain names."
-                )
-            key = loader.construct_object(key_node)
-            child = f"{path}.{_shown_key(key_node.value)}" if path else _shown_key(key_node.value)
-            if key in seen:
-                first_line, first_column = seen[key]
-                where = (f"line {line}, columns {first_column} and {mark.column + 1}" if first_line == line
-                         else f"lines {first_line} and {line}")
-                raise ScenarioError(
-                    source, child, f"duplicate key ({where}); YAML would silently keep only the last. "
-                    "Keep one of them."
-                )
-            seen[key] = (line, mark.column + 1)
-            pending.append((value_node, child))
-
-
-def _load_yaml(text: str, source: str) -> Any:
-    """Safely build the data in YAML ``text``; raises ScenarioError, or yaml.YAMLError on bad syntax."""
-    _scan_yaml_events(text, source)
-    loader = _SAFE_LOADER(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        _check_yaml_keys(node, loader, source)
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
-def _yaml_problem(exc: Exception) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
-    return f"{where}: {_shown_key(problem, 120).rstrip('.')}"
-
-
-def parse_yaml_text(text: str, source: str) -> dict[str, Any]:
-    """Parse YAML text into a mapping with the safe loader; see :func:`read_yaml_file`."""
-    try:
-        document = _load_yaml(text, source)
-    except ScenarioError:
-        raise
-    except yaml.YAMLError as exc:
-        raise ScenarioError(source, "", f"not valid YAML{_yaml_problem(exc)}. Fix the syntax.") from None
-    except (ValueError, TypeError, OverflowError) as exc:
-        # A value YAML recognises but cannot build, such as the date 2025-02-30, or text that
-        # cannot be encoded (lone surrogates).
-        raise ScenarioError(
-            source, "", f"a value cannot be read ({_shown_key(exc)}). Quote it or correct it."
-        ) from None
-    if document is None:
-        return {}
-    if not isinstance(document, dict):
-        raise ScenarioError(
-            source, "", f"top level must be a mapping of settings, got {type(document).__name__}. "
-            "Start the file with keys such as 'carbon:'."
-        )
-    return document
-
 
 def parse_override(assignment: str) -> tuple[list[str], Any]:
     """Split one ``--set dotted.key=value`` into its key path and YAML-parsed value.
 
-    The value goes through the same guards as a file (no anchors, tags or deep nesting);
-    a value that is not valid YAML is taken as text.
+    The value goes through the same guards as a file (no anchors, tags or deep nesting, YAML 1.2
+    values); a value that is not valid YAML is taken as text.
     """
     source = "--set"
     key, sep, value = assignment.partition("=")
     path = [part.strip() for part in key.split(".")]
     if not sep or not all(path):
+        msg = (
+            f"expected KEY=VALUE such as carbon.price_cny_per_tco2=200, got {shown_value(assignment)}. "
+            "Write the setting's dotted name, '=' and its value."
+        )
         raise ScenarioError(
-            source, _shown_key(key),
-            f"expected KEY=VALUE such as carbon.price_cny_per_tco2=200, got {_shown_value(assignment)}. "
-            "Write the setting's dotted name, '=' and its value.",
+            msg, source=source, field=shown_key(key),
+        )
+    if len(path) > MAX_KEY_PARTS:
+        msg = (
+            f"the key has {len(path):,} parts; settings have at most {MAX_KEY_PARTS}. "
+            "Name one setting, such as sites.qingyang.pue."
+        )
+        raise ScenarioError(
+            msg, source=source, field=shown_key(key),
         )
     try:
-        parsed = _load_yaml(value, source) if value.strip() else None
+        parsed = load_yaml(value, source) if value.strip() else None
     except ScenarioError as exc:
-        raise ScenarioError(source, _shown_key(key), str(exc).split(" | ", 1)[1]) from None
+        raise exc.relocated(source, shown_key(key)) from None
     except (yaml.YAMLError, ValueError, TypeError, OverflowError):
         parsed = value
     return path, parsed
@@ -588,14 +493,14 @@ def _error_field(loc: tuple) -> str:
     parts = list(loc)
     while len(parts) > 1 and isinstance(parts[-1], str) and _SCHEMA_LABEL.match(parts[-1]):
         parts.pop()
-    return ".".join(_shown_key(part) for part in parts)
+    return ".".join(shown_key(part) for part in parts)
 
 
 def _format_validation_error(source: str, error: ValidationError) -> ScenarioError:
     errors = error.errors()
     first = errors[0]
     kind = first["type"]
-    field = ".".join(_shown_key(part) for part in first["loc"]) if kind in (
+    field = ".".join(shown_key(part) for part in first["loc"]) if kind in (
         "extra_forbidden", "missing") else _error_field(first["loc"])
     got = first.get("input")
     if kind == "extra_forbidden":
@@ -611,16 +516,21 @@ def _format_validation_error(source: str, error: ValidationError) -> ScenarioErr
             fix = "Write the key as text (quote it)."
         elif kind == "value_error":
             fix = "Correct the value."
+        elif kind == "bool_number":
+            fix = "Give a number (true/false and yes/no are not numbers)."
         else:
             fix = "Give a value of the type docs/scenario.md documents for it."
-        text = " ".join(first["msg"].split()).rstrip(".")
-        message = f"{text}, got {_shown_value(got)}. {fix}"
+        text = " ".join(first["msg"].split()).rstrip(".").removeprefix("Value error, ")
+        message = f"{text}, got {shown_value(got)}. {fix}"
+        reading = yaml_1_1_reading(got) if kind.endswith(("_parsing", "_type", "literal_error")) else None
+        if reading:
+            message = f"{reading}."
     # A union field reports once per member: count the fields at fault, not the reports.
     fields = {_error_field(e["loc"]) for e in errors} - {_error_field(first["loc"])}
     extra = len(fields)
     if extra:
         message += f" ({extra} more problem{'s' if extra > 1 else ''} after this one.)"
-    return ScenarioError(source, field, message)
+    return ScenarioError(message, source=source, field=field)
 
 
 def resolve_scenario(
@@ -656,7 +566,7 @@ def resolve_scenario(
         # Blame --set, not the file, when the offending field came from an override.
         set_fields = {assignment.partition("=")[0].strip() for assignment in overrides}
         if error.field in set_fields:
-            error = ScenarioError("--set", error.field, str(error).split(" | ", 1)[1])
+            error = error.relocated(source="--set")
         raise error from None
     check_scenario(scenario, source)
     return scenario
@@ -669,12 +579,13 @@ def _reject_non_finite(node: Any, source: str, path: str) -> None:
         node, path = pending.pop()
         if isinstance(node, dict):
             pending.extend(
-                (value, f"{path}.{_shown_key(key)}" if path else _shown_key(key)) for key, value in node.items()
+                (value, f"{path}.{shown_key(key)}" if path else shown_key(key)) for key, value in node.items()
             )
         elif isinstance(node, list | tuple):
             pending.extend((value, f"{path}.{i}" if path else str(i)) for i, value in enumerate(node))
         elif isinstance(node, float) and not math.isfinite(node):
-            raise ScenarioError(source, path, f"must be a finite number, got {node}. Give a number.")
+            msg = f"must be a finite number, got {node}. Give a number."
+            raise ScenarioError(msg, source=source, field=path)
 
 
 def load_scenario(
@@ -704,9 +615,9 @@ def load_scenario(
             candidate = shipped
         else:
             names = ", ".join(shipped_scenarios())
-            raise ScenarioError(
-                str(path), "", f"no such file or shipped scenario. Give a YAML path or one of: {names}."
-            )
+            msg = f"no such file or shipped scenario. Give a YAML path or one of: {names}."
+            raise ScenarioError(msg,
+                                source=shown_key(path, 120))
     document = read_yaml_file(candidate)
     return resolve_scenario(document, overrides, name=candidate.stem, source=candidate.name)
 
@@ -716,21 +627,28 @@ def shipped_scenarios() -> list[str]:
     return sorted(p.stem for p in scenario_dir().glob("*.yaml"))
 
 
+@functools.cache
+def _dataset_ids() -> tuple[frozenset, tuple, frozenset, tuple]:
+    """(province ids, cluster ids in order, workload ids, (workload, share) pairs) of the default tables."""
+    tables = load_tables()
+    shares = tuple(tables["workloads"]["share"].astype(float).items())
+    return (frozenset(tables["provinces"].index), tuple(tables["sites"].index), frozenset(tables["workloads"].index),
+            shares)
+
+
 def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
     """Cross-table checks the schema cannot make: ids exist, shares add up, something can serve.
 
     Every problem found is collected into one message.
     """
-    tables = load_tables()
-    provinces = set(tables["provinces"].index)
-    sites = set(tables["sites"].index) | {f"local_{p}" for p in provinces}
-    workloads = set(tables["workloads"].index)
+    provinces, clusters, workloads, table_shares = _dataset_ids()
+    sites = set(clusters) | {f"local_{p}" for p in provinces}
     problems: list[tuple[str, str]] = []
 
     def unknown(kind: str, ids: set[str], known: set[str], field: str) -> None:
         for item in sorted(ids - known, key=str):
             hint = ", ".join(sorted(known)[:12])
-            problems.append((f"{field}.{_shown_key(item)}", f"unknown {kind} id. Use a known id such as: {hint}."))
+            problems.append((f"{field}.{shown_key(item)}", f"unknown {kind} id. Use a known id such as: {hint}."))
 
     unknown("site", set(scenario.sites), sites, "sites")
     unknown("province", set(scenario.provinces), provinces, "provinces")
@@ -741,14 +659,23 @@ def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
     for index, pair in enumerate(scenario.latency.measured):
         if pair.province not in provinces:
             problems.append((f"latency.measured.{index}.province",
-                             f"unknown province id {_shown_value(pair.province)}. Use a province id of "
+                             f"unknown province id {shown_value(pair.province)}. Use a province id of "
                              "data/provinces.csv such as 'beijing'."))
         if pair.site not in sites:
             problems.append((f"latency.measured.{index}.site",
-                             f"unknown site id {_shown_value(pair.site)}. Use a cluster id of data/sites.csv "
+                             f"unknown site id {shown_value(pair.site)}. Use a cluster id of data/sites.csv "
                              "or local_<province id>."))
 
-    shares = tables["workloads"]["share"].astype(float).to_dict()
+    first_of: dict[tuple[str, str], int] = {}
+    for index, pair in enumerate(scenario.latency.measured):
+        earlier = first_of.setdefault((pair.province, pair.site), index)
+        if earlier != index and scenario.latency.measured[earlier].one_way_ms != pair.one_way_ms:
+            problems.append((f"latency.measured.{index}",
+                             f"repeats the pair {shown_value(pair.province)}–{shown_value(pair.site)} of "
+                             f"latency.measured.{earlier} with another latency ({pair.one_way_ms:g} ms against "
+                             f"{scenario.latency.measured[earlier].one_way_ms:g} ms). Keep one measurement per pair."))
+
+    shares = dict(table_shares)
     for workload, override in scenario.workloads.items():
         if override.share is not None and workload in shares:
             shares[workload] = override.share
@@ -756,10 +683,7 @@ def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
     if abs(total - 1.0) > 1e-6:
         problems.append(("workloads", f"shares must add up to 1, got {total:.6f}. Rescale the shares."))
 
-    enabled_clusters = [
-        s for s in tables["sites"].index
-        if (scenario.sites.get(s) or SiteOverride()).enabled is not False
-    ]
+    enabled_clusters = [s for s in clusters if (scenario.sites.get(s) or SiteOverride()).enabled is not False]
     if scenario.policy.hub_new_share_min and not enabled_clusters:
         problems.append(("policy.hub_new_share_min",
                          "is set but every hub cluster is disabled. Enable a cluster or set it to null."))
@@ -767,4 +691,4 @@ def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
         field, message = problems[0]
         if len(problems) > 1:
             message += f" ({len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}.)"
-        raise ScenarioError(source, field, message)
+        raise ScenarioError(message, source=source, field=field)

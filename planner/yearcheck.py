@@ -24,15 +24,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from edwc_data.files import write_text_atomic
+from edwc_data.outputs import require_owned, shown_path
 from edwc_data.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 from optimizer.dispatch import DayCase, DayResult, DispatchSolver, dispatch_day, dispatch_template
 from optimizer.inputs import PlanInputs
 from optimizer.results import COST_PARTS, Summary
+from planner.errors import ScenarioError
 from planner.parallel import open_executor
 from planner.preprocess import build_inputs
-from planner.rundir import read_run
-from planner.scenario import Scenario, resolve_scenario
+from planner.rundir import read_run_checked
+from planner.scenario import Scenario
 
 #: Penalty on unserved demand. [CNY/MWh] About a hundred times the dearest power with carbon, so
 #: load is shed only where no capacity within its latency reach is left, never to save cost.
@@ -46,8 +48,8 @@ TASKS_PER_WORKER = 4
 CHECK_FILES = ("check.json", "check_days.csv")
 
 
-class CheckError(ValueError):
-    """The run directory cannot be checked (missing, incomplete, a pathway, or another dataset)."""
+class CheckError(ScenarioError):
+    """The run directory cannot be checked (a pathway, another dataset, bad options); message-first, picklable."""
 
 
 @dataclass
@@ -84,31 +86,36 @@ class PlanToCheck:
 
 
 def load_plan(run_dir: Path | str) -> PlanToCheck:
-    """Read a run directory and rebuild the plan's inputs from its resolved scenario.
+    """Read a run directory, validated like a scenario file, and rebuild the plan's inputs from its scenario.
 
     Raises
     ------
+    planner.rundir.RunDirError
+        The directory is not a complete, untampered run (:func:`planner.rundir.read_run_checked`).
     CheckError
-        The directory is not a complete run, or its sites do not match the scenario's.
+        A pathway run, or its sites do not match the scenario's.
     """
     run_dir = Path(run_dir)
-    try:
-        results = read_run(run_dir)
-    except FileNotFoundError as exc:
-        raise CheckError(str(exc)) from None
-    document = dict(results.scenario)
-    scenario = resolve_scenario(document, name=str(document.get("name", run_dir.name)), source="scenario.yaml")
+    results, scenario = read_run_checked(run_dir)
+    where = shown_path(run_dir)
     if scenario.horizon.end_year is not None:
-        msg = (f"{run_dir} | is a pathway run (horizon to {scenario.horizon.end_year}). Check a single-year "
-               "run: solve one year with --set horizon.end_year=null.")
-        raise CheckError(msg)
+        msg = (
+            f"is a pathway run (horizon to {scenario.horizon.end_year}). Check a single-year "
+            "run: solve one year with --set horizon.end_year=null."
+        )
+        raise CheckError(msg, source=where)
     inputs = build_inputs(scenario)
     table = results.sites.set_index("site")
     missing = sorted(set(inputs.sites["site"]) - set(table.index))
     if missing:
-        msg = (f"{run_dir}/sites.csv | has no row for {', '.join(missing[:5])}: the run was written by "
-               "another version of the dataset. Re-run the scenario.")
-        raise CheckError(msg)
+        msg = (
+            f"has no row for {', '.join(missing[:5])}: the run was written by another version of "
+            "the dataset. Re-run the scenario."
+        )
+        raise CheckError(msg, source=shown_path(run_dir / "sites.csv"))
+    if table.index.duplicated().any():
+        msg = "holds a site twice. Re-run the scenario."
+        raise CheckError(msg, source=shown_path(run_dir / "sites.csv"))
     order = inputs.sites["site"].to_numpy()
     capacity = table.loc[order, "capacity_mw"].to_numpy(float)
     new = table.loc[order, "new_mw"].to_numpy(float)
@@ -166,8 +173,9 @@ def year_cases(plan: PlanToCheck, year_hours: int = 8760) -> list[DayCase]:
     from planner.profiles import seasonal_pue_offset, year_profiles
 
     if year_hours % HOURS_PER_DAY or not HOURS_PER_DAY <= year_hours <= DAYS_PER_YEAR * HOURS_PER_DAY:
-        msg = f"--year-hours | must be a multiple of 24 from 24 to 8760, got {year_hours}. Give whole days."
-        raise CheckError(msg)
+        msg = f"must be a multiple of 24 from 24 to 8760, got {year_hours}. Give whole days."
+        raise CheckError(msg,
+                         source="--year-hours")
     inputs = plan.inputs
     profiles = year_profiles(inputs.sites, inputs.workloads, plan.scenario.year,
                              plan.scenario.demand.within_year_growth)
@@ -205,7 +213,7 @@ class CheckReport:
 
 
 def check_plan(
-    run_dir: Path | str,
+    run_dir: Path | str | PlanToCheck,
     year_hours: int = 8760,
     representative: bool = False,
     executor: str = "local",
@@ -217,8 +225,8 @@ def check_plan(
 
     Parameters
     ----------
-    run_dir : path
-        A run directory written by ``edwc run``.
+    run_dir : path or PlanToCheck
+        A run directory written by ``edwc run`` (validated by :func:`load_plan`), or a loaded plan.
     year_hours : int
         Hours of the year to dispatch (multiple of 24; 8,760 = every day).
     representative : bool
@@ -238,7 +246,7 @@ def check_plan(
     CheckReport
     """
     start = time.perf_counter()
-    plan = load_plan(run_dir)
+    plan = run_dir if isinstance(run_dir, PlanToCheck) else load_plan(run_dir)
     cases = representative_cases(plan) if representative else year_cases(plan, year_hours)
     template = dispatch_template(plan.inputs, plan.capacity_mw, plan.dispatch_carbon_price)
     report_price = plan.scenario.carbon.price_cny_per_tco2
@@ -370,8 +378,8 @@ def _days_table(results: list[DayResult]) -> pd.DataFrame:
 
 
 def write_check(report: CheckReport, run_dir: Path | str) -> list[Path]:
-    """Write ``check.json`` and ``check_days.csv`` into the run directory, each atomically."""
-    run_dir = Path(run_dir)
+    """Write ``check.json`` and ``check_days.csv`` into the run directory (only one the tool wrote), each atomically."""
+    run_dir = require_owned(run_dir, ("run",))
     days = run_dir / "check_days.csv"
     summary = run_dir / "check.json"
     write_text_atomic(days, report.days.to_csv(index=False))

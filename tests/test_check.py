@@ -80,7 +80,7 @@ def test_check_writes_its_files_atomically_through_the_cli(baseline_run):
     days = pd.read_csv(baseline_run / "check_days.csv")
     assert report["days_checked"] == 2 and len(days) == 2
     assert np.isclose(days["operating_cost_cny"].sum(), report["delivered"]["operating_cost_cny"])
-    assert not [p for p in baseline_run.iterdir() if p.name.startswith(".")]
+    assert [p.name for p in baseline_run.iterdir() if p.name.startswith(".")] == [".edwc-run"]  # no staging left
 
 
 def test_bad_input_is_refused(tmp_path, baseline_run):

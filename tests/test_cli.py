@@ -80,6 +80,7 @@ def test_run_writes_a_map_and_map_exports_formats(runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in maps.iterdir())
+    assert names.pop(0) == ".edwc-output"  # the folder is marked as the tool's
     assert names == [
         "plan_map.html",
         "plan_map.svg",

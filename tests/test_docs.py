@@ -15,3 +15,14 @@ def test_source_tables_are_current():
 
     page = (Path(__file__).parents[1] / "data" / "SOURCES.md").read_text(encoding="utf-8")
     assert page == render_page(page), "data/SOURCES.md is stale: run `python -m planner.data_doc`"
+
+
+def test_every_test_named_in_the_reliability_page_exists():
+    import re
+
+    tests = Path(__file__).parent
+    page = (tests.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`(test_\w+\.py)::(\w+)(?:\[[^\]]*\])?`", page))
+    assert len(named) > 80
+    missing = [f"{f}::{name}" for f, name in sorted(named) if f"def {name}(" not in (tests / f).read_text()]
+    assert not missing, missing

@@ -29,13 +29,23 @@ def _floats(low, high):
     return st.floats(low, high, allow_nan=False, allow_infinity=False)
 
 
+def _amounts(high):
+    """A power in MW: none, or at least a hundred-thousandth of ``high``.
+
+    HiGHS's tolerances are absolute (1e-7): it may leave a demand or a bound smaller than that at
+    zero, and verification, relative to the plan's own scale, then refuses the plan rather than
+    call it served (test_status.py::test_a_plan_below_the_solvers_resolution_is_not_verified).
+    """
+    return st.one_of(st.just(0.0), _floats(1e-5 * high, high))
+
+
 @st.composite
 def plans(draw):
     """PlanInputs of 2–4 provinces, 2–4 sites, 1–3 classes and 1–3 slices."""
     num_p, num_s = draw(st.integers(2, 4)), draw(st.integers(2, 4))
     num_k, num_t = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     provinces = [f"p{i + 1}" for i in range(num_p)]
-    demand = np.array(draw(st.lists(_floats(0.0, 50.0), min_size=num_p * num_k * num_t,
+    demand = np.array(draw(st.lists(_amounts(50.0), min_size=num_p * num_k * num_t,
                                     max_size=num_p * num_k * num_t))).reshape(num_p, num_k, num_t)
     demand[0, 0, 0] = max(demand[0, 0, 0], 1.0)  # something to serve
     utilisation = draw(_floats(0.6, 1.0))
@@ -44,14 +54,14 @@ def plans(draw):
     for j in range(num_s):
         # Site j ≥ 1 may be the local site of province j.
         local = j >= 1 and j <= num_p and draw(st.booleans())
-        existing = need_mw * 1.01 if j == 0 else draw(_floats(0.0, need_mw))
+        existing = need_mw * 1.01 if j == 0 else draw(_amounts(need_mw))
         sites.append(site(
             f"local_p{j}" if local else f"s{j}",
             kind="local" if local else "cluster",
             hub_class="local" if local else draw(st.sampled_from(["east", "west"])),
             serves=f"p{j}" if local else "",
-            pue=draw(_floats(1.0, 1.6)), existing=existing, max_new=draw(_floats(0.0, 2 * need_mw)),
-            price=draw(_floats(200.0, 800.0)), ef=draw(_floats(0.0, 1.0)), green=draw(_floats(0.0, 30.0)),
+            pue=draw(_floats(1.0, 1.6)), existing=existing, max_new=draw(_amounts(2 * need_mw)),
+            price=draw(_floats(200.0, 800.0)), ef=draw(_floats(0.0, 1.0)), green=draw(_amounts(30.0)),
             premium=draw(_floats(0.0, 100.0)), green_new_share=draw(st.sampled_from([0.0, 0.5])),
             capex_annual=draw(_floats(0.0, 1e6)),
         ))

@@ -19,7 +19,8 @@ from planner.pathway import (
     run_pathway,
     write_pathway,
 )
-from planner.rundir import RUN_FILES, read_run
+from planner.run import run_scenario
+from planner.rundir import RUN_FILES, read_run, write_run
 from planner.scenario import ScenarioError, load_scenario
 
 GROWTH = {"ai_inference": 0.10, "ai_training": 0.10, "finance": 0.03, "web_interactive": 0.03,
@@ -217,9 +218,12 @@ def test_cli_growth_of_a_pathway_run(run_dir, tmp_path):
 
 
 def test_cli_growth_rejects_a_plain_run_and_bad_formats(tmp_path):
-    result = CliRunner().invoke(growth, [str(tmp_path)])
+    plain = write_run(run_scenario(load_scenario(None, ["time.hours_per_day=1"])), tmp_path / "plain")
+    result = CliRunner().invoke(growth, [str(plain)])
     assert result.exit_code == 2
     assert "not a pathway run" in result.output
+    result = CliRunner().invoke(growth, [str(tmp_path / "nothing")])
+    assert result.exit_code == 2 and "not a folder" in result.output
     result = CliRunner().invoke(growth, ["--formats", "png,bmp", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "bmp" in result.output

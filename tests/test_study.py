@@ -45,8 +45,8 @@ def test_grid_gives_one_row_per_combination_with_its_values(tmp_path):
     assert priced["emissions_tco2"] < cheap["emissions_tco2"]
     on_disk = pd.read_parquet(tmp_path / "study.parquet")
     assert on_disk["total_cost_cny"].tolist() == pytest.approx(table["total_cost_cny"].tolist(), rel=1e-12)
-    # Only the table is left in the folder: no temporary files.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["study.parquet"]
+    # Only the table (and the folder's marker) is left in the folder: no temporary files.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".edwc-study", "study.parquet"]
 
 
 def test_planted_infeasible_and_bad_runs_are_recorded_and_the_rest_complete():
@@ -290,3 +290,128 @@ def test_cli_pareto_writes_frontier_plot_and_report(tmp_path):
     for name in ("frontier.parquet", "frontier.png", "frontier.svg", "report.md"):
         assert (out / name).exists(), name
     assert "ε-constraint" in (out / "report.md").read_text()
+
+
+# ---------------------------------------------------------------------------------------------
+# Checked before anything is written; study.json survives kills
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "field", "hint"), [
+    ("seed: -1\nsamples: 2\ndistributions:\n  demand.scale: {dist: uniform, low: 0.9, high: 1.1}\n", "seed",
+     "greater than or equal to 0"),
+    (f"seed: {2**63}\nsamples: 2\ndistributions:\n  demand.scale: {{dist: uniform, low: 0.9, high: 1.1}}\n", "seed",
+     "less than or equal to"),
+    ("samples: 2\ndistributions:\n  demand.scale: {dist: uniform, low: -1.0e308, high: 1.0e308}\n",
+     "distributions.demand.scale", "greater than or equal to -1000000000000000"),
+    ("samples: 2\ndistributions:\n  demand.scale: {dist: normal, mean: 1, sd: 1.0e300}\n",
+     "distributions.demand.scale", "less than or equal to"),
+    ("samples: true\ndistributions:\n  demand.scale: {dist: uniform, low: 0.9, high: 1.1}\n", "samples",
+     "true/false"),
+    ("samples: 2\ndistributions:\n  demand.scale: {dist: uniform, low: true, high: 2}\n",
+     "distributions.demand.scale", "true/false"),
+    ("grid:\n  carbon.price_cny_per_tco2: [0]\nseed: yes\n", "seed", "valid integer"),
+])
+def test_seeds_and_distribution_bounds_are_checked_before_anything_runs(tmp_path, text, field, hint):
+    path = _study(tmp_path, text)
+    with pytest.raises(StudyError) as caught:
+        load_study(path)
+    assert str(caught.value).startswith(f"study.yaml: {field}") and hint in str(caught.value), str(caught.value)
+    result = CliRunner().invoke(sweep_command, [str(path), "--out", str(tmp_path / "out"), "--executor", "serial"])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()  # no study.json, no study.parquet
+
+
+def test_the_api_refuses_a_negative_seed_before_writing(tmp_path):
+    with pytest.raises(StudyError, match="seed"):
+        sweep(TINY, samples=2, seed=-5, distributions={"demand.scale": {"dist": "uniform", "low": 0.9, "high": 1.1}},
+              executor="serial", out_dir=tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+KILL_META = """
+import json, os, sys
+from edwc_data import files, outputs
+from planner.studies import report
+
+folder = sys.argv[1]
+outcomes = []
+for n in range(1, 5000):
+    report.write_study_meta(folder, name="old", grid={})
+    pid = os.fork()
+    if pid == 0:
+        count = 0
+
+        def tracer(frame, event, arg):
+            global count
+            if frame.f_code.co_filename not in (files.__file__, report.__file__, outputs.__file__):
+                return None
+            if event == "line":
+                count += 1
+                if count == n:
+                    os._exit(137)  # as SIGKILL: no finally, no clean-up
+            return tracer
+
+        sys.settrace(tracer)
+        report.write_study_meta(folder, name="new", grid={"x": list(range(2000))})
+        sys.settrace(None)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    try:
+        with open(os.path.join(folder, "study.json"), encoding="utf-8") as handle:
+            state = json.load(handle)["name"]
+    except Exception:
+        state = "truncated"
+    outcomes.append({"line": n, "exit": os.waitstatus_to_exitcode(status), "state": state})
+    if outcomes[-1]["exit"] == 0:
+        break
+print(json.dumps(outcomes))
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_study_json_killed_at_any_line_is_the_previous_one_or_the_new_one(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from edwc_data.outputs import claim_folder
+
+    folder = claim_folder(tmp_path / "study", "study")
+    done = subprocess.run([sys.executable, "-c", KILL_META, str(folder)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert done.returncode == 0, done.stderr
+    outcomes = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcomes[-1]["exit"] == 0 and len(outcomes) > 20  # killed at every line of the write, then complete
+    assert {o["state"] for o in outcomes} == {"old", "new"}, outcomes  # never truncated, never missing
+    leftovers = [p.name for p in folder.iterdir() if p.name not in ("study.json", ".edwc-study")]
+    assert all(name.startswith(".study.json.edwc-") and name.endswith(".tmp") for name in leftovers), leftovers
+
+
+def test_a_truncated_study_json_does_not_block_a_resume(tmp_path):
+    grid = {"carbon.price_cny_per_tco2": [0, 100]}
+    sweep(TINY, grid=grid, executor="serial", out_dir=tmp_path, progress=False, record={"name": "first"})
+    meta = (tmp_path / "study.json").read_bytes()
+    (tmp_path / "study.json").write_bytes(meta[: len(meta) // 2])  # as a crash of another tool might leave it
+    table = sweep(TINY, grid=grid, executor="serial", out_dir=tmp_path, progress=False, record={"name": "again"})
+    assert table.attrs == {"solved": 0, "skipped": 2}
+    assert json.loads((tmp_path / "study.json").read_text())["name"] == "again"
+
+
+def test_a_description_cannot_put_markup_into_the_report(tmp_path):
+    path = _study(tmp_path, yaml.safe_dump({
+        "name": "![x](http://tracker.example/pixel.png)",
+        "description": "See <img src=http://tracker.example/a.png> and [a link](http://x.example)",
+        "base": "baseline", "set": {"time.hours_per_day": 1},
+        "grid": {"carbon.price_cny_per_tco2": [0]},
+    }))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(sweep_command, [str(path), "--out", str(out), "--executor", "serial", "--no-progress",
+                                                "--no-plots"])
+    assert result.exit_code == 0, result.output
+    report = (out / "report.md").read_text()
+    import re
+
+    # Markup characters reach the report only escaped: it shows the text, and fetches nothing.
+    assert not re.search(r"(?<!\\)(!\[|<img|\]\()", report), report
+    assert "\\!\\[x\\]\\(http://tracker.example/pixel.png\\)" in report

@@ -52,6 +52,13 @@ def solve_on_plan_page(at: AppTest) -> ui_state.RunRecord:
     return ui_state.find_run(at.session_state["current_run"], at.session_state)
 
 
+def edit_widget(widgets, name: str):
+    """The assumption widget ``name`` of the form as drawn now (its key carries the form's identity)."""
+    found = [w for w in widgets if str(w.key).startswith("edit.") and str(w.key).endswith(f".{name}")]
+    assert len(found) == 1, [w.key for w in widgets]
+    return found[0]
+
+
 def submit_form(at: AppTest) -> AppTest:
     at.button(key="FormSubmitter:assumptions-" + t("apply", "en")).click().run()
     no_exception(at)
@@ -64,7 +71,7 @@ def test_scenario_page_edit_goes_through_validation_into_overrides():
     at = new_app()
     no_exception(at)
     assert at.title[0].value == "Scenario"
-    at.number_input(key="edit.carbon_price").set_value(250.0)
+    edit_widget(at.number_input, "carbon_price").set_value(250.0)
     submit_form(at)
     overrides = at.session_state["overrides"]
     assert overrides["carbon.price_cny_per_tco2"] == pytest.approx(250.0)
@@ -75,7 +82,7 @@ def test_scenario_page_edit_goes_through_validation_into_overrides():
 
 def test_setting_a_value_back_to_the_base_removes_the_override():
     at = new_app({"carbon.price_cny_per_tco2": 100.0})
-    at.number_input(key="edit.carbon_price").set_value(0.0)
+    edit_widget(at.number_input, "carbon_price").set_value(0.0)
     submit_form(at)
     assert "carbon.price_cny_per_tco2" not in at.session_state["overrides"]
 
@@ -140,7 +147,7 @@ def test_switching_shipped_scenario_resets_the_edits_and_the_form():
     no_exception(at)
     assert at.session_state["base"].name == "low-carbon"
     assert at.session_state["overrides"] == {}
-    assert at.number_input(key="edit.carbon_cap").value == pytest.approx(72.0)
+    assert edit_widget(at.number_input, "carbon_cap").value == pytest.approx(72.0)
 
 
 def test_downloaded_yaml_is_the_users_document_with_the_edits():
@@ -164,7 +171,7 @@ def test_plan_page_solves_and_a_higher_carbon_price_never_raises_emissions():
     assert len(at.metric) == 6 and at.get("image")  # figures and the map
     assert [m.label for m in at.metric][:2] == ["Total annual cost", "Emissions"]
     at.switch_page("app_pages/scenario.py").run()
-    at.number_input(key="edit.carbon_price").set_value(400.0)
+    edit_widget(at.number_input, "carbon_price").set_value(400.0)
     submit_form(at)
     second = solve_on_plan_page(at)
     assert second.run_id != first.run_id
@@ -180,9 +187,9 @@ def test_disabling_the_western_clusters_raises_cost():
     at = new_app(base="no-west")
     without_west = solve_on_plan_page(at)
     at.switch_page("app_pages/scenario.py").run()
-    every_cluster = at.multiselect(key="edit.enabled").options
+    every_cluster = edit_widget(at.multiselect, "enabled").options
     assert len(every_cluster) == 10
-    at.multiselect(key="edit.enabled").set_value(
+    edit_widget(at.multiselect, "enabled").set_value(
         ["zhangjiakou", "yangtze_delta", "wuhu", "shaoguan", "tianfu", "chongqing",
          "horinger", "guian", "qingyang", "zhongwei"])
     submit_form(at)
@@ -337,7 +344,7 @@ def test_language_switch_turns_labels_and_figures_chinese():
     at.radio(key="lang").set_value("zh").run()
     no_exception(at)
     assert at.title[0].value == "情景设置"
-    assert at.number_input(key="edit.carbon_price").label == "碳价 [元/吨CO₂]"
+    assert edit_widget(at.number_input, "carbon_price").label == "碳价 [元/吨CO₂]"
     # AppTest loses widget state when a rerun renames the pages (the page titles are in the
     # session's language), so the next pages start from a session that is Chinese already.
     at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
@@ -392,25 +399,33 @@ def test_edwc_ui_runs_streamlit_with_the_safety_settings(monkeypatch):
 
     from planner.cli import ui_command as cli_ui
 
-    command = cli_ui.streamlit_command(8600, True, "127.0.0.1")
+    command = cli_ui.streamlit_command(8600, "127.0.0.1")
     assert command[1:4] == ["-m", "streamlit", "run"] and Path(command[4]).name == "app.py"
     assert Path(command[4]).exists()
+    # Always headless and never prompting: `edwc ui` opens the browser itself when asked.
     for flag in ("--server.maxUploadSize=1", "--server.enableXsrfProtection=true",
-                 "--server.enableCORS=true", "--server.headless=true", "--server.port=8600"):
+                 "--server.enableCORS=true", "--server.headless=true", "--server.showEmailPrompt=false",
+                 "--server.port=8600"):
         assert flag in command
     seen = {}
 
     class Done:
-        returncode = 0
+        pid = 0
 
-    def fake_run(cmd, cwd, check):
-        seen.update(cmd=cmd, cwd=cwd)
-        return Done()
+        def __init__(self, cmd, cwd, start_new_session):
+            seen.update(cmd=cmd, cwd=cwd, session=start_new_session)
 
-    monkeypatch.setattr(cli_ui.subprocess, "run", fake_run)
+        def wait(self, timeout=None):
+            return 0
+
+        def poll(self):
+            return 0
+
+    monkeypatch.setattr(cli_ui.subprocess, "Popen", Done)
     result = CliRunner().invoke(cli_ui.ui, ["--port", "8601", "--headless"])
     assert result.exit_code == 0, result.output
     assert "--server.port=8601" in seen["cmd"] and Path(seen["cwd"]).name == "ui"
+    assert seen["session"]  # its own process group, stopped as a whole
     config = (Path(command[4]).parent / ".streamlit" / "config.toml").read_text()
     assert "enableXsrfProtection = true" in config and "maxUploadSize = 1" in config
 
@@ -420,3 +435,95 @@ def test_sessions_do_not_share_state():
     assert "carbon.price_cny_per_tco2" not in second.session_state["overrides"]
     assert first.session_state["overrides"]["carbon.price_cny_per_tco2"] == 10.0
     assert os.environ.get("EDWC_UI_INLINE") == "1"
+
+
+# ------------------------------------------------------------------ loading resets the form; stopping stops all
+
+UPLOAD_123 = b"name: mine\ntime:\n  hours_per_day: 4\ncarbon:\n  price_cny_per_tco2: 123\n"
+
+
+def test_an_upload_resets_every_widget_and_an_untouched_apply_keeps_the_files_values():
+    at = new_app()
+    edit_widget(at.number_input, "carbon_price").set_value(50.0)
+    submit_form(at)
+    assert at.session_state["overrides"]["carbon.price_cny_per_tco2"] == 50.0
+    old_key = edit_widget(at.number_input, "carbon_price").key
+    at.file_uploader(key="upload_file").set_value(("mine.yaml", UPLOAD_123, "application/x-yaml")).run()
+    no_exception(at)
+    assert at.session_state["base"].kind == "upload" and at.session_state["overrides"] == {}
+    price = edit_widget(at.number_input, "carbon_price")
+    # A new key: in the browser a widget keeps what the user typed while its key stays the same.
+    assert price.key != old_key and price.value == 123.0
+    submit_form(at)  # "Apply changes" without touching anything
+    assert at.session_state["overrides"] == {}
+    record = solve_on_plan_page(at)
+    assert record.solved and record.scenario["carbon"]["price_cny_per_tco2"] == 123.0
+
+
+def test_a_shipped_pick_resets_every_widget_to_its_values():
+    at = new_app({"carbon.price_cny_per_tco2": 80.0})
+    keys = {w.key for w in at.number_input if str(w.key).startswith("edit.")}
+    at.selectbox(key="pick_shipped").set_value("low-carbon").run()
+    no_exception(at)
+    assert not keys & {w.key for w in at.number_input}
+    assert edit_widget(at.number_input, "carbon_cap").value == pytest.approx(72.0)
+    assert edit_widget(at.number_input, "carbon_price").value == 0.0
+    submit_form(at)
+    assert at.session_state["overrides"] == {}
+
+
+def test_a_description_is_shown_as_plain_text():
+    at = new_app()
+    text = "![pixel](http://tracker.example/p.png) and **bold** <img src=x>"
+    at.file_uploader(key="upload_file").set_value(
+        ("d.yaml", f"description: '{text}'\n".encode(), "application/x-yaml")).run()
+    no_exception(at)
+    assert any(element.value == text for element in at.text)
+    assert not any("tracker.example" in str(element.value) for element in at.markdown)
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads children from /proc")
+def test_stopping_edwc_ui_stops_its_server_and_it_never_prompts(tmp_path):
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    home = tmp_path / "home"  # a first run: no ~/.streamlit/credentials.toml
+    home.mkdir()
+    env = {**{k: v for k, v in os.environ.items() if k != "EDWC_UI_INLINE"}, "HOME": str(home), "BROWSER": "true",
+           "PYTHONPATH": str(Path(__file__).parents[1])}
+    # --browser (the default): the server must come up without asking for an e-mail address first.
+    ui = subprocess.Popen([sys.executable, "-m", "planner.cli", "ui", "--port", str(port)], env=env,
+                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120  # a wait, not an assertion on speed
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            assert ui.poll() is None and time.monotonic() < deadline, "the server did not come up"
+            time.sleep(0.5)
+        servers = _children(ui.pid)
+        assert servers, "no server process"
+        ui.send_signal(signal.SIGTERM)
+        assert ui.wait(timeout=60) == 0
+    finally:
+        if ui.poll() is None:
+            ui.kill()
+    for server in servers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(server, 0)  # gone, not orphaned

@@ -40,7 +40,7 @@ def _free_port() -> int:
 def app_url(tmp_path_factory):
     """The app served by `streamlit run` (the command `edwc ui` runs) on a free local port."""
     port = _free_port()
-    command = streamlit_command(port, headless=True, address="127.0.0.1")
+    command = streamlit_command(port, address="127.0.0.1")
     log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
     env = {k: v for k, v in os.environ.items() if k != "EDWC_UI_INLINE"}
     server = subprocess.Popen(command, cwd=Path(command[4]).parent, stdout=log,
@@ -217,4 +217,24 @@ def test_the_same_pages_in_chinese(browser, app_url, shots):
     assert page.get_by_text("报告原式", exact=False).count() >= 1
     _no_exception(page)
     shots(page, "growth_zh")
+    page.close()
+
+
+def test_a_loaded_file_resets_the_form_in_the_browser(browser, app_url, tmp_path):
+    # The browser keeps a keyed widget's value for as long as its key lives; loading a file must
+    # give every widget of the form the file's values, so that applying untouched adds no edits.
+    page = _open(browser, app_url)
+    price = page.get_by_role("spinbutton", name="Carbon price [CNY/tCO₂]")
+    price.fill("50")
+    page.get_by_role("button", name="Apply changes").click()
+    page.get_by_text("carbon.price_cny_per_tco2=50.0", exact=False).wait_for()
+    upload = tmp_path / "mine.yaml"
+    upload.write_text("name: mine\ncarbon:\n  price_cny_per_tco2: 123\n", encoding="utf-8")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(upload))
+    page.get_by_text("Loaded 'mine.yaml'", exact=False).wait_for()
+    page.locator("[aria-label='Carbon price [CNY/tCO₂]'][value='123.00']").wait_for()
+    page.get_by_role("button", name="Apply changes").click()
+    page.get_by_text("Nothing changed.", exact=True).wait_for()
+    assert page.get_by_text("carbon.price_cny_per_tco2=", exact=False).count() == 0
+    _no_exception(page)
     page.close()

@@ -6,6 +6,11 @@
 # threaded server can deadlock. Outcomes are cached by key, a plan's key being the input hash
 # of its validated scenario, so every session asking for the same scenario shares one solve
 # and no session can reach a plan it did not itself describe in full.
+#
+# One user must not sink the server: every worker runs under an address-space limit
+# (RLIMIT_AS, set in jobs.init_worker), plans are refused above the size that limit holds
+# (planner.sizing, capped by jobs.plan_budget_bytes), and a worker that dies anyway (out of
+# memory, killed) gives an explained message and a fresh pool, never a raw BrokenProcessPool.
 
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ import streamlit as st
 from cachetools import TTLCache
 
 from ui import jobs
+from ui.i18n import t
 
 #: Environment variable that makes every job run inline on the calling thread (tests).
 INLINE_ENV = "EDWC_UI_INLINE"
@@ -33,6 +39,38 @@ MAX_WORKERS = 2
 #: Most cached outcomes (plans, pathways, maps, export files) and how long each lives. [-], [s]
 CACHE_SIZE = 32
 CACHE_TTL_S = 3600.0
+#: Share of this machine's memory each worker may address (both workers together: 80 %). [-]
+WORKER_MEMORY_SHARE = 0.4
+#: Least address space a worker gets, whatever the machine (the libraries alone take about 2 GB). [bytes]
+MIN_WORKER_MEMORY_BYTES = 3_000_000_000
+
+
+def worker_memory_limit() -> int | None:
+    """Address-space limit of each worker: ``WORKER_MEMORY_SHARE`` of the machine's memory. [bytes]"""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+    return max(int(WORKER_MEMORY_SHARE * total), MIN_WORKER_MEMORY_BYTES)
+
+
+class JobFailed(RuntimeError):
+    """A job whose worker died or ran out of memory; ``label`` is the label key of its explanation."""
+
+    def __init__(self, label: str):
+        super().__init__(label)
+        self.label = label
+
+    def __reduce__(self):
+        return type(self), (self.label,)
+
+
+def _explained(exc: BaseException) -> BaseException:
+    if isinstance(exc, BrokenProcessPool):
+        return JobFailed("worker_lost")
+    if isinstance(exc, MemoryError):
+        return JobFailed("worker_memory")
+    return exc
 
 
 class InlineExecutor(Executor):
@@ -43,7 +81,7 @@ class InlineExecutor(Executor):
         try:
             future.set_result(fn(*args, **kwargs))
         except BaseException as exc:  # handed to the caller through the future, as a pool would
-            future.set_exception(exc)
+            future.set_exception(_explained(exc))
         return future
 
 
@@ -76,11 +114,14 @@ class Engine:
         Most finished jobs kept. [-]
     ttl_s : float
         Lifetime of a finished job in the cache. [s]
+    memory_limit_bytes : int, optional
+        Address-space limit of each worker (default :func:`worker_memory_limit`). [bytes]
     """
 
     def __init__(self, max_workers: int = MAX_WORKERS, inline: bool = False,
-                 cache_size: int = CACHE_SIZE, ttl_s: float = CACHE_TTL_S):
+                 cache_size: int = CACHE_SIZE, ttl_s: float = CACHE_TTL_S, memory_limit_bytes: int | None = None):
         self.max_workers, self.inline = max_workers, inline
+        self.memory_limit_bytes = memory_limit_bytes if memory_limit_bytes is not None else worker_memory_limit()
         self._lock = threading.Lock()
         self._done: TTLCache = TTLCache(maxsize=cache_size, ttl=ttl_s)
         self._pending: dict[Hashable, Future] = {}
@@ -91,7 +132,7 @@ class Engine:
             return InlineExecutor()
         executor = ProcessPoolExecutor(
             self.max_workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=jobs.warm_up,
+            initializer=jobs.init_worker, initargs=(self.memory_limit_bytes,),
         )
         # "spawn" re-runs the parent's __main__ in each worker; under Streamlit that is the app
         # script (and in a plain script, whatever it does at import). Start every worker now,
@@ -123,21 +164,40 @@ class Engine:
             if key in self._pending:
                 return self._pending[key]
             try:
-                future = self._executor.submit(fn, *args)
+                inner = self._executor.submit(fn, *args)
             except BrokenProcessPool:
                 # A worker died (out of memory, killed): start a fresh pool rather than fail forever.
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = self._new_executor()
-                future = self._executor.submit(fn, *args)
+                self._restart()
+                inner = self._executor.submit(fn, *args)
+            future = Future()
             self._pending[key] = future
-        future.add_done_callback(lambda done, key=key: self._finish(key, done))
+            pool = self._executor
+        inner.add_done_callback(lambda done, key=key, outer=future, pool=pool: self._finish(key, done, outer, pool))
         return future
 
-    def _finish(self, key: Hashable, future: Future) -> None:
+    def _restart(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor = self._new_executor()
+
+    def _finish(self, key: Hashable, inner: Future, outer: Future, pool: Executor) -> None:
+        # The caller's future gets the job's result, or its failure explained (a dead worker is
+        # JobFailed, not BrokenProcessPool); a pool that lost a worker is replaced.
+        exc = None if inner.cancelled() else inner.exception()
         with self._lock:
             self._pending.pop(key, None)
-            if not future.cancelled() and future.exception() is None:
-                self._done[key] = future.result()
+            if inner.cancelled():
+                outer.cancel()
+            elif exc is None:
+                self._done[key] = inner.result()
+            elif isinstance(exc, BrokenProcessPool) and pool is self._executor:
+                with contextlib.suppress(Exception):  # once per broken pool, however many jobs it lost
+                    self._restart()
+        if inner.cancelled():
+            return
+        if exc is None:
+            outer.set_result(inner.result())
+        else:
+            outer.set_exception(_explained(exc))
 
     def run(self, key: Hashable, fn: Callable, *args, timeout_s: float | None = None) -> Any:
         """Submit and wait: :meth:`submit` followed by ``result()``."""
@@ -180,7 +240,12 @@ def wait_for(future: Future, tick: Callable[[float], None] | None = None,
         if tick is not None:
             tick(time.perf_counter() - start)
         time.sleep(poll_s)
-    return future.result()
+    try:
+        return future.result()
+    except JobFailed as exc:
+        # Shown in the session's language; the page stops here, the app (and a fresh pool) go on.
+        st.error(t(exc.label))
+        st.stop()
 
 
 @st.cache_resource(show_spinner=False)

@@ -8,8 +8,6 @@
 from __future__ import annotations
 
 import io
-import shutil
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -52,6 +50,40 @@ class PlanOutcome:
         return self.status == PlanStatus.OPTIMAL
 
 
+#: Address space a worker takes before any plan: interpreter, libraries, thread arenas. [bytes]
+WORKER_BASE_ADDRESS_BYTES = 2_000_000_000
+
+
+def init_worker(memory_limit_bytes: int | None = None) -> None:
+    """Start a worker: limit its address space (so one plan cannot sink the server), then warm it up."""
+    if memory_limit_bytes:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = memory_limit_bytes if hard == resource.RLIM_INFINITY else min(memory_limit_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    warm_up()
+
+
+def plan_budget_bytes() -> int | None:
+    """The most memory a plan may take in this process: its address-space limit less the libraries' share. [bytes]
+
+    None where no limit is set (inline jobs, the command line): then the scenario's own budget applies.
+    """
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    return max(soft - WORKER_BASE_ADDRESS_BYTES, 0)
+
+
+def _check_size(scenario) -> None:
+    from planner.sizing import check_plan_size
+
+    check_plan_size(scenario, source=f"scenario '{scenario.name}'", cap_bytes=plan_budget_bytes())
+
+
 def warm_up() -> None:
     """Import the planner in a fresh worker so the first solve does not pay for it."""
     import geo.maps  # noqa: F401
@@ -83,6 +115,7 @@ def solve_plan(scenario_dict: dict[str, Any]) -> PlanOutcome:
     start = time.perf_counter()
     try:
         scenario = _scenario(scenario_dict)
+        _check_size(scenario)  # the same estimate as the command line, within this worker's limit
         results = run_scenario(scenario)
     except ScenarioError as exc:
         return PlanOutcome(PlanStatus.BAD_INPUT, message=str(exc), solve_s=time.perf_counter() - start)
@@ -108,7 +141,9 @@ def solve_pathway(scenario_dict: dict[str, Any]) -> dict[str, Any]:
 
     start = time.perf_counter()
     try:
-        pathway = run_pathway(_scenario(scenario_dict))
+        scenario = _scenario(scenario_dict)
+        _check_size(scenario)
+        pathway = run_pathway(scenario)
     except ScenarioError as exc:
         return {"status": PlanStatus.BAD_INPUT, "message": str(exc)}
     except PlanNotSolved as exc:
@@ -134,9 +169,10 @@ def pareto_frontier(scenario_dict: dict[str, Any], x: str, points: int):
     """
     from planner.studies import pareto
 
+    scenario = _scenario(scenario_dict)
+    _check_size(scenario)
     # "serial": this worker walks the caps on one warm LP; the pool's other worker stays free.
-    return pareto(_scenario(scenario_dict), x=x, y="total_cost_cny", points=points, executor="serial",
-                  progress=False)
+    return pareto(scenario, x=x, y="total_cost_cny", points=points, executor="serial", progress=False)
 
 
 def _png(fig, dpi: int) -> bytes:
@@ -184,18 +220,21 @@ def run_bundle_zip(results: Results, name: str, metric: str = "west_share", lang
     import matplotlib
 
     matplotlib.use("Agg")
+    from edwc_data.outputs import remove_owned, scratch_folder
+
     from geo.export import export_map
     from planner.rundir import write_run
 
     def add_map(res, folder):
         export_map(res, folder, formats=("png",), metric=metric, lang=lang, stem="plan_map")
 
-    scratch = Path(tempfile.mkdtemp(prefix="edwc-ui-"))
+    # A private folder the tool creates and marks, and removes only because it is marked its own.
+    scratch = scratch_folder("edwc-ui-")
     try:
         run_dir = write_run(results, scratch / name, extras=add_map)
         return _zip_folder(run_dir, name)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        remove_owned(scratch)
 
 
 def map_files(results: Results, formats: tuple[str, ...], metric: str, lang: str) -> dict[str, bytes]:
@@ -206,11 +245,13 @@ def map_files(results: Results, formats: tuple[str, ...], metric: str, lang: str
     import matplotlib
 
     matplotlib.use("Agg")
+    from edwc_data.outputs import remove_owned, scratch_folder
+
     from geo.export import export_map
 
-    scratch = Path(tempfile.mkdtemp(prefix="edwc-ui-"))
+    scratch = scratch_folder("edwc-ui-")
     try:
         paths = export_map(results, scratch, formats=formats, metric=metric, lang=lang)
         return {path.name: path.read_bytes() for path in paths}
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        remove_owned(scratch)

@@ -3,6 +3,11 @@
 One module per command. The group loads a command's module only when that command runs (or when
 its help is asked for), and each module imports the numerical stack only inside the command, so
 ``edwc --help`` and light commands start without importing pandas, the solver or the map stack.
+
+No traceback reaches a user: whatever a command raises ends as one line on stderr and an honest
+exit code (:func:`planner.cli.common.failure`): 1 only when a plan was not solved, 2 for what the
+user can fix (input, paths, environment), 3 for an internal error, 130 when interrupted.
+``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import importlib
 
 import click
+
+from planner.cli.common import OneLineFailures, debug_option
 
 #: Command name -> (module, function) of each command, in the order ``edwc --help`` lists them.
 COMMANDS = {
@@ -24,8 +31,8 @@ COMMANDS = {
 }
 
 
-class _LazyGroup(click.Group):
-    """A group whose commands are imported when they are first needed."""
+class _LazyGroup(OneLineFailures, click.Group):
+    """A group whose commands are imported when they are first needed, and whose failures are one line."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -39,5 +46,6 @@ class _LazyGroup(click.Group):
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="edwc-planner")
-def main() -> None:
+@debug_option
+def main(debug: bool) -> None:
     """EDWC Planner: where should China's computing run? (东数西算 capacity planner)"""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from planner.cli.common import EXIT_BAD_INPUT, EXIT_NOT_SOLVED, fail
+from planner.cli.common import EXIT_NOT_SOLVED, Command, debug_option, fail, terminal_text, workers_note
 
 
 def format_check(report: dict) -> str:
@@ -43,7 +43,8 @@ def format_check(report: dict) -> str:
     what = "representative days" if report["mode"] == "representative" else (
         f"{report['days_checked']} days of {report['year']}" + (" (annualised)" if report["annualised"] else "")
     )
-    lines = [f"Check of '{report['scenario']}' on {what}", f"{'':<{width}}  {'plan':>22}  {'delivered':>22}"]
+    lines = [f"Check of '{terminal_text(report['scenario'])}' on {what}",
+             f"{'':<{width}}  {'plan':>22}  {'delivered':>22}"]
     lines += [f"{label:<{width}}  {fmt(promised[key]):>22}  {fmt(delivered[key]):>22}" for label, key, fmt in rows]
     if report["shortfalls"]:
         lines.append("")
@@ -56,8 +57,8 @@ def format_check(report: dict) -> str:
     return "\n".join(lines)
 
 
-@click.command()
-@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.command(cls=Command)
+@click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option(
     "--year-hours",
     type=click.IntRange(24, 8760),
@@ -77,9 +78,9 @@ def format_check(report: dict) -> str:
     show_default=True,
     help="local: a process pool here; dask: a Dask LocalCluster; serial: in this process.",
 )
-@click.option("--workers", type=click.IntRange(min=1), help="Worker processes [default: CPU count].")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes [default and most: the cores].")
 @click.option("--progress/--no-progress", default=True, help="Days done on stderr.")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@debug_option
 def check(run_dir, year_hours, representative, executor, workers, progress, debug):
     """Dispatch the plan in RUN_DIR day by day over the year, with its capacity fixed.
 
@@ -88,35 +89,36 @@ def check(run_dir, year_hours, representative, executor, workers, progress, debu
     peak utilisation by site) and check_days.csv into RUN_DIR.
 
     Exit codes: 0 checked (shortfalls are reported, not errors), 1 a day could not be solved,
-    2 bad input.
+    2 bad input (a run directory that does not check out like a scenario file: files missing or
+    changed, another scenario's hash, numbers that are not finite).
     """
+    from edwc_data.outputs import claim_folder
+
     from optimizer.status import PlanNotSolved
-    from planner.scenario import ScenarioError
-    from planner.yearcheck import CheckError, check_plan, write_check
+    from planner.yearcheck import check_plan, load_plan, write_check
 
     def report_progress(done, total):
         click.echo(f"\rDispatched {done}/{total} days", err=True, nl=done == total)
 
+    workers = workers_note(workers)
+    plan = load_plan(run_dir)  # validated before any work; CheckError or RunDirError: exit 2
+    claim_folder(run_dir, "run", create=False)  # check.json goes into the run directory: ours, and writable
     try:
         result = check_plan(
-            run_dir,
+            plan,
             year_hours=year_hours,
             representative=representative,
             executor=executor,
             workers=workers,
             progress=report_progress if progress else None,
         )
-    except (CheckError, ScenarioError) as exc:
-        if debug:
-            raise
-        fail(str(exc), EXIT_BAD_INPUT)
     except PlanNotSolved as exc:
         if debug:
             raise
-        fail(f"{run_dir} | a day's dispatch was not solved: {exc}.", EXIT_NOT_SOLVED)
+        fail(f"{terminal_text(run_dir)} | a day's dispatch was not solved: {exc}.", EXIT_NOT_SOLVED)
     written = write_check(result, run_dir)
     click.echo(format_check(result.report))
     click.echo(
         f"\nChecked in {result.report['wall_s']:.1f} s on {result.report['workers']} worker(s). "
-        f"Written: {', '.join(str(path) for path in written)}"
+        f"Written: {', '.join(terminal_text(path) for path in written)}"
     )

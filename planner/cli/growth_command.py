@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from planner.cli.common import EXIT_BAD_INPUT, fail
+from planner.cli.common import EXIT_BAD_INPUT, Command, debug_option, fail, out_option, terminal_text
 
 FORMATS = ("png", "svg", "pdf")
 #: τ values of the printed table, besides the marked points.
@@ -98,14 +98,14 @@ def format_run_growth(frames: dict) -> str:
     return "\n".join(lines)
 
 
-@click.command()
-@click.argument("run_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the figures (default: RUN_DIR, or runs/growth without one).")
+@click.command(cls=Command)
+@click.argument("run_dir", required=False, type=click.Path(path_type=Path))
+@out_option("Folder for the figures: RUN_DIR (default), runs/growth without one, a new or empty folder, "
+            "or one edwc wrote.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", help="Figure labels.")
 @click.option("--formats", default="png,svg", show_default=True,
               help="Figure formats, comma-separated (png, svg, pdf).")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@debug_option
 def growth(run_dir, out_dir, lang, formats, debug):
     """Growth of the compute-capital model of the 2023 compute report.
 
@@ -114,13 +114,15 @@ def growth(run_dir, out_dir, lang, formats, debug):
     equilibrium) and plot it (growth_vs_tau). With RUN_DIR, a pathway run directory (`edwc run`
     on a scenario with horizon.end_year set, e.g. pathway-2035): plot the plan's τ path and
     growth, nationally and by region, against the counterfactual with the baseline τ only
-    (growth_paths*), and print the key figures.
+    (growth_paths*), and print the key figures. RUN_DIR is checked like a scenario file first.
     """
+    from edwc_data.outputs import claim_folder
+
     from planner.growth_plot import plot_growth_paths, plot_growth_vs_tau
 
     fmts = _parse_formats(formats)
     if run_dir is None:
-        target = out_dir or Path("runs") / "growth"
+        target = claim_folder(out_dir or Path("runs") / "growth", "output", accept=("output", "run"))
         click.echo(format_growth_table())
         written = plot_growth_vs_tau(out_dir=target, formats=fmts, lang=lang)
     else:
@@ -128,17 +130,8 @@ def growth(run_dir, out_dir, lang, formats, debug):
 
         from planner.pathway import read_growth
 
-        if not run_dir.is_dir():
-            _fail(f"{run_dir} | no such run directory. Give a folder written by `edwc run`.")
-        try:
-            frames = read_growth(run_dir)
-        except (FileNotFoundError, KeyError, ValueError) as exc:
-            if debug:
-                raise
-            message = str(exc) if isinstance(exc, FileNotFoundError) else (
-                f"{run_dir} | growth.csv cannot be read ({exc}). Rerun `edwc run` on the pathway.")
-            _fail(message)
-        target = out_dir or run_dir
+        frames = read_growth(run_dir)  # the run directory and growth.csv, validated: RunDirError is exit 2
+        target = claim_folder(out_dir if out_dir is not None else run_dir, "output", accept=("run", "output"))
         click.echo(format_run_growth(frames))
         plan, cf = frames["national"]
         regional = [p.reset_index().assign(region=name)
@@ -149,4 +142,4 @@ def growth(run_dir, out_dir, lang, formats, debug):
             if name != "national":
                 written += plot_growth_paths(p, c, None, out_dir=target, formats=fmts, lang=lang,
                                              stem=f"growth_paths_{name}")
-    click.echo("\nFigures: " + ", ".join(str(path) for path in written))
+    click.echo("\nFigures: " + ", ".join(terminal_text(path) for path in written))

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from planner.cli.common import EXIT_BAD_INPUT, EXIT_NOT_SOLVED, display_width, fail, out_option, pad
+from planner.cli.common import (
+    EXIT_NOT_SOLVED,
+    Command,
+    debug_option,
+    display_width,
+    fail,
+    out_option,
+    pad,
+    terminal_text,
+)
 
 if TYPE_CHECKING:
     from optimizer.results import Results
@@ -24,7 +33,7 @@ def format_summary(results: Results, lang: str = "en") -> str:
         return t(key, lang, value=value / scale)
 
     rows = [
-        (t("cli_scenario", lang), s.scenario),
+        (t("cli_scenario", lang), terminal_text(s.scenario)),
         (t("fig_cost", lang), money(s.total_cost_cny)),
         ("  " + t("cost_capex", lang), money(s.capex_cny)),
         ("  " + t("cost_energy", lang), money(s.energy_cost_cny)),
@@ -51,13 +60,13 @@ def format_summary(results: Results, lang: str = "en") -> str:
         lines.append(f"{pad(t('cli_new_by_site', lang), width)}  {t('cli_new_by_site_columns', lang)}")
         names = built["name_zh"] if lang == "zh" else built["name_en"].str.removesuffix(" cluster")
         for name, (_, row) in zip(names, built.head(12).iterrows(), strict=False):
-            lines.append(f"  {pad(name, width - 2)}  {row['new_mw']:>7,.0f}  {row['utilisation']:.0%}")
+            lines.append(f"  {pad(terminal_text(name), width - 2)}  {row['new_mw']:>7,.0f}  {row['utilisation']:.0%}")
         if len(built) > 12:
             lines.append("  " + t("cli_more_sites", lang, count=len(built) - 12))
     return "\n".join(lines)
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("scenario", required=False)
 @click.option(
     "--set",
@@ -66,7 +75,8 @@ def format_summary(results: Results, lang: str = "en") -> str:
     metavar="KEY=VALUE",
     help="Override a setting, e.g. --set carbon.price_cny_per_tco2=200 (repeatable).",
 )
-@out_option("Run directory to write (default: runs/<scenario name>).")
+@out_option("Run directory to write: a new or empty folder, or one `edwc run` wrote "
+            "(default: runs/<name>-<hash>, printed at the end).")
 @click.option(
     "--backend",
     type=click.Choice(["auto", "pulp", "highs"]),
@@ -74,28 +84,30 @@ def format_summary(results: Results, lang: str = "en") -> str:
 )
 @click.option("--map/--no-map", "with_map", default=True, help="Write plan_map.png into the run directory.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", help="Language of the figures and map.")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@debug_option
 def run(scenario, overrides, out_dir, backend, with_map, lang, debug):
     """Solve SCENARIO (a YAML file or a shipped name; default: baseline) and write its run directory.
 
     Shipped scenarios: baseline, policy-2025, low-carbon, no-west, pathway-2035 (a horizon to 2035),
-    hourly-2025 (clustered days, deferral).
-    Exit codes: 0 solved, 1 infeasible or not solved, 2 bad input.
+    hourly-2025 (clustered days, deferral). The run directory is --out, or runs/<name>-<hash> in
+    the current folder (the scenario's name is a label, never a path); a folder the tool did not
+    write is never replaced.
+    Exit codes: 0 solved, 1 infeasible or not solved, 2 bad input, paths or environment.
     """
-    from optimizer.status import PlanNotSolved
-    from planner.run import run_scenario
-    from planner.rundir import write_run
-    from planner.scenario import ScenarioError, load_scenario
+    from edwc_data.outputs import check_replaceable
 
-    try:
-        if backend:
-            overrides = (*overrides, f"solver.backend={backend}")
-        loaded = load_scenario(scenario, overrides)
-    except ScenarioError as exc:
-        if debug:
-            raise
-        fail(str(exc), EXIT_BAD_INPUT)
-    target = out_dir or Path("runs") / loaded.name
+    from optimizer.status import PlanNotSolved
+    from planner.rundir import default_run_dir, write_run
+    from planner.scenario import load_scenario
+    from planner.sizing import check_plan_size
+
+    if backend:
+        overrides = (*overrides, f"solver.backend={backend}")
+    loaded = load_scenario(scenario, overrides)
+    given = Path(scenario) if scenario else None
+    check_plan_size(loaded, source=given.name if given is not None and given.is_file() else None)
+    target = out_dir if out_dir is not None else default_run_dir(loaded.name, loaded.input_hash())
+    check_replaceable(target)  # before hours of solving: the folder is ours to write, and writable
     extras = None
     if with_map:
         from geo.export import export_map
@@ -103,6 +115,7 @@ def run(scenario, overrides, out_dir, backend, with_map, lang, debug):
         def extras(res, folder):
             export_map(res, folder, formats=("png",), metric="west_share", lang=lang, stem="plan_map")
 
+    name = terminal_text(loaded.name)
     if loaded.horizon.end_year is not None:
         from planner.pathway import format_pathway, run_and_write
 
@@ -114,27 +127,31 @@ def run(scenario, overrides, out_dir, backend, with_map, lang, debug):
             if debug:
                 raise
             fail(f"{exc}.", EXIT_NOT_SOLVED)  # the message names the scenario and the year
-        except ScenarioError as exc:
-            if debug:
-                raise
-            fail(str(exc), EXIT_BAD_INPUT)
+        written = Path(target).resolve()
         click.echo(format_summary(pathway.final, lang))
         click.echo("\n" + format_pathway(pathway))
         click.echo(
-            f"\nRun directory: {Path(target).resolve()} (the final year, pathway.csv, growth.csv). "
-            f"Growth figures: edwc growth {target}"
+            f"\nRun directory: {terminal_text(written)} (the final year, pathway.csv, growth.csv). "
+            f"Growth figures: edwc growth {terminal_text(written)}"
         )
         return
     try:
-        results = run_scenario(loaded)
+        results = run_scenario_checked(loaded)
     except PlanNotSolved as exc:
         if debug:
             raise
-        fail(f"scenario '{loaded.name}' | {exc.status}: {exc}.", EXIT_NOT_SOLVED)
+        fail(f"scenario '{name}' | {exc.status}: {exc}.", EXIT_NOT_SOLVED)
     written = write_run(results, target, extras=extras)
     click.echo(format_summary(results, lang))
     timings = results.metadata["timings_s"]
     click.echo(
         f"\nSolved in {timings['total_s']:.1f} s (max violation {results.metadata['max_violation']:.1e}). "
-        f"Run directory: {written}"
+        f"Run directory: {terminal_text(written)}"
     )
+
+
+def run_scenario_checked(scenario):
+    """:func:`planner.run.run_scenario` (imported here, so that ``edwc run --help`` stays light)."""
+    from planner.run import run_scenario
+
+    return run_scenario(scenario)

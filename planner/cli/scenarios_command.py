@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from planner.cli.common import Command
 
-@click.command()
+
+@click.command(cls=Command)
 def scenarios():
     """List the shipped scenarios."""
     from planner.scenario import shipped_scenarios

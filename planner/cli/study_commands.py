@@ -8,7 +8,16 @@ from pathlib import Path
 import click
 
 from optimizer.status import PlanStatus
-from planner.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_SOLVED, fail, out_option
+from planner.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_NOT_SOLVED,
+    Command,
+    debug_option,
+    fail,
+    out_option,
+    terminal_text,
+    workers_note,
+)
 
 #: Top-level keys that make a YAML file a study rather than a scenario.
 STUDY_KEYS = {"base", "grid", "samples", "distributions", "factors", "outputs", "pareto", "set", "seed"}
@@ -30,9 +39,10 @@ def _executor_options(function):
                 metavar="tcp://HOST:PORT",
                 help="Dask scheduler of an existing cluster (implies --executor dask).",
             ),
-            click.option("--workers", type=click.IntRange(min=1), help="Worker processes [default: CPU count]."),
+            click.option("--workers", type=click.IntRange(min=1),
+                         help="Worker processes [default and most: the cores available]."),
             click.option("--progress/--no-progress", default=True, help="Progress bar with ETA on stderr."),
-            click.option("--debug", is_flag=True, help="Show tracebacks."),
+            debug_option,
         ]
     ):
         function = option(function)
@@ -57,7 +67,7 @@ def _sweep_plots(out_dir: Path, table, study) -> None:
         plot_tornado(table, numeric, out_dir / "tornado")
 
 
-@click.command("sweep")
+@click.command("sweep", cls=Command)
 @click.argument("study_file", metavar="STUDY.yaml")
 @out_option("Study folder: study.parquet, charts, report.md (re-run into it to resume).", required=True)
 @click.option("--keep-runs", is_flag=True, help="Also write a full run directory per run (runs/<hash>/).")
@@ -71,46 +81,44 @@ def sweep_command(study_file, out_dir, keep_runs, plots, executor, address, work
     same command again skips the runs already finished. Exit codes: 0 done, 1 no run solved,
     2 bad study file, 130 interrupted (finished runs kept).
     """
-    from planner.scenario import ScenarioError
+    from edwc_data.outputs import claim_folder
+
+    from planner.parallel import check_executor
     from planner.studies import StudyError, load_study, run_study
-    from planner.studies.report import write_report, write_study_meta
+    from planner.studies.report import write_report
 
     if address:
         executor = "dask"
-    try:
-        study = load_study(study_file)
-        if not study.has_runs:
-            raise StudyError(
-                study.path.name, "grid", "has no grid or samples to run. For a frontier only, use `edwc pareto`."
-            )
-    except ScenarioError as exc:
-        if debug:
-            raise
-        fail(str(exc), EXIT_BAD_INPUT)
-    write_study_meta(out_dir, **study.record())
+    workers = workers_note(workers)
+    # Everything is checked before anything is written: the study file, the executor (a scheduler
+    # that does not answer within seconds), the output folder (ours, and writable).
+    study = load_study(study_file)
+    if not study.has_runs:
+        msg = "has no grid or samples to run. For a frontier only, use `edwc pareto`."
+        raise StudyError(msg,
+                         source=study.path.name, field="grid")
+    check_executor(executor, workers, address)
+    claim_folder(out_dir, "study", create=False)
     try:
         table = run_study(
-            study, out_dir, executor=executor, workers=workers, address=address, keep_runs=keep_runs, progress=progress
+            study, out_dir, executor=executor, workers=workers, address=address, keep_runs=keep_runs,
+            progress=progress, record=study.record(),
         )
     except KeyboardInterrupt:
         fail(
-            f"interrupted: finished runs are kept in {out_dir / 'study.parquet'}. "
+            f"interrupted: finished runs are kept in {terminal_text(out_dir / 'study.parquet')}. "
             "Run the same command again to resume.",
             EXIT_INTERRUPTED,
         )
-    except ScenarioError as exc:
-        if debug:
-            raise
-        fail(str(exc), EXIT_BAD_INPUT)
     if plots:
         _sweep_plots(out_dir, table, study)
     report = write_report(out_dir)
     counts = table["status"].value_counts()
     statuses = ", ".join(f"{counts[s]} {s}" for s in counts.index)
     click.echo(
-        f"Study '{study.name}': {len(table)} runs ({statuses}); "
+        f"Study '{terminal_text(study.name)}': {len(table)} runs ({statuses}); "
         f"{table.attrs.get('solved', 0)} solved now, {table.attrs.get('skipped', 0)} taken from "
-        f"the earlier run.\nTable: {out_dir / 'study.parquet'}\nReport: {report}"
+        f"the earlier run.\nTable: {terminal_text(out_dir / 'study.parquet')}\nReport: {terminal_text(report)}"
     )
     if not (table["status"] == PlanStatus.OPTIMAL).any():
         sys.exit(EXIT_NOT_SOLVED)
@@ -119,19 +127,16 @@ def sweep_command(study_file, out_dir, keep_runs, plots, executor, address, work
 def _is_study(target: str) -> bool:
     from edwc_data.tables import studies_dir
 
-    from planner.scenario import ScenarioError, read_yaml_file
+    from planner.scenario import read_yaml_file
 
     path = Path(target)
-    if not path.is_file():
+    if not path.exists():
         return path.suffix == "" and (studies_dir() / f"{target}.yaml").exists()
-    try:
-        document = read_yaml_file(path)
-    except ScenarioError:
-        return False
+    document = read_yaml_file(path)  # a file that cannot be read is refused as what it is
     return bool(STUDY_KEYS & set(document))
 
 
-@click.command("pareto")
+@click.command("pareto", cls=Command)
 @click.argument("target", metavar="STUDY_OR_SCENARIO")
 @out_option("Folder for frontier.parquet, frontier.png/.svg and report.md.", required=True)
 @click.option(
@@ -157,13 +162,18 @@ def pareto_command(target, out_dir, points, x_axis, overrides, reuse, executor, 
     file or a shipped scenario name. Exit codes: 0 frontier traced, 1 its end points could not
     be solved, 2 bad input.
     """
+    from edwc_data.outputs import claim_folder
+
+    from planner.parallel import check_executor
     from planner.scenario import ScenarioError, parse_override
-    from planner.studies import StudyError, load_base, load_study, pareto
+    from planner.sizing import check_plan_size
+    from planner.studies import load_base, load_study, pareto
     from planner.studies.plots import plot_frontier
     from planner.studies.report import write_report, write_study_meta
 
     if address:
         executor = "dask"
+    workers = workers_note(workers)
     try:
         settings = {}
         for assignment in overrides:
@@ -185,14 +195,14 @@ def pareto_command(target, out_dir, points, x_axis, overrides, reuse, executor, 
             base, name, description, merged = target, scenario.name, scenario.description, settings
             points, x_axis = points or 20, x_axis or "emissions_tco2"
     except ScenarioError as exc:
-        if debug:
-            raise
-        message = str(exc)
         if exc.field in settings:  # blame the option, not the scenario file
-            message = f"--set: {exc.field} | {message.split(' | ', 1)[1]}"
-        fail(message, EXIT_BAD_INPUT)
+            raise exc.relocated(source="--set") from None
+        raise
+    check_plan_size(scenario)  # every point of the frontier solves the base scenario's LP
+    check_executor(executor, workers, address)
+    folder = claim_folder(out_dir, "study")
     write_study_meta(
-        out_dir, name=name, description=description, base=base, set=merged, pareto={"x": x_axis, "points": points}
+        folder, name=name, description=description, base=base, set=merged, pareto={"x": x_axis, "points": points}
     )
     try:
         frontier = pareto(
@@ -202,20 +212,17 @@ def pareto_command(target, out_dir, points, x_axis, overrides, reuse, executor, 
             executor=executor,
             workers=workers,
             address=address,
-            out_dir=out_dir,
+            out_dir=folder,
             progress=progress,
             reuse=reuse,
         )
-    except StudyError as exc:
-        if debug:
-            raise
-        fail(str(exc), EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         fail("interrupted: no frontier written.", EXIT_INTERRUPTED)
-    plot_frontier(frontier, out_dir / "frontier", title=f"{name}: least-cost frontier")
-    report = write_report(out_dir)
+    plot_frontier(frontier, folder / "frontier", title=f"{name}: least-cost frontier")
+    report = write_report(folder)
     solved = frontier[frontier["status"] == PlanStatus.OPTIMAL]
-    click.echo(f"Frontier of '{name}': {len(solved)} of {len(frontier)} points solved.")
+    shown = terminal_text(name)
+    click.echo(f"Frontier of '{shown}': {len(solved)} of {len(frontier)} points solved.")
     if len(solved) >= 2:
         top, bottom = solved.iloc[0], solved.iloc[-1]
         scale, unit = (1e6, "MtCO2/yr") if x_axis == "emissions_tco2" else (1.0, "ms")
@@ -223,7 +230,7 @@ def pareto_command(target, out_dir, points, x_axis, overrides, reuse, executor, 
             f"{x_axis}: {top[x_axis] / scale:,.2f} → {bottom[x_axis] / scale:,.2f} {unit}; "
             f"cost {top['total_cost_cny'] / 1e9:,.1f} → {bottom['total_cost_cny'] / 1e9:,.1f} bn CNY/yr."
         )
-    click.echo(f"Plot: {out_dir / 'frontier.png'}\nReport: {report}")
+    click.echo(f"Plot: {terminal_text(folder / 'frontier.png')}\nReport: {terminal_text(report)}")
     if len(solved) < 2:
         first = frontier[frontier["status"] != PlanStatus.OPTIMAL].iloc[0]
-        fail(f"scenario '{name}' | no frontier: {first['status']}: {first['message']}", EXIT_NOT_SOLVED)
+        fail(f"scenario '{shown}' | no frontier: {first['status']}: {first['message']}", EXIT_NOT_SOLVED)

@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import itertools
 import math
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn
 
@@ -13,6 +14,7 @@ import numpy as np
 from edwc_data.tables import load_tables, scenario_dir
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from planner.safe_yaml import shown_key
 from planner.scenario import (
     ProvinceOverride,
     Scenario,
@@ -32,7 +34,7 @@ class StudyError(ScenarioError):
 
 
 def _fail(field: str, message: str, source: str = "study") -> NoReturn:
-    raise StudyError(source, field, message)
+    raise StudyError(message, source=source, field=field)
 
 
 @dataclasses.dataclass
@@ -97,13 +99,15 @@ def _find_scenario(base: str, relative_to: Path | None) -> Path:
     candidates = [relative_to / base] if relative_to is not None else []
     candidates.append(Path(base))
     for candidate in candidates:
-        if candidate.is_file():
-            return candidate
+        if os.path.lexists(candidate) and not candidate.is_dir():
+            return candidate  # read_yaml_file refuses what is not a regular file
     shipped = scenario_dir() / f"{base}.yaml"
     if Path(base).suffix == "" and shipped.exists():
         return shipped
     names = ", ".join(shipped_scenarios())
-    raise ScenarioError(base, "", f"no such file or shipped scenario. Give a YAML path or one of: {names}.")
+    msg = f"no such file or shipped scenario. Give a YAML path or one of: {names}."
+    raise ScenarioError(msg,
+                        source=shown_key(base, 120))
 
 
 def check_key(key: str, factors: dict[str, list[str]] | None = None) -> None:
@@ -231,13 +235,32 @@ def build_variant(base: BaseScenario, settings: dict[str, Any], source: str) -> 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, data: Any) -> Any:
+        # pydantic would read `low: true` as 1.0; refuse it (the discriminator field rules out a
+        # per-field validator here, see planner.scenario.StrictModel).
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if isinstance(value, bool) and name in cls.model_fields and name != "dist":
+                    msg = f"{name} must be a number, not a true/false value"
+                    raise ValueError(msg)
+        return data
+
+
+#: A bound or parameter of a distribution: finite and within the magnitudes a scenario holds, so
+#: that draws (and ``high - low``) stay finite.
+Bound = Annotated[float, Field(ge=-1e15, le=1e15)]
+#: Largest seed accepted (numpy takes any non-negative integer; a study table stores it as int64).
+MAX_SEED = 2**63 - 1
+
 
 class UniformDistribution(_Strict):
     """Uniform between ``low`` and ``high``."""
 
     dist: Literal["uniform"]
-    low: float
-    high: float
+    low: Bound
+    high: Bound
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -254,10 +277,10 @@ class NormalDistribution(_Strict):
     """Normal with ``mean`` and standard deviation ``sd``, clipped to [``low``, ``high``]."""
 
     dist: Literal["normal"]
-    mean: float
-    sd: Annotated[float, Field(gt=0.0)]
-    low: float | None = None
-    high: float | None = None
+    mean: Bound
+    sd: Annotated[float, Field(gt=0.0, le=1e15)]
+    low: Bound | None = None
+    high: Bound | None = None
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -277,9 +300,9 @@ class TriangularDistribution(_Strict):
     """Triangular between ``low`` and ``high`` with its peak at ``mode``."""
 
     dist: Literal["triangular"]
-    low: float
-    mode: float
-    high: float
+    low: Bound
+    mode: Bound
+    high: Bound
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -379,9 +402,16 @@ def check_output_keys(outputs, source: str = "study") -> None:
         _fail("outputs", f"unknown summary figure {unknown[0]!r}. Known: {known}.", source=source)
 
 
-def _check_design(grid, samples, distributions, factors, outputs, keep_runs, out_dir) -> None:
+def check_seed(seed: Any) -> None:
+    """Refuse a seed that is not a whole number from 0 to 2**63 - 1 (numpy refuses negative seeds)."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed <= MAX_SEED:
+        _fail("seed", f"must be a whole number from 0 to 2**63 - 1, got {seed!r}. Give such a seed.")
+
+
+def _check_design(grid, samples, distributions, factors, outputs, keep_runs, out_dir, seed=0) -> None:
     fail = _fail
 
+    check_seed(seed)
     if not grid and not samples:
         fail("grid", "nothing to vary. Give a grid of values and/or samples with distributions.")
     if samples is not None and (not isinstance(samples, int) or isinstance(samples, bool) or samples < 1):

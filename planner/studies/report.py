@@ -2,29 +2,68 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from edwc_data.files import write_text_atomic
+from edwc_data.files import FileRefused, read_regular_file, write_text_atomic
+from edwc_data.outputs import require_owned
 
 from optimizer.status import PlanStatus
 from planner.studies.plots import FIGURES, _clusters, _scaled, figure_name, figure_unit
 from planner.studies.table import FRONTIER_FILE, NEW_MW_PREFIX, TABLE_FILE, summarise_samples
 
 META_FILE = "study.json"
+#: Largest study.json read back. [bytes]
+MAX_META_BYTES = 16_000_000
+
+
+#: Characters Markdown reads as markup (links, images, emphasis, HTML): escaped in text from files.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+#: Largest study table read back for the report. [bytes]
+MAX_TABLE_BYTES = 4_000_000_000
+
+
+def markdown_text(text: Any) -> str:
+    """``text`` with Markdown's markup characters escaped: a name or description from a file shows as written.
+
+    An image or link in a study's description would otherwise be fetched by whatever renders the report.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(read_regular_file(path, MAX_TABLE_BYTES)))
+
+
+def read_study_meta(out_dir: Path | str) -> dict[str, Any]:
+    """``study.json`` of a study folder, or {} when it is missing, truncated or not a mapping.
+
+    A study killed while it wrote the file would have left the previous one (it is written
+    atomically); a file damaged any other way must not block the study from resuming.
+    """
+    path = Path(out_dir) / META_FILE
+    try:
+        data = json.loads(read_regular_file(path, MAX_META_BYTES).decode("utf-8"))
+    except (FileRefused, UnicodeDecodeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def write_study_meta(out_dir: Path | str, **meta: Any) -> Path:
-    """Merge ``meta`` (name, description, base, varied keys, ...) into ``study.json`` of the study folder."""
-    path = Path(out_dir) / META_FILE
-    current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    """Merge ``meta`` (name, description, base, varied keys, ...) into ``study.json`` of the study folder.
+
+    Only into a folder the tool owns (``.edwc-study``, see :func:`edwc_data.outputs.claim_folder`);
+    written atomically, so a reader or a killed study sees the previous file or the new one.
+    """
+    folder = require_owned(out_dir, ("study",))
+    current = read_study_meta(folder)
     current.update(meta)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, json.dumps(current, indent=2, ensure_ascii=False, default=str) + "\n")
-    return path
+    return write_text_atomic(folder / META_FILE, json.dumps(current, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def _fmt(value: Any, figure: str) -> str:
@@ -50,11 +89,11 @@ def _unit(figure: str) -> str:
 
 def write_report(out_dir: Path | str) -> Path:
     """Write ``report.md`` from what the study folder holds (study table, frontier, plots, study.json)."""
-    out_dir = Path(out_dir)
-    meta = json.loads((out_dir / META_FILE).read_text(encoding="utf-8")) if (out_dir / META_FILE).exists() else {}
-    lines = [f"# Study: {meta.get('name', out_dir.name)}", ""]
+    out_dir = require_owned(out_dir, ("study",))
+    meta = read_study_meta(out_dir)
+    lines = [f"# Study: {markdown_text(meta.get('name', out_dir.name))}", ""]
     if meta.get("description"):
-        lines += [str(meta["description"]).strip(), ""]
+        lines += [markdown_text(str(meta["description"]).strip()), ""]
     if meta.get("base"):
         overrides = meta.get("set") or {}
         tail = f", with {', '.join(f'`{k}={v}`' for k, v in overrides.items())}" if overrides else ""
@@ -62,10 +101,10 @@ def write_report(out_dir: Path | str) -> Path:
 
     table_path = out_dir / TABLE_FILE
     if table_path.exists():
-        lines += _sweep_section(pd.read_parquet(table_path), meta, out_dir)
+        lines += _sweep_section(_read_table(table_path), meta, out_dir)
     frontier_path = out_dir / FRONTIER_FILE
     if frontier_path.exists():
-        lines += _frontier_section(pd.read_parquet(frontier_path), meta, out_dir)
+        lines += _frontier_section(_read_table(frontier_path), meta, out_dir)
     path = out_dir / "report.md"
     write_text_atomic(path, "\n".join(lines).rstrip() + "\n")
     return path

@@ -10,15 +10,16 @@ import pandas as pd
 from edwc_data.tables import studies_dir
 from pydantic import Field, ValidationError
 
-from planner.scenario import ScenarioError, read_yaml_file
+from planner.safe_yaml import shown_key, shown_value
+from planner.scenario import ScenarioError, StrictModel, read_yaml_file
 from planner.studies.design import (
+    MAX_SEED,
     BaseScenario,
     Distribution,
     StudyError,
     _check_design,
     _checked_factor_values,
     _fail,
-    _Strict,
     check_key,
     check_output_keys,
     load_base,
@@ -27,7 +28,7 @@ from planner.studies.sweeps import sweep
 from planner.studies.table import DEFAULT_OUTPUTS, MAX_RUNS
 
 
-class ParetoSettings(_Strict):
+class ParetoSettings(StrictModel):
     """The ``pareto`` section of a study file."""
 
     x: Literal["emissions_tco2", "load_weighted_latency_ms"] = Field(
@@ -36,7 +37,7 @@ class ParetoSettings(_Strict):
     points: Annotated[int, Field(ge=3, le=500)] = Field(default=20, description="Points, both ends included.")
 
 
-class StudyFile(_Strict):
+class StudyFile(StrictModel):
     """A study file: what to vary, how, and what to keep (docs/studies.md)."""
 
     name: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
@@ -52,7 +53,7 @@ class StudyFile(_Strict):
         default_factory=dict, description="Dotted key or factor -> values (full factorial)."
     )
     samples: Annotated[int, Field(ge=1, le=MAX_RUNS)] | None = Field(default=None, description="Monte Carlo draws.")
-    seed: int = Field(default=0, description="Seed of the draws.")
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = Field(default=0, description="Seed of the draws (0 to 2**63 - 1).")
     distributions: dict[str, Distribution] = Field(default_factory=dict, description="Key -> distribution.")
     outputs: list[str] | None = Field(default=None, description="Summary figures to keep.")
     pareto: ParetoSettings | None = Field(default=None, description="Frontier settings.")
@@ -106,7 +107,7 @@ class Study:
 
 def _study_error(source: str, error: ValidationError) -> StudyError:
     first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"])
+    field = ".".join(shown_key(part) for part in first["loc"])
     kind = first["type"]
     if kind == "extra_forbidden":
         message = "unknown key. Check the spelling against docs/studies.md or remove it."
@@ -115,13 +116,12 @@ def _study_error(source: str, error: ValidationError) -> StudyError:
     elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
         message = f"{first['msg'].rstrip('.')}. Use dist: uniform, normal, triangular or discrete."
     else:
-        got = first.get("input")
-        shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
-        message = f"{first['msg'].rstrip('.')}, got {shown}. See docs/studies.md."
+        text = first["msg"].rstrip(".").removeprefix("Value error, ")
+        message = f"{text}, got {shown_value(first.get('input'))}. See docs/studies.md."
     extra = len(error.errors()) - 1
     if extra:
         message += f" ({extra} more problem{'s' if extra > 1 else ''} after this one.)"
-    return StudyError(source, field, message)
+    return StudyError(message, source=source, field=field)
 
 
 def load_study(path: str | Path) -> Study:
@@ -135,11 +135,11 @@ def load_study(path: str | Path) -> Study:
     path = Path(path)
     if not path.exists() and path.suffix == "" and (studies_dir() / f"{path.name}.yaml").exists():
         path = studies_dir() / f"{path.name}.yaml"
-    source = path.name
+    source = shown_key(path.name, 120)
     try:
         document = read_yaml_file(path, source)
     except ScenarioError as exc:
-        raise StudyError(source, exc.field, str(exc).split(" | ", 1)[1]) from None
+        raise StudyError(exc.message, source=source, field=exc.field) from None
     try:
         spec = StudyFile.model_validate(document)
     except ValidationError as exc:
@@ -148,15 +148,16 @@ def load_study(path: str | Path) -> Study:
         try:
             check_key(key)
         except ValueError as exc:
-            raise StudyError(source, f"set.{key}", f"{exc}.") from None
+            msg = f"{exc}."
+            raise StudyError(msg, source=source, field=f"set.{shown_key(key)}") from None
     try:
         base = load_base(spec.base, spec.set, relative_to=path.parent)
     except ScenarioError as exc:
-        message = str(exc).split(" | ", 1)[1]
+        message = exc.message
         field = f"set.{exc.field}" if exc.field in spec.set else "base"
         if field == "base" and exc.field:
             message = f"{exc.source}: {exc.field}: {message}"
-        raise StudyError(source, field, message) from None
+        raise StudyError(message, source=source, field=field) from None
     try:
         _check_design(
             spec.grid,
@@ -166,10 +167,11 @@ def load_study(path: str | Path) -> Study:
             tuple(spec.outputs or DEFAULT_OUTPUTS),
             False,
             None,
+            spec.seed,
         ) if (spec.grid or spec.samples) else _check_outputs(spec)
         _checked_factor_values(base, spec.factors)
     except StudyError as exc:
-        raise StudyError(source, exc.field, str(exc).split(" | ", 1)[1]) from None
+        raise exc.relocated(source=source) from None
     return Study(spec.name or path.stem, path, spec, base)
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from edwc_data.outputs import claim_folder
 
 from optimizer.results import Results
 from optimizer.status import PlanInfeasible, PlanStatus
-from planner.parallel import open_executor
+from planner.parallel import check_executor, open_executor
 from planner.scenario import Scenario, ScenarioError
 from planner.studies.design import (
     RunSpec,
@@ -79,6 +80,7 @@ def solve_sweep_task(task: _SweepTask) -> list[dict[str, Any]]:
     from optimizer.warm import WarmLP
     from planner.preprocess import build_inputs
     from planner.run import results_from_plan
+    from planner.sizing import check_plan_size
 
     rows = []
     model = base_inputs = None
@@ -91,6 +93,7 @@ def solve_sweep_task(task: _SweepTask) -> list[dict[str, Any]]:
                 path = "reuse"
                 try:
                     if model is None:
+                        check_plan_size(scenario)  # before building: a refused size is the run's bad input
                         base_inputs = build_inputs(scenario)
                         model = WarmLP(base_inputs, time_limit_s=scenario.solver.time_limit_s)
                     run_inputs = dataclasses.replace(
@@ -101,7 +104,7 @@ def solve_sweep_task(task: _SweepTask) -> list[dict[str, Any]]:
                     )
                     plan = model.solve(run_inputs, tolerance=scenario.solver.tolerance)
                     results = results_from_plan(scenario, plan)
-                except PlanInfeasible:
+                except (PlanInfeasible, ScenarioError):
                     raise
                 except Exception:  # noqa: BLE001 - any trouble on the shared LP: solve this run afresh
                     model, path = None, "cold"
@@ -115,6 +118,9 @@ def solve_sweep_task(task: _SweepTask) -> list[dict[str, Any]]:
         rows.append(row)
     return rows
 
+
+#: Runs resolved between two updates of the progress bar of a study's preparation.
+RESOLVE_CHUNK_RUNS = 500
 
 #: Scenario keys a warm LP may change between solves; everything else fixes its structure.
 CHANGEABLE_KEYS = ("carbon.price_cny_per_tco2", "carbon.cap_tco2", "latency.mean_cap_ms")
@@ -203,6 +209,7 @@ def sweep(
     factors: dict[str, list[str]] | None = None,
     overrides: dict[str, Any] | None = None,
     reuse: bool = True,
+    record: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Solve every variant of a base scenario and tabulate the results, one row per run.
 
@@ -224,8 +231,9 @@ def sweep(
     address : str, optional
         Dask scheduler address; its cluster's workers are used.
     out_dir : path, optional
-        Folder for ``study.parquet`` (rewritten atomically as results arrive) and, with
-        ``keep_runs``, ``runs/<hash>/`` run directories. A study re-run into the same folder
+        Folder for ``study.json``, ``study.parquet`` (rewritten atomically as results arrive) and,
+        with ``keep_runs``, ``runs/<hash>/`` run directories: a new or empty folder (marked
+        ``.edwc-study``) or a study folder the tool wrote. A study re-run into the same folder
         skips runs already finished (same scenario hash, status optimal/infeasible/bad_input).
     outputs : list of str, optional
         Summary figures to keep (default ``DEFAULT_OUTPUTS``); the new capacity of each cluster
@@ -245,6 +253,9 @@ def sweep(
         Dotted key -> value applied to the base before anything is varied.
     reuse : bool
         Chain runs that differ only in carbon price or cap on one LP with warm starts.
+    record : dict, optional
+        What ``study.json`` records of the study (:meth:`planner.studies.spec.Study.record`), written
+        into ``out_dir`` once everything is validated, before the first run.
 
     Returns
     -------
@@ -257,31 +268,47 @@ def sweep(
     Raises
     ------
     StudyError
-        Bad keys, distributions, outputs or options (nothing is run).
+        Bad keys, distributions, seed, outputs or options (nothing is run or written).
     ScenarioError
-        The base scenario itself is invalid.
+        The base scenario itself is invalid, or the executor cannot be reached.
+    edwc_data.outputs.OutputRefused
+        ``out_dir`` is a folder the tool did not create (it is never written into), or cannot be written.
     """
     outputs = tuple(outputs or DEFAULT_OUTPUTS)
     factors = dict(factors or {})
     grid = dict(grid or {})
     distributions = dict(distributions or {})
-    _check_design(grid, samples, distributions, factors, outputs, keep_runs, out_dir)
+    # Everything that can be checked is checked before anything is written or started.
+    _check_design(grid, samples, distributions, factors, outputs, keep_runs, out_dir, seed)
+    check_executor(executor, workers, address)
+    if out_dir is not None:
+        out_dir = claim_folder(out_dir, "study", create=False)
     base_scenario = load_base(base, overrides)
     base_values = _checked_factor_values(base_scenario, factors)
     runs = design_runs(grid, samples, distributions, seed)
     varied = list(grid) + ([key for key in distributions if key not in grid] if samples else [])
 
-    # Resolve every variant here: its hash identifies the run, and bad values need no worker.
+    # Resolve every variant here: its hash identifies the run, and bad values need no worker. A
+    # large study takes a while: the bar shows from the first chunk.
     specs: dict[int, tuple[RunSpec, str | None, Scenario | None, str]] = {}
-    for spec in runs:
-        try:
-            scenario = build_variant(
-                base_scenario, scenario_values(spec.values, factors, base_values), source=f"run {spec.run}"
-            )
-            specs[spec.run] = (spec, scenario.input_hash(), scenario, "")
-        except ScenarioError as exc:
-            specs[spec.run] = (spec, None, None, str(exc))
+    with _progress(len(runs), progress and len(runs) > RESOLVE_CHUNK_RUNS, "preparing") as preparing:
+        for chunk in _chunks(runs, RESOLVE_CHUNK_RUNS):
+            for spec in chunk:
+                try:
+                    scenario = build_variant(
+                        base_scenario, scenario_values(spec.values, factors, base_values), source=f"run {spec.run}"
+                    )
+                    specs[spec.run] = (spec, scenario.input_hash(), scenario, "")
+                except ScenarioError as exc:
+                    specs[spec.run] = (spec, None, None, str(exc))
+            preparing.update(len(chunk))
 
+    if out_dir is not None:
+        out_dir = claim_folder(out_dir, "study")
+        if record is not None:
+            from planner.studies.report import write_study_meta  # charts' stack: only when a folder is written
+
+            write_study_meta(out_dir, **record)
     out_path = Path(out_dir) / TABLE_FILE if out_dir is not None else None
     previous = _read_previous(out_path, outputs) if out_path is not None else {}
     results: dict[str, dict[str, Any]] = {}

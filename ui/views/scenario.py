@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import streamlit as st
 
 from planner.scenario import MAX_FILE_BYTES, shipped_scenarios
@@ -10,11 +13,34 @@ from ui import state as ui_state
 from ui.i18n import t
 from ui.views.common import current_scenario_or_error, lang, page_intro, scenario_label
 
-#: Prefix of the keys of the assumption widgets; cleared when the base scenario changes.
+#: Prefix of the keys of the assumption widgets: ``edit.<form id>.<field>``.
 EDIT_PREFIX = "edit."
+#: Session key of the form's generation, raised whenever the base scenario or the edits are replaced.
+GENERATION_KEY = "edit_generation"
+
+
+def form_id() -> str:
+    """Identity of the assumptions form: its generation and a digest of the scenario it shows.
+
+    Widgets with a key keep their identity, and in the browser the value the user last gave them,
+    whatever default they are drawn with. Keys that change with the scenario shown (a new base,
+    edits applied here or on another page) make every widget a new one that starts from the
+    scenario's values, so an untouched form never turns stale values into edits.
+    """
+    base: ui_state.BaseScenario = st.session_state["base"]
+    shown = json.dumps([base.kind, base.source, base.document, sorted(st.session_state["overrides"].items())],
+                       sort_keys=True, default=str)
+    digest = hashlib.sha256(shown.encode()).hexdigest()[:12]
+    return f"{st.session_state.setdefault(GENERATION_KEY, 0)}-{digest}"
+
+
+def edit_key(name: str, identity: str | None = None) -> str:
+    """Key of an assumption widget of the form ``identity`` (default: the current form)."""
+    return f"{EDIT_PREFIX}{identity or form_id()}.{name}"
 
 
 def _reset_edit_widgets() -> None:
+    st.session_state[GENERATION_KEY] = st.session_state.get(GENERATION_KEY, 0) + 1
     for key in [k for k in st.session_state if str(k).startswith(EDIT_PREFIX)]:
         del st.session_state[key]
 
@@ -84,7 +110,8 @@ def _scenario_card() -> None:
         source = t("source_shipped") if base.kind == "shipped" else t("source_upload")
         st.caption(f"{source}: `{base.source}`")
         if scenario is not None and scenario.description:
-            st.write(scenario.description)
+            # Plain text: Markdown images or links in a shared file must not make the browser fetch anything.
+            st.text(scenario.description)
         if overrides:
             st.markdown(f"**{t('your_edits')}**")
             st.code("\n".join(f"--set {a}" for a in ui_state.override_list(overrides)),
@@ -96,6 +123,7 @@ def _scenario_card() -> None:
 
 def _form(scenario) -> None:
     language = lang()
+    identity = form_id()
     values = edits.assumption_values(scenario)
     clusters = edits.cluster_ids()
     cluster_table = edits.cluster_frame(values, language)
@@ -108,31 +136,31 @@ def _form(scenario) -> None:
             c1, c2, c3 = st.columns(3)
             price = c1.number_input(
                 t("carbon_price"), min_value=0.0, max_value=100_000.0, step=10.0,
-                value=float(values["carbon.price_cny_per_tco2"]), key=EDIT_PREFIX + "carbon_price",
+                value=float(values["carbon.price_cny_per_tco2"]), key=edit_key("carbon_price", identity),
                 help=t("carbon_price_help"))
             cap = values["carbon.cap_tco2"]
             cap_mt = c2.number_input(
                 t("carbon_cap"), min_value=0.0, max_value=10_000.0, step=5.0,
-                value=None if cap is None else cap / 1e6, key=EDIT_PREFIX + "carbon_cap",
+                value=None if cap is None else cap / 1e6, key=edit_key("carbon_cap", identity),
                 placeholder=t("no_cap"), help=t("carbon_cap_help"))
             accounting = c1.selectbox(
                 t("carbon_accounting"), ["location", "market", "marginal"],
                 index=["location", "market", "marginal"].index(values["carbon.accounting"]),
                 # The language is bound now: the option texts must not follow a later rerun's.
-                format_func=lambda a: t(f"accounting_{a}", language), key=EDIT_PREFIX + "accounting",
+                format_func=lambda a: t(f"accounting_{a}", language), key=edit_key("accounting", identity),
                 help=t("carbon_accounting_help"))
             scale_pct = c3.number_input(
                 t("demand_level"), min_value=1.0, max_value=1000.0, step=5.0,
-                value=100.0 * values["demand.scale"], key=EDIT_PREFIX + "demand_scale",
+                value=100.0 * values["demand.scale"], key=edit_key("demand_scale", identity),
                 help=t("demand_level_help"))
             end_year = st.number_input(
                 t("end_year"), min_value=scenario.year, max_value=2100, step=1,
-                value=values["horizon.end_year"], key=EDIT_PREFIX + "end_year",
+                value=values["horizon.end_year"], key=edit_key("end_year", identity),
                 placeholder=t("single_year", year=scenario.year), help=t("end_year_help"))
         with tab_work:
             st.caption(t("workloads_caption"))
             work = st.data_editor(
-                edits.workload_frame(values, language), key=EDIT_PREFIX + "workloads",
+                edits.workload_frame(values, language), key=edit_key("workloads", identity),
                 hide_index=True, disabled=["workload"], width="stretch",
                 column_config={
                     "workload": st.column_config.TextColumn(t("col_workload")),
@@ -147,11 +175,11 @@ def _form(scenario) -> None:
             enabled = st.multiselect(
                 t("clusters_enabled"), clusters,
                 default=[c for c in clusters if values[f"sites.{c}.enabled"]],
-                format_func=lambda c: names[c], key=EDIT_PREFIX + "enabled",
+                format_func=lambda c: names[c], key=edit_key("enabled", identity),
                 help=t("clusters_enabled_help"))
             st.caption(t("clusters_caption"))
             table = st.data_editor(
-                cluster_table.drop(columns=["enabled"]), key=EDIT_PREFIX + "clusters",
+                cluster_table.drop(columns=["enabled"]), key=edit_key("clusters", identity),
                 hide_index=True, disabled=["cluster", "hub_class"], width="stretch",
                 column_config={
                     "cluster": st.column_config.TextColumn(t("col_cluster")),
@@ -169,15 +197,18 @@ def _form(scenario) -> None:
                 })
         with tab_policy:
             p1, p2, p3 = st.columns(3)
-            hub_min_pct = _share_input(p1, "hub_share_min", values["policy.hub_new_share_min"], "hub_min")
+            hub_min_pct = _share_input(p1, "hub_share_min", values["policy.hub_new_share_min"],
+                                       edit_key("hub_min", identity))
             hub_green_pct = _share_input(p2, "hub_green_share_min", values["policy.hub_new_green_share_min"],
-                                         "hub_green")
-            occupancy_pct = _share_input(p3, "hub_occupancy_min", values["policy.hub_occupancy_min"], "hub_occupancy")
+                                         edit_key("hub_green", identity))
+            occupancy_pct = _share_input(p3, "hub_occupancy_min", values["policy.hub_occupancy_min"],
+                                         edit_key("hub_occupancy", identity))
             q1, q2 = st.columns(2)
-            green_pct = _share_input(q1, "green_share_min", values["policy.green_share_min"], "green_min")
+            green_pct = _share_input(q1, "green_share_min", values["policy.green_share_min"],
+                                     edit_key("green_min", identity))
             pue_cap = q2.number_input(
                 t("pue_cap_national"), min_value=1.0, max_value=3.0, step=0.01, format="%.2f",
-                value=values["policy.pue_cap_national"], key=EDIT_PREFIX + "pue_cap", placeholder=t("no_rule"),
+                value=values["policy.pue_cap_national"], key=edit_key("pue_cap", identity), placeholder=t("no_rule"),
                 help=t("pue_cap_national_help"))
         submitted = st.form_submit_button(t("apply"), type="primary")
     if not submitted:
@@ -204,7 +235,7 @@ def _share_input(column, label: str, value: float | None, key: str):
     """A percentage input that may be left empty (no rule)."""
     return column.number_input(
         t(label), min_value=0.0, max_value=100.0, step=5.0, value=None if value is None else 100.0 * value,
-        key=EDIT_PREFIX + key, placeholder=t("no_rule"), help=t(f"{label}_help"))
+        key=key, placeholder=t("no_rule"), help=t(f"{label}_help"))
 
 
 def _share(percent: float | None) -> float | None:
