@@ -244,11 +244,15 @@ class DayCut:
 
 @dataclass
 class DayTask:
-    """A run of consecutive days to solve at the year's decisions ``point``."""
+    """A run of consecutive days to solve at the year's decisions ``point``.
+
+    ``days`` may be None once a worker has seen them: a worker that has not built a day's LP
+    returns :class:`MissingDays` instead, and the task is sent again with its days.
+    """
 
     key: str
     positions: list[int]
-    days: list[PlanInputs]
+    days: list[PlanInputs] | None
     point: np.ndarray
     columns: np.ndarray
     master_rows: np.ndarray
@@ -333,7 +337,7 @@ class DaySolver:
             raise
 
 
-def _model(task: DayTask, position: int, day: PlanInputs) -> _DayModel:
+def _model(task: DayTask, position: int, day: PlanInputs | None) -> _DayModel:
     key = (task.key, position)
     if key not in _MODELS:
         lp, index = build_lp(day)
@@ -362,7 +366,14 @@ def _fixed_arrays(model: _DayModel, task: DayTask):
     return cost, col_lower, col_upper, matrix, row_lower, row_upper
 
 
-def solve_days(task: DayTask) -> list[DayCut]:
+@dataclass
+class MissingDays:
+    """A worker's answer to a task without days whose LPs it has not built."""
+
+    positions: list[int]
+
+
+def solve_days(task: DayTask) -> list[DayCut] | MissingDays:
     """Solve a task's days in order at its point; each warm-started from the one before.
 
     Raises
@@ -373,9 +384,13 @@ def solve_days(task: DayTask) -> list[DayCut]:
     solver = _SOLVER.get("day")
     if solver is None or solver.time_limit_s != task.time_limit_s:
         solver = _SOLVER["day"] = DaySolver(task.time_limit_s)
+    if task.days is None:
+        missing = [p for p in task.positions if (task.key, p) not in _MODELS]
+        if missing:
+            return MissingDays(missing)
     cuts = []
-    for position, day in zip(task.positions, task.days, strict=True):
-        model = _model(task, position, day)
+    for number, position in enumerate(task.positions):
+        model = _model(task, position, None if task.days is None else task.days[number])
         arrays = _fixed_arrays(model, task)
         status, solve_s = solver.solve(arrays)
         if task.verify:
@@ -437,6 +452,7 @@ def _verified_day(model: _DayModel, solution, task: DayTask) -> dict:
         "max_violation": trust["max_violation"],
         "duality_gap": trust["duality_gap"],
         "load_mwh": load_mwh,
+        "new_mw": quantities.new_mw,
         "green_mwh": quantities.green_mw @ hours,
         "capacity_dual": quantities.capacity_duals.sum(axis=1),
         "site_peak_mw": load.max(axis=1, initial=0.0),
@@ -649,10 +665,18 @@ def plan_year(
     count = min(len(days), max(1, workers) * tasks_per_worker)
     runs = [run.tolist() for run in np.array_split(np.arange(len(days)), count)]
 
-    def evaluate(point: np.ndarray, verify: bool = False) -> list[DayCut]:
-        tasks = [DayTask(key, run, [days[i] for i in run], point, structure.columns, structure.master_row_positions,
-                         penalty, tolerance, verify) for run in runs]
-        return [cut for result in run_tasks(solve_days, tasks) for cut in result]
+    def evaluate(point: np.ndarray, verify: bool = False, send_days: bool = False) -> list[DayCut]:
+        def task(run, with_days):
+            return DayTask(key, run, [days[i] for i in run] if with_days else None, point, structure.columns,
+                           structure.master_row_positions, penalty, tolerance, verify)
+
+        # Days travel to a worker only when it has not built them (pickling 365 days costs a second).
+        results = run_tasks(solve_days, [task(run, send_days) for run in runs])
+        again = [i for i, result in enumerate(results) if isinstance(result, MissingDays)]
+        if again:
+            for i, result in zip(again, run_tasks(solve_days, [task(runs[i], True) for i in again]), strict=True):
+                results[i] = result
+        return [cut for result in results for cut in result]
 
     point = np.clip(start if start is not None else structure.upper, structure.lower, structure.upper)
     point = np.where(np.isfinite(point), point, structure.lower)
@@ -662,7 +686,7 @@ def plan_year(
     lower = -INF
     for iteration in range(max_iterations):
         step_start = time.perf_counter()
-        cuts = evaluate(point)
+        cuts = evaluate(point, send_days=iteration == 0)
         value = float(structure.cost @ point) + sum(cut.value for cut in cuts)
         if master is None:
             master = Master(structure, len(days), scale=max(abs(value) / len(days), 1.0))

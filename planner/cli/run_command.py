@@ -57,6 +57,18 @@ def format_summary(results: Results, lang: str = "en") -> str:
     return "\n".join(lines)
 
 
+def _run_year(scenario, gap: float, workers: int | None, lang: str):
+    from edwc_data.labels import t
+
+    from planner.yearplan import plan_scenario_year
+
+    def progress(row):
+        click.echo(t("cli_year_iteration", lang, iteration=row["iteration"], lower=row["lower_bound_cny"] / 1e9,
+                     upper=row["upper_bound_cny"] / 1e9, gap=row["gap"], seconds=row["seconds"]), err=True)
+
+    return plan_scenario_year(scenario, gap=gap, workers=workers, progress=progress)
+
+
 @click.command()
 @click.argument("scenario", required=False)
 @click.option(
@@ -74,14 +86,19 @@ def format_summary(results: Results, lang: str = "en") -> str:
 )
 @click.option("--map/--no-map", "with_map", default=True, help="Write plan_map.png into the run directory.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", help="Language of the figures and map.")
+@click.option("--year", "whole_year", is_flag=True, help="Decide capacity against all 8,760 hours (decomposition).")
+@click.option("--gap", type=click.FloatRange(1e-6, 0.5), default=1e-3, show_default=True, help="Year plan: stop gap.")
+@click.option("--workers", type=click.IntRange(min=1), help="Year plan: worker processes [default: CPU count].")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def run(scenario, overrides, out_dir, backend, with_map, lang, debug):
+def run(scenario, overrides, out_dir, backend, with_map, lang, whole_year, gap, workers, debug):
     """Solve SCENARIO (a YAML file or a shipped name; default: baseline) and write its run directory.
 
     Shipped scenarios: baseline, policy-2025, low-carbon, no-west, pathway-2035 (a horizon to 2035),
     hourly-2025 (clustered days, deferral).
     Exit codes: 0 solved, 1 infeasible or not solved, 2 bad input.
     """
+    from edwc_data.labels import t
+
     from optimizer.status import PlanNotSolved
     from planner.run import run_scenario
     from planner.rundir import write_run
@@ -126,13 +143,21 @@ def run(scenario, overrides, out_dir, backend, with_map, lang, debug):
         )
         return
     try:
-        results = run_scenario(loaded)
+        results = run_scenario(loaded) if not whole_year else _run_year(loaded, gap, workers, lang)
+    except ScenarioError as exc:
+        if debug:
+            raise
+        fail(str(exc), EXIT_BAD_INPUT)
     except PlanNotSolved as exc:
         if debug:
             raise
         fail(f"scenario '{loaded.name}' | {exc.status}: {exc}.", EXIT_NOT_SOLVED)
     written = write_run(results, target, extras=extras)
     click.echo(format_summary(results, lang))
+    if whole_year:
+        year = results.metadata["year_plan"]
+        click.echo("\n" + t("cli_year_done", lang, days=year["days"], seconds=results.metadata["timings_s"]["total_s"],
+                               iterations=year["iterations"], gap=year["gap"], workers=year["workers"]))
     timings = results.metadata["timings_s"]
     click.echo(
         f"\nSolved in {timings['total_s']:.1f} s (max violation {results.metadata['max_violation']:.1e}). "
