@@ -339,21 +339,16 @@ def _draw_flows(ax, results: Results, min_share: float):
     top = float(flows["mean_load_mw"].max())
     starts = ~pd.Series(flows["province"]).duplicated().to_numpy()
     ax.scatter(ox[starts], oy[starts], s=7, color="#262626", linewidths=0, zorder=4)
-    for k, row in flows.iterrows():
-        width = 0.5 + (_MAX_FLOW_WIDTH - 0.5) * row["mean_load_mw"] / top
-        xs, ys = _bezier(ox[k], oy[k], tx[k], ty[k], _GROUP_BENDS.get(row["group"], 0.3))
-        ax.plot(
-            xs,
-            ys,
-            color=group_colour(row["group"]),
-            linewidth=width,
-            alpha=0.9,
-            solid_capstyle="round",
-            zorder=3,
-            path_effects=[
-                patheffects.withStroke(linewidth=width + 0.9, foreground="white", alpha=0.7)
-            ],
-        )
+    # Two collections for all flows, white halos under coloured lines: a line artist each (with its
+    # own halo effect) costs more to set up than to draw.
+    widths = 0.5 + (_MAX_FLOW_WIDTH - 0.5) * flows["mean_load_mw"].to_numpy(float) / top
+    groups = flows["group"].tolist()
+    curves = [np.column_stack(_bezier(ox[k], oy[k], tx[k], ty[k], _GROUP_BENDS.get(group, 0.3)))
+              for k, group in enumerate(groups)]
+    ax.add_collection(LineCollection(curves, colors="white", linewidths=widths + 0.9, alpha=0.7,
+                                     capstyle="round", zorder=3), autolim=False)
+    ax.add_collection(LineCollection(curves, colors=[group_colour(g) for g in groups], linewidths=widths,
+                                     alpha=0.9, capstyle="round", zorder=3), autolim=False)
     return flows, top
 
 
