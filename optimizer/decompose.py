@@ -328,13 +328,20 @@ class DaySolver:
         self._last = (cost, col_lower, col_upper, row_lower, row_upper)
         start = time.perf_counter()
         self.highs.run()
-        solve_s = time.perf_counter() - start
         try:
-            return read_highs_status(self.highs, self.time_limit_s), solve_s
+            status = read_highs_status(self.highs, self.time_limit_s)
         except PlanNotSolved:
+            # A warm start can end in numerical trouble (status 'unknown') where a cold solve does not:
+            # solve once more from scratch, and only then give up.
             self.highs.clearSolver()
-            self._matrix = None
-            raise
+            self.highs.run()
+            try:
+                status = read_highs_status(self.highs, self.time_limit_s)
+            except PlanNotSolved:
+                self.highs.clearSolver()
+                self._matrix = None
+                raise
+        return status, time.perf_counter() - start
 
 
 def _model(task: DayTask, position: int, day: PlanInputs | None) -> _DayModel:
