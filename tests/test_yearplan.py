@@ -132,3 +132,61 @@ def test_a_year_that_cannot_be_served_is_infeasible():
     sites.loc[0, "max_new_mw"] = 2.0  # 9 + 2 MW against a 14 MW hour
     with pytest.raises(PlanInfeasible, match="unserved"):
         plan_year(dataclasses.replace(inputs, sites=sites))
+
+
+def test_a_worker_without_the_days_asks_for_them():
+    from optimizer.decompose import DayTask, MissingDays, solve_days
+
+    structure = year_structure(three_days())
+    task = DayTask("never-seen", [0, 1], None, np.array([5.0]), structure.columns,
+                   structure.master_row_positions, 1e6, 1e-6)
+    assert solve_days(task) == MissingDays([0, 1])
+
+
+@pytest.fixture
+def small_year(monkeypatch):
+    """`edwc run --year` on 6 clustered days of 4 slices instead of 365 × 24 (the same code path)."""
+    from planner import yearplan
+
+    def reduced(scenario):
+        document = scenario.to_dict()
+        document["time"] = {**document["time"], "representative": "clustered", "days": 6, "hours_per_day": 4}
+        from planner.scenario import resolve_scenario
+
+        return resolve_scenario(document, (), name=scenario.name)
+
+    monkeypatch.setattr(yearplan, "year_scenario", reduced)
+    monkeypatch.setattr(yearplan, "month_labels", lambda scenario: None)
+
+
+def test_cli_year_plan_on_a_pool_writes_a_verified_run(tmp_path, small_year):
+    import json
+
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    out = tmp_path / "year"
+    result = CliRunner().invoke(main, ["run", "--year", "--workers", "2", "--no-map", "--out", str(out),
+                                       "--set", "time.hours_per_day=4"])
+    assert result.exit_code == 0, result.output
+    metadata = json.loads((out / "metadata.json").read_text())
+    year = metadata["year_plan"]
+    assert year["workers"] == 2 and year["days"] == 6 and year["gap"] <= GAP
+    assert year["lower_bound_cny"] <= year["upper_bound_cny"]
+    monolithic = optimise(clustered(6, 4), backend="highs").summary.total_cost_cny
+    assert year["lower_bound_cny"] <= monolithic * (1 + 1e-9) <= year["upper_bound_cny"] * (1 + 2e-9)
+    assert json.loads((out / "summary.json").read_text())["total_cost_cny"] == pytest.approx(
+        year["upper_bound_cny"], rel=1e-9)
+
+
+def test_cli_year_plan_refuses_an_annual_cap_with_exit_2(tmp_path, small_year):
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    result = CliRunner().invoke(main, ["run", "low-carbon", "--year", "--no-map", "--out", str(tmp_path / "y")])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "carbon" in lines[0] and "representative days" in lines[0]
+    assert not (tmp_path / "y").exists()
