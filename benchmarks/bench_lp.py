@@ -4,6 +4,11 @@ Run on demand (never in the test suite):
 
     python benchmarks/bench_lp.py                 # default size (24 slices) and 288 slices
     python benchmarks/bench_lp.py --days 1 --repeat 3
+    python benchmarks/bench_lp.py --days 1 4 12 --backends highs --repeat 5 --handover
+
+``--handover`` also times the two ways of handing the same arrays to HiGHS, side by side on the same
+LP: the pointer overload of ``Highs.passModel`` (``optimizer.solve.pass_lp``, what every path uses)
+and filling a ``highspy.HighsLp`` field by field (``optimizer.solve.highs_lp``, the earlier path).
 
 Prints a markdown table and writes benchmarks/results/bench_lp.json. "Python side" is every
 second spent outside HiGHS's own solve: formulating the arrays, stating the model (PuLP's
@@ -58,11 +63,40 @@ def measure(days: int, backend: str) -> dict:
     }
 
 
+def handover(days: int, repeat: int) -> dict:
+    """Median seconds of each hand-over of the default LP with ``days`` days, and HiGHS's solve of it."""
+    from optimizer.formulation import build_lp
+    from optimizer.solve import highs_lp, new_highs, pass_lp
+
+    inputs = build_inputs(load_scenario(None, [f"time.days={days}"]))
+    lp, _ = build_lp(inputs)
+    arrays = lp.arrays()
+
+    def timed(hand_over) -> float:
+        times = []
+        for _ in range(repeat):
+            highs = new_highs()
+            start = time.perf_counter()
+            hand_over(highs)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    pointer = timed(lambda highs: pass_lp(highs, *arrays))
+    fields = timed(lambda highs: highs.passModel(highs_lp(*arrays)))
+    highs = new_highs()
+    pass_lp(highs, *arrays)
+    highs.run()
+    solve = float(highs.getRunTime())
+    return {"slices": days * 24, "columns": lp.num_cols, "nonzeros": int(arrays[3].nnz), "pointer_s": pointer,
+            "highs_lp_s": fields, "solve_s": solve, "speed_up": fields / pointer}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, nargs="+", default=[1, 12], help="representative days (24 slices each)")
     parser.add_argument("--backends", nargs="+", default=["pulp", "highs"])
     parser.add_argument("--repeat", type=int, default=1, help="runs per cell; the median is reported")
+    parser.add_argument("--handover", action="store_true", help="also time pass_lp against the HighsLp path")
     args = parser.parse_args(argv)
     rows = []
     for days in args.days:
@@ -86,6 +120,15 @@ def main(argv=None) -> int:
             f"{r['handover_s']:.2f} | {r['solve_s']:.2f} | {r['extract_s']:.2f} | {r['tabulate_verify_s']:.2f} | "
             f"{r['python_side_s']:.2f} | {r['ratio']:.2f} | {r['wall_s']:.2f} |"
         )
+    handovers = [handover(days, max(args.repeat, 3)) for days in args.days] if args.handover else []
+    if handovers:
+        print("\n| slices | columns | nonzeros | pass_lp (pointer) s | HighsLp fields s | speed-up | solve s "
+              "| pass_lp / solve | HighsLp / solve |")
+        print("|---" * 9 + "|")
+        for h in handovers:
+            print(f"| {h['slices']} | {h['columns']:,} | {h['nonzeros']:,} | {h['pointer_s']:.4f} | "
+                  f"{h['highs_lp_s']:.4f} | {h['speed_up']:.1f}× | {h['solve_s']:.2f} | "
+                  f"{h['pointer_s'] / h['solve_s']:.3f} | {h['highs_lp_s'] / h['solve_s']:.3f} |")
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "bench_lp.json").write_text(
@@ -94,6 +137,7 @@ def main(argv=None) -> int:
                 "python": platform.python_version(),
                 **solver_versions(),
                 "rows": rows,
+                "handover": handovers,
             },
             indent=2,
         )

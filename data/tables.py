@@ -5,10 +5,12 @@ from __future__ import annotations
 import copy
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Files of the default dataset (installed as the package ``edwc_data``; the repository's ``data/``).
 TABLE_FILES = {
@@ -41,6 +43,9 @@ def studies_dir() -> Path:
 
 @functools.cache
 def _read_tables() -> dict[str, pd.DataFrame]:
+    # Imported here: commands that only list scenarios or show help start without pandas.
+    import pandas as pd
+
     folder = data_dir()
     tables = {}
     for key, name in TABLE_FILES.items():

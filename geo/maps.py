@@ -1,41 +1,37 @@
-"""Static maps of a plan: provinces coloured by a metric, clusters, flows, South China Sea inset."""
+"""Static maps of a plan: provinces coloured by a metric, clusters, flows, South China Sea inset.
+
+The provinces are drawn from outlines already projected (:data:`CHINA_ALBERS`), simplified and
+turned into matplotlib paths once (:mod:`geo.map_geometry`, kept in the tool's cache folder); a map
+then only colours them, and draws flows and outlines as single collections.
+"""
 
 from __future__ import annotations
 
-import functools
 import math
 import textwrap
 from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import shapely
 from edwc_data.labels import t, texts
 from edwc_data.units import HOURS_PER_YEAR
 from matplotlib import colors as mcolors
 from matplotlib import patheffects
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
-from pyproj import Transformer
 
-from geo.boundaries import (
-    BOUNDARY_SOURCE,
-    join_provinces,
-    load_provinces,
-    load_south_china_sea_lines,
-)
+from geo.boundaries import BOUNDARY_SOURCE, check_province_table
 from geo.flows import GROUP_COLOURS, group_colour, map_flows
 from geo.fonts import font_rc, resolve_lang
+from geo.map_geometry import CHINA_ALBERS, map_geometry  # noqa: F401 - CHINA_ALBERS: the maps' projection
+from geo.map_geometry import project as _project
 from geo.map_style import METRICS, MetricStyle, _colour_scale, _nice, metric_label
 
 if TYPE_CHECKING:
     from optimizer.results import Results
-
-#: Albers equal-area conic for China (standard parallels 25 N and 47 N, central meridian 105 E).
-CHINA_ALBERS = "+proj=aea +lat_1=25 +lat_2=47 +lon_0=105 +datum=WGS84 +units=m +no_defs"
 
 #: Fill of the units outside the plan (Taiwan, Hong Kong, Macau) and of provinces without a value.
 NO_DATA_COLOUR = "#d9d9d9"
@@ -56,36 +52,14 @@ _INSET_SCALE = 0.40  # inset drawn at this fraction of the main map's scale
 # ---------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def _to_map() -> Transformer:
-    return Transformer.from_crs("EPSG:4326", CHINA_ALBERS, always_xy=True)
-
-
-def _project(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    x, y = _to_map().transform(np.asarray(lon, float), np.asarray(lat, float))
-    return np.asarray(x), np.asarray(y)
-
-
-@functools.lru_cache(maxsize=1)
-def _projected_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoSeries, gpd.GeoSeries]:
-    units = load_provinces()
-    projected = units.to_crs(CHINA_ALBERS)
-    outline = gpd.GeoSeries([shapely.union_all(projected.geometry.values)], crs=CHINA_ALBERS)
-    dashes = load_south_china_sea_lines().to_crs(CHINA_ALBERS).geometry
-    return projected, outline, dashes
-
-
-def _province_frame(results: Results, values: pd.Series) -> gpd.GeoDataFrame:
-    """All 34 units in map coordinates with a ``value`` column (NaN outside the plan)."""
-    projected, _, _ = _projected_layers()
+def _province_frame(results: Results, values: pd.Series) -> pd.DataFrame:
+    """All 34 units in the order of :func:`map_geometry` with a ``value`` column (NaN outside the plan)."""
+    units = map_geometry().units
     table = results.provinces[["province", "adcode", "name_zh", "name_en", "lat", "lon"]].copy()
     table["value"] = table["province"].map(values).to_numpy(float)
-    join_provinces(table, load_provinces(), where="results.provinces")  # raises on mismatch
+    check_province_table(table, set(units["adcode"]), where="results.provinces")  # raises on mismatch
     table["adcode"] = pd.to_numeric(table["adcode"]).astype("int64")
-    frame = projected[["adcode", "name_zh", "name_en", "in_plan", "geometry"]].merge(
-        table.drop(columns=["name_zh", "name_en"]), on="adcode", how="left"
-    )
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=CHINA_ALBERS)
+    return units.merge(table.drop(columns=["name_zh", "name_en"]), on="adcode", how="left")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,7 +76,7 @@ def _halo(width: float = 2.5):
     return [patheffects.withStroke(linewidth=width, foreground="white")]
 
 
-def _draw_units(ax, frame: gpd.GeoDataFrame, cmap, norm, scale: float, linewidth: float):
+def _draw_units(ax, frame: pd.DataFrame, cmap, norm, scale: float, linewidth: float):
     value = frame["value"].to_numpy(float) / scale
     fill = np.where(
         np.isfinite(value)[:, None],
@@ -111,13 +85,16 @@ def _draw_units(ax, frame: gpd.GeoDataFrame, cmap, norm, scale: float, linewidth
     )
     if "unchanged" in frame:
         fill[frame["unchanged"].to_numpy(bool)] = mcolors.to_rgba(NO_CHANGE_COLOUR)
-    frame.plot(ax=ax, color=fill, edgecolor="#8c8c8c", linewidth=linewidth, zorder=1)
+    ax.add_collection(PathCollection(map_geometry().paths, facecolors=fill, edgecolors="#8c8c8c",
+                                     linewidths=linewidth, zorder=1), autolim=False)
 
 
 def _draw_outline(ax, linewidth: float):
-    _, outline, dashes = _projected_layers()
-    outline.boundary.plot(ax=ax, color="#4d4d4d", linewidth=linewidth, zorder=2)
-    dashes.plot(ax=ax, color="#4d4d4d", linewidth=linewidth * 1.6, zorder=2)
+    geometry = map_geometry()
+    ax.add_collection(LineCollection(geometry.outline, colors="#4d4d4d", linewidths=linewidth, zorder=2),
+                      autolim=False)
+    ax.add_collection(LineCollection(geometry.dashes, colors="#4d4d4d", linewidths=linewidth * 1.6, zorder=2),
+                      autolim=False)
 
 
 def _add_inset(ax, frame, cmap, norm, scale, lang):
@@ -246,21 +223,16 @@ def _draw_flows(ax, results: Results, min_share: float):
     top = float(flows["mean_load_mw"].max())
     starts = ~pd.Series(flows["province"]).duplicated().to_numpy()
     ax.scatter(ox[starts], oy[starts], s=7, color="#262626", linewidths=0, zorder=4)
-    for k, row in flows.iterrows():
-        width = 0.5 + (_MAX_FLOW_WIDTH - 0.5) * row["mean_load_mw"] / top
-        xs, ys = _bezier(ox[k], oy[k], tx[k], ty[k], _GROUP_BENDS.get(row["group"], 0.3))
-        ax.plot(
-            xs,
-            ys,
-            color=group_colour(row["group"]),
-            linewidth=width,
-            alpha=0.9,
-            solid_capstyle="round",
-            zorder=3,
-            path_effects=[
-                patheffects.withStroke(linewidth=width + 0.9, foreground="white", alpha=0.7)
-            ],
-        )
+    # Two collections for all flows, white halos under coloured lines: a line artist each (with its
+    # own halo effect) costs more to set up than to draw.
+    widths = 0.5 + (_MAX_FLOW_WIDTH - 0.5) * flows["mean_load_mw"].to_numpy(float) / top
+    groups = flows["group"].tolist()
+    curves = [np.column_stack(_bezier(ox[k], oy[k], tx[k], ty[k], _GROUP_BENDS.get(group, 0.3)))
+              for k, group in enumerate(groups)]
+    ax.add_collection(LineCollection(curves, colors="white", linewidths=widths + 0.9, alpha=0.7,
+                                     capstyle="round", zorder=3), autolim=False)
+    ax.add_collection(LineCollection(curves, colors=[group_colour(g) for g in groups], linewidths=widths,
+                                     alpha=0.9, capstyle="round", zorder=3), autolim=False)
     return flows, top
 
 
@@ -580,12 +552,11 @@ def plot_plan_map(
 
 def _draw_province_labels(ax, frame, lang):
     plan = frame[frame["in_plan"]]
-    points = plan.geometry.representative_point()
-    for (_, row), point in zip(plan.iterrows(), points, strict=True):
+    for _, row in plan.iterrows():
         name = row["name_en"] if lang == "en" else row["name_zh"]
         ax.text(
-            point.x,
-            point.y,
+            row["point_x"],
+            row["point_y"],
             _plain(name),
             fontsize=6,
             color="#404040",
@@ -660,7 +631,7 @@ def plot_difference_map(
 
         west = b["west_share"].astype(float) - a["west_share"].reindex(b.index).astype(float)
         plan = frame[frame["in_plan"]].set_index("province")
-        points = plan.geometry.representative_point()
+        points = plan[["point_x", "point_y"]].rename(columns={"point_x": "x", "point_y": "y"})
         handles = []
         for sign, marker, key in ((1, "<", "moved_west"), (-1, ">", "moved_east")):
             moved = west.index[(sign * west) > west_threshold]

@@ -159,18 +159,45 @@ def with_unserved(lp: LinearProgram, inputs: PlanInputs, penalty: float) -> Line
     return lp.with_slack("unserved", np.concatenate(slack_cost), INF, rows, np.arange(rows.size), np.ones(rows.size))
 
 
+def basis_arrays(highs) -> tuple[np.ndarray, np.ndarray]:
+    """The basis ``highs`` holds, as (column status, row status) integer arrays that pickle."""
+    basis = highs.getBasis()
+    return (np.fromiter((int(s) for s in basis.col_status), np.int8, len(basis.col_status)),
+            np.fromiter((int(s) for s in basis.row_status), np.int8, len(basis.row_status)))
+
+
+def set_basis(highs, arrays: tuple[np.ndarray, np.ndarray]) -> bool:
+    """Start ``highs``'s next solve from a basis of :func:`basis_arrays`; False when it does not fit the model."""
+    import highspy
+
+    columns, rows = arrays
+    if columns.size != highs.getNumCol() or rows.size != highs.getNumRow():
+        return False
+    basis = highspy.HighsBasis()
+    statuses = list(highspy.HighsBasisStatus.__members__.values())
+    by_value = {int(status): status for status in statuses}
+    basis.col_status = [by_value[int(v)] for v in columns]
+    basis.row_status = [by_value[int(v)] for v in rows]
+    basis.valid = True
+    return highs.setBasis(basis) != highspy.HighsStatus.kError
+
+
 class DispatchSolver:
     """Solves a sequence of dispatch LPs, warm-starting each from the previous optimum.
 
     When an LP has the previous one's matrix, only its costs and bounds are changed in HiGHS and
-    the dual simplex starts from the previous optimal basis; otherwise the model is passed anew.
+    the dual simplex starts from the previous optimal basis; otherwise the model is passed anew,
+    and starts from ``start_basis`` (:func:`basis_arrays` of a solved day of the same structure)
+    where one is given: every worker of a year check starts warm from one day solved once.
     """
 
-    def __init__(self, options: dict | None = None, time_limit_s: float = 600.0):
+    def __init__(self, options: dict | None = None, time_limit_s: float = 600.0,
+                 start_basis: tuple[np.ndarray, np.ndarray] | None = None):
         self.time_limit_s = time_limit_s
         self.highs = new_highs(time_limit_s, {**DISPATCH_OPTIONS, **(options or {})})
         self._matrix = None
         self._last: tuple[np.ndarray, ...] = ()
+        self.start_basis = start_basis
 
     def solve(self, lp: LinearProgram) -> Solution:
         """Solve ``lp`` to a proven optimum; raises PlanNotSolved otherwise."""
@@ -201,6 +228,8 @@ class DispatchSolver:
         else:
             pass_lp(highs, cost, col_lower, col_upper, csc, row_lower, row_upper)
             self._matrix = csc
+            if self.start_basis is not None:
+                set_basis(highs, self.start_basis)
         self._last = (cost, col_lower, col_upper, row_lower, row_upper)
         build_s = time.perf_counter() - start
         start = time.perf_counter()

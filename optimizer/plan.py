@@ -23,6 +23,11 @@ from optimizer.solve import Solution, solve_lp, solver_versions
 from optimizer.status import PlanInfeasible, PlanNotSolved, PlanStatus
 from optimizer.verify import constraint_violations
 
+#: Merge demand rows the plan cannot tell apart before solving (:mod:`optimizer.aggregate`). Off:
+#: exact, but on the shipped scenarios it removes under 1 % of the columns and HiGHS's presolve
+#: already takes out most of those, so the solve is no faster (benchmarks/README.md, "Smaller LPs").
+AGGREGATE_BY_DEFAULT = False
+
 #: The tolerance of the objective and duality checks is relative to the objective, but never to
 #: less than this many CNY: a plan that costs nothing cannot be checked to a fraction of nothing. [CNY]
 OBJECTIVE_FLOOR_CNY = 1.0
@@ -145,14 +150,38 @@ def tabulate(
     return OptimisedPlan(flows, sites, provinces, summary, metadata)
 
 
+def _solve(lp: LinearProgram, backend: str, time_limit_s: float, options: dict | None, merge: bool) -> Solution:
+    if merge:
+        from optimizer.aggregate import aggregate
+
+        start = time.perf_counter()
+        merged = aggregate(lp)
+        if merged is not None:
+            aggregate_s = time.perf_counter() - start
+            solution = solve_lp(merged.lp, backend=backend, time_limit_s=time_limit_s, options=options)
+            try:
+                solution = merged.map_back(solution, lp)
+            except ValueError:
+                pass  # not exact after all: solve the LP as it is
+            else:
+                solution.timings["aggregate_s"] = aggregate_s
+                return solution
+    return solve_lp(lp, backend=backend, time_limit_s=time_limit_s, options=options)
+
+
 def optimise(
     inputs: PlanInputs,
     backend: str = "auto",
     time_limit_s: float = 600.0,
     tolerance: float = 1e-6,
     options: dict | None = None,
+    aggregate: bool = AGGREGATE_BY_DEFAULT,
 ) -> OptimisedPlan:
     """Find the least-cost plan for ``inputs`` and check it before returning it.
+
+    With ``aggregate``, the LP is first merged where the plan cannot tell rows apart
+    (:func:`optimizer.aggregate.aggregate`), and the merged solution is mapped back to the full LP,
+    where it is verified as any solution is.
 
     Raises
     ------
@@ -169,7 +198,7 @@ def optimise(
     lp, index = build_lp(inputs)
     formulate_s = time.perf_counter() - start
     try:
-        solution = solve_lp(lp, backend=backend, time_limit_s=time_limit_s, options=options)
+        solution = _solve(lp, backend, time_limit_s, options, aggregate)
     except PlanInfeasible:
         conflicts = diagnose_infeasible(inputs, lp, index, time_limit_s=time_limit_s)
         raise PlanInfeasible(explain_conflicts(conflicts), diagnosis=conflicts) from None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from importlib.metadata import version
 
 import numpy as np
 import pandas as pd
+from edwc_data.cache import cached_arrays, input_key
 from edwc_data.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 from planner.profiles import HOURS_PER_YEAR, YearProfiles
@@ -117,15 +119,35 @@ def cluster_days(
     Returns
     -------
     RepresentativeDays
+        Kept in the tool's cache folder by the hash of the profiles, the count and the weights
+        (:mod:`edwc_data.cache`): importing tsam and clustering take about a second.
     """
-    green_days, demand_days = profiles.by_day()
-    num_s, num_k = green_days.shape[0], demand_days.shape[0]
     if not 1 <= count <= DAYS_PER_YEAR:
         msg = f"cluster_days | count must be 1–{DAYS_PER_YEAR}, got {count}. Give a number of days in that range."
         raise ValueError(msg)
-    green_weight = np.ones(num_s) if green_weight is None else np.asarray(green_weight, float)
-    demand_weight = np.ones(num_k) if demand_weight is None else np.asarray(demand_weight, float)
+    green_weight = np.ones(profiles.green.shape[0]) if green_weight is None else np.asarray(green_weight, float)
+    demand_weight = np.ones(profiles.demand.shape[0]) if demand_weight is None else np.asarray(demand_weight, float)
+    key = input_key("periods", _CACHE_LAYOUT, version("tsam"), int(count), bool(add_extremes),
+                    _digest(profiles.green), _digest(profiles.demand), green_weight.tolist(), demand_weight.tolist())
+    arrays = cached_arrays("periods", key,
+                           lambda: _cluster(profiles, count, green_weight, demand_weight, add_extremes))
+    return RepresentativeDays(arrays["day_of_year"], arrays["weight_days"], arrays["assignment"], arrays["green"],
+                              arrays["demand"], arrays["extreme"].astype(bool))
 
+
+#: Version of the cached representative days' recipe: bump it when the clustering changes.
+_CACHE_LAYOUT = 2
+
+
+def _digest(values: np.ndarray) -> str:
+    import hashlib
+
+    return hashlib.sha256(np.ascontiguousarray(values, float).tobytes()).hexdigest()
+
+
+def _cluster(profiles: YearProfiles, count: int, green_weight: np.ndarray, demand_weight: np.ndarray,
+             add_extremes: bool) -> dict:
+    green_days, demand_days = profiles.by_day()
     if count == DAYS_PER_YEAR:
         medoids = np.arange(DAYS_PER_YEAR)
         assignment = np.arange(DAYS_PER_YEAR)
@@ -150,7 +172,8 @@ def cluster_days(
     weight_days = np.bincount(assignment, minlength=medoids.size).astype(float)
     green = _conserve(green_days[:, medoids, :], weight_days, profiles.green.sum(axis=1))
     demand = _conserve(demand_days[:, medoids, :], weight_days, profiles.demand.sum(axis=1), extreme)
-    return RepresentativeDays(medoids, weight_days, assignment, green, demand, extreme)
+    return {"day_of_year": medoids, "weight_days": weight_days, "assignment": assignment, "green": green,
+            "demand": demand, "extreme": extreme}
 
 
 def _features(

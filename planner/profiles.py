@@ -34,9 +34,11 @@ from __future__ import annotations
 import functools
 import zlib
 from dataclasses import dataclass
+from importlib.metadata import version
 
 import numpy as np
 import pandas as pd
+from edwc_data.cache import cached_arrays, input_key
 from edwc_data.tables import load_tables
 from edwc_data.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
@@ -297,9 +299,28 @@ def demand_profiles(diurnal: pd.DataFrame, shapes: list[str] | pd.Series, year: 
     return np.array(rows).reshape(len(rows), HOURS_PER_YEAR)
 
 
+#: Version of the cached profiles' layout and recipe: bump it when this module's arithmetic changes.
+_CACHE_LAYOUT = 2
+
+
+def profiles_key(sites: pd.DataFrame, workloads: pd.DataFrame, year: int, within_year_growth: float = 0.0) -> str:
+    """Cache key of a year's profiles: everything they are computed from (sites, shapes, tables, pvlib)."""
+    tables = load_tables()
+    rated = sites["green_available_mw"].to_numpy(float) > 0
+    return input_key(
+        "profiles", _CACHE_LAYOUT, version("pvlib"), int(year), float(within_year_growth),
+        sites[["lat", "lon", "host_province"]].to_csv(index=False), rated.tolist(), list(workloads["shape"]),
+        *(tables[name].to_csv() for name in (*PROFILE_TABLES, "diurnal")),
+        tables["provinces"]["grid_region"].to_csv(),
+    )
+
+
 def year_profiles(sites: pd.DataFrame, workloads: pd.DataFrame, year: int,
                   within_year_growth: float = 0.0) -> YearProfiles:
     """Green availability of every site and demand of every class, hour by hour over ``year``.
+
+    Computed once per set of inputs and kept in the tool's cache folder (:mod:`edwc_data.cache`):
+    the clear-sky runs of pvlib take most of a second.
 
     Parameters
     ----------
@@ -318,10 +339,17 @@ def year_profiles(sites: pd.DataFrame, workloads: pd.DataFrame, year: int,
         Sites without green power on offer keep flat availability (1): the plan never uses
         their profile, and each profile costs a clear-sky run.
     """
+    arrays = cached_arrays("profiles", profiles_key(sites, workloads, year, within_year_growth),
+                           lambda: _compute_profiles(sites, workloads, year, within_year_growth))
+    return YearProfiles(times=year_hours(year), green=arrays["green"], demand=arrays["demand"])
+
+
+def _compute_profiles(sites: pd.DataFrame, workloads: pd.DataFrame, year: int,
+                      within_year_growth: float) -> dict[str, np.ndarray]:
     tables = load_tables()
     green = np.ones((len(sites), HOURS_PER_YEAR))
     rated = sites["green_available_mw"].to_numpy(float) > 0
     if rated.any():
         green[rated] = green_profiles(sites[rated], tables["provinces"]["grid_region"], year)
     demand = demand_profiles(tables["diurnal"], list(workloads["shape"]), year, within_year_growth)
-    return YearProfiles(times=year_hours(year), green=green, demand=demand)
+    return {"green": green, "demand": demand}

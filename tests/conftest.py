@@ -1,11 +1,25 @@
-"""Shared fixtures: the default scenario's inputs are built once per session."""
+"""Shared fixtures: the default scenario's inputs are built once per session; the tool's cache in a temporary folder."""
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/lp_cases.py
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_folder(tmp_path_factory):
+    """The tool's cache folder (edwc_data.cache) for this test session: never the user's own."""
+    folder = tmp_path_factory.mktemp("edwc-cache")
+    saved = os.environ.get("EDWC_CACHE_DIR")
+    os.environ["EDWC_CACHE_DIR"] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop("EDWC_CACHE_DIR", None)
+    else:
+        os.environ["EDWC_CACHE_DIR"] = saved
 
 
 @pytest.fixture(scope="session")

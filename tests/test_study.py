@@ -125,6 +125,19 @@ def test_emission_frontier_cost_never_falls_as_the_cap_tightens():
     # Warm-started caps give the optimum that cold solves of the same caps give.
     cold = pareto(TINY, points=6, executor="serial", progress=False, reuse=False)
     assert cold["total_cost_cny"].tolist() == pytest.approx(cost.tolist(), rel=1e-9)
+    # A short frontier is one LP in this process: a single cold solve, every other point warm.
+    assert frontier["solve_path"].tolist() == ["cold"] + ["reuse"] * 5
+
+
+def test_a_long_frontier_on_a_pool_gives_the_short_ones_points(monkeypatch):
+    from planner.studies import frontiers
+
+    short = pareto(TINY, points=5, executor="serial", progress=False)
+    monkeypatch.setattr(frontiers, "SERIAL_MAX_POINTS", 2)
+    pooled = pareto(TINY, points=5, executor="local", workers=2, progress=False)
+    assert pooled["solve_path"].tolist().count("cold") >= 2  # the ends, in parallel
+    assert pooled["total_cost_cny"].tolist() == pytest.approx(short["total_cost_cny"].tolist(), rel=1e-9)
+    assert pooled["carbon.cap_tco2"].tolist()[1:] == pytest.approx(short["carbon.cap_tco2"].tolist()[1:], rel=1e-9)
 
 
 def test_latency_frontier_trades_cost_for_latency():

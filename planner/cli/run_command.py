@@ -16,6 +16,7 @@ from planner.cli.common import (
     out_option,
     pad,
     terminal_text,
+    workers_note,
 )
 
 if TYPE_CHECKING:
@@ -66,6 +67,18 @@ def format_summary(results: Results, lang: str = "en") -> str:
     return "\n".join(lines)
 
 
+def _run_year(scenario, gap: float, workers: int | None, lang: str):
+    from edwc_data.labels import t
+
+    from planner.yearplan import plan_scenario_year
+
+    def progress(row):
+        click.echo(t("cli_year_iteration", lang, iteration=row["iteration"], lower=row["lower_bound_cny"] / 1e9,
+                     upper=row["upper_bound_cny"] / 1e9, gap=row["gap"], seconds=row["seconds"]), err=True)
+
+    return plan_scenario_year(scenario, gap=gap, workers=workers, progress=progress)
+
+
 @click.command(cls=Command)
 @click.argument("scenario", required=False)
 @click.option(
@@ -84,8 +97,11 @@ def format_summary(results: Results, lang: str = "en") -> str:
 )
 @click.option("--map/--no-map", "with_map", default=True, help="Write plan_map.png into the run directory.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", help="Language of the figures and map.")
+@click.option("--year", "whole_year", is_flag=True, help="Decide capacity against all 8,760 hours (decomposition).")
+@click.option("--gap", type=click.FloatRange(1e-6, 0.5), default=1e-3, show_default=True, help="Year plan: stop gap.")
+@click.option("--workers", type=click.IntRange(min=1), help="Year plan: worker processes [default: CPU count].")
 @debug_option
-def run(scenario, overrides, out_dir, backend, with_map, lang, debug):
+def run(scenario, overrides, out_dir, backend, with_map, lang, whole_year, gap, workers, debug):
     """Solve SCENARIO (a YAML file or a shipped name; default: baseline) and write its run directory.
 
     Shipped scenarios: baseline, policy-2025, low-carbon, no-west, pathway-2035 (a horizon to 2035),
@@ -116,7 +132,8 @@ def run(scenario, overrides, out_dir, backend, with_map, lang, debug):
             export_map(res, folder, formats=("png",), metric="west_share", lang=lang, stem="plan_map")
 
     name = terminal_text(loaded.name)
-    if loaded.horizon.end_year is not None:
+    workers = workers_note(workers)
+    if loaded.horizon.end_year is not None and not whole_year:  # a year plan refuses a pathway itself
         from planner.pathway import format_pathway, run_and_write
 
         try:
@@ -136,13 +153,19 @@ def run(scenario, overrides, out_dir, backend, with_map, lang, debug):
         )
         return
     try:
-        results = run_scenario_checked(loaded)
+        results = run_scenario_checked(loaded) if not whole_year else _run_year(loaded, gap, workers, lang)
     except PlanNotSolved as exc:
         if debug:
             raise
         fail(f"scenario '{name}' | {exc.status}: {exc}.", EXIT_NOT_SOLVED)
     written = write_run(results, target, extras=extras)
     click.echo(format_summary(results, lang))
+    if whole_year:
+        from edwc_data.labels import t
+
+        year = results.metadata["year_plan"]
+        click.echo("\n" + t("cli_year_done", lang, days=year["days"], seconds=results.metadata["timings_s"]["total_s"],
+                               iterations=year["iterations"], gap=year["gap"], workers=year["workers"]))
     timings = results.metadata["timings_s"]
     click.echo(
         f"\nSolved in {timings['total_s']:.1f} s (max violation {results.metadata['max_violation']:.1e}). "

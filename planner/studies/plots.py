@@ -60,12 +60,23 @@ def _scaled(values, figure: str) -> np.ndarray:
     return np.asarray(values, float) / FIGURES.get(figure, 1.0)
 
 
-def _save(fig, stem: Path) -> list[Path]:
+def _save(fig, stem: Path, suffixes: tuple[str, ...] = (".png", ".svg")) -> list[Path]:
+    """Write a figure in several formats, laid out and measured once for all of them.
+
+    ``savefig`` would run the figure's layout and its tight-box measurement (a full draw) again for
+    every format; both are done once here, and every format is then one plain draw.
+    """
     stem.parent.mkdir(parents=True, exist_ok=True)
+    renderer = fig.canvas.get_renderer()
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+        fig.set_layout_engine(None)  # keep the positions just found: no layout at each save
+    box = fig.get_tightbbox(renderer).padded(plt.rcParams["savefig.pad_inches"])
     paths = []
-    for suffix in (".png", ".svg"):
+    for suffix in suffixes:
         path = stem.with_suffix(suffix)
-        fig.savefig(path, dpi=DPI, bbox_inches="tight")
+        fig.savefig(path, dpi=DPI, bbox_inches=box)
         paths.append(path)
     plt.close(fig)
     return paths

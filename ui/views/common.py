@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -152,16 +153,26 @@ def metric_picker(key: str) -> str:
     return metric
 
 
-def plan_map(record: ui_state.RunRecord, results: Results, metric: str) -> None:
-    """The plan map of a run, drawn in the pool and cached per metric and language."""
+def plan_map(record: ui_state.RunRecord, results: Results, metric: str) -> Callable[[], None]:
+    """Hold the plan map's place and start drawing it in the pool; returns what fills the place.
+
+    The page calls the returned function last, after its figures, charts and tables: they show at
+    once, and the map (cached per metric and language) follows when the pool has drawn it.
+    """
     language = lang()
     engine = get_engine()
     key = ("map", record.input_hash, metric, language)
-    png = engine.cached(key)
-    if png is None:
-        with st.spinner(t("drawing_map")):
-            png = wait_for(engine.submit(key, jobs.plan_map_png, results, metric, language))
-    st.image(png, width="stretch", alt=t("map_alt", name=record.label))
+    slot = st.empty()
+    future = None if engine.cached(key) is not None else engine.submit(key, jobs.plan_map_png, results, metric,
+                                                                       language)
+    if future is not None:
+        slot.caption(t("drawing_map"))
+
+    def fill() -> None:
+        png = engine.cached(key) if future is None else wait_for(future)
+        slot.image(png, width="stretch", alt=t("map_alt", name=record.label))
+
+    return fill
 
 
 def solved_runs() -> list[ui_state.RunRecord]:

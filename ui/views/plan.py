@@ -88,7 +88,7 @@ def show_plan(record: ui_state.RunRecord, key: str = "plan") -> None:
     with left:
         st.subheader(t("plan_map"))
         metric = common.metric_picker(f"{key}_metric")
-        common.plan_map(record, results, metric)
+        draw_map = common.plan_map(record, results, metric)  # drawn last: the figures come first
     with right:
         st.subheader(t("capacity_by_cluster"))
         st.altair_chart(charts.capacity_chart(results.sites, language), width="stretch")
@@ -105,6 +105,7 @@ def show_plan(record: ui_state.RunRecord, key: str = "plan") -> None:
         st.dataframe(province_table(results.provinces, language),
                      column_config=province_columns(language), hide_index=True, width="stretch",
                      height=420)
+    draw_map()
 
 
 def render() -> None:

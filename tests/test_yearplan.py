@@ -1,0 +1,192 @@
+"""The year plan by decomposition equals the monolithic LP's optimum within its gap, and its bounds bracket it.
+
+Reduced years small enough to solve as one LP: a hand case of three days, the default scenario on 28
+clustered days of 4 slices, and the 2025 policy scenario (hub-share rule, green supply with new
+build, deferrable load, a carbon price) on 8 days. The decomposed plan is checked against every day
+(optimizer.plan.verify_solution inside), and its tables add up to its cost.
+"""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from lp_cases import make_inputs, site
+
+from optimizer.decompose import YearPlanRefused, first_stage_values, plan_year, restrict, year_structure
+from optimizer.plan import optimise
+from optimizer.status import PlanInfeasible
+from planner.preprocess import build_inputs
+from planner.scenario import ScenarioError, load_scenario
+from planner.yearplan import plan_scenario_year
+
+GAP = 1e-3
+
+
+def three_days():
+    """p1 needs 10, 14 and 6 MW on three days of two hours; a cheap site to build, a dear one existing."""
+    demand = np.array([[[8.0, 10.0, 14.0, 12.0, 5.0, 6.0]]])
+    inputs = make_inputs(
+        [site("build", max_new=50, price=100, capex_annual=200_000), site("old", existing=9, price=400)],
+        demand, [[1.0, 1.0]], hours=(500.0,) * 6,
+    )
+    periods = inputs.periods.assign(day=[1, 1, 2, 2, 3, 3])
+    return dataclasses.replace(inputs, periods=periods)
+
+
+def bracketed(inputs, **options):
+    monolithic = optimise(inputs, backend="highs").summary.total_cost_cny
+    plan = plan_year(inputs, **options)
+    assert plan.lower_bound_cny <= monolithic * (1 + 1e-9)
+    assert plan.upper_bound_cny >= monolithic * (1 - 1e-9)
+    gap = options.get("gap", GAP)
+    assert plan.gap <= gap
+    assert plan.upper_bound_cny == pytest.approx(monolithic, rel=gap)
+    return plan, monolithic
+
+
+def test_the_structure_is_read_off_the_formulation(default_inputs):
+    structure = year_structure(clustered(28, 4))
+    assert structure.first_stage == ["n"]
+    assert structure.master_rows == []
+    policy = year_structure(clustered(2, 4, "hourly-2025"))
+    assert policy.master_rows == ["hub_share"]
+
+
+def test_hand_case_matches_the_monolithic_lp():
+    # Each MW built costs 200,000 CNY/yr and saves 500 h × 300 CNY/MWh = 150,000 in every slice whose
+    # demand exceeds it: worth building while two slices do (up to 12 MW), not for the 14 MW slice alone.
+    plan, monolithic = bracketed(three_days(), gap=1e-6)
+    assert plan.point == pytest.approx([12.0], abs=1e-3)
+    assert monolithic == pytest.approx(200_000 * 12 + 500 * (100 * 53 + 400 * 2))
+    assert plan.upper_bound_cny == pytest.approx(monolithic, rel=1e-6)
+
+
+def test_hand_case_builds_for_the_peak_when_it_pays():
+    inputs = three_days()
+    sites = inputs.sites.copy()
+    sites.loc[0, "capex_annual_cny_per_mw"] = 50_000.0  # less than one slice's saving
+    plan, monolithic = bracketed(dataclasses.replace(inputs, sites=sites), gap=1e-6)
+    assert plan.point == pytest.approx([14.0], abs=1e-3)
+    assert monolithic == pytest.approx(50_000 * 14 + 500 * 100 * 55)
+
+
+def clustered(days, hours_per_day, name=None):
+    return build_inputs(load_scenario(name, ["time.representative=clustered", f"time.days={days}",
+                                             f"time.hours_per_day={hours_per_day}"]))
+
+
+def test_default_scenario_on_a_reduced_year():
+    inputs = clustered(28, 4)
+    start = first_stage_values(build_inputs(load_scenario(None, ["time.hours_per_day=4"])), year_structure(inputs))
+    plan, monolithic = bracketed(inputs, start=start, gap=GAP)
+    assert all(day["unserved_mwh"] <= 1e-3 for day in plan.days)
+    assert plan.metadata["max_violation"] <= 1e-6
+
+
+def test_policy_scenario_with_deferral_on_a_reduced_year():
+    inputs = clustered(8, 4, "hourly-2025")
+    plan, _ = bracketed(inputs, gap=GAP, workers=2)
+    assert plan.structure.master_rows == ["hub_share"]
+
+
+def test_year_plan_tables_add_up_and_sites_peak_by_the_hour():
+    scenario = load_scenario(None, ["time.hours_per_day=4"])
+    inputs = clustered(28, 4)
+    results = plan_scenario_year(scenario, inputs=inputs, executor="serial")
+    year = results.metadata["year_plan"]
+    assert results.summary.total_cost_cny == pytest.approx(year["upper_bound_cny"], rel=1e-9)
+    assert year["lower_bound_cny"] <= year["upper_bound_cny"] and year["gap"] <= GAP
+    assert len(results.flows["period"].unique()) == 28  # one table period per representative day
+    monolithic = optimise(inputs, backend="highs")
+    # Peaks are the slices', so the plan's utilisation never exceeds the limit and reaches it somewhere.
+    assert results.sites["utilisation"].max() == pytest.approx(inputs.utilisation_max, rel=1e-6)
+    assert results.summary.it_energy_mwh == pytest.approx(monolithic.summary.it_energy_mwh, rel=1e-9)
+    assert results.summary.peak_demand_mw == pytest.approx(monolithic.summary.peak_demand_mw, rel=1e-12)
+
+
+def test_days_are_cut_from_the_inputs_by_their_window():
+    inputs = three_days()
+    day = restrict(inputs, np.array([2, 3]), day=1)
+    assert day.demand_mw[0, 0].tolist() == [14.0, 12.0]
+    assert day.periods["day"].tolist() == [1, 1]
+    assert isinstance(day.periods, pd.DataFrame)
+
+
+def test_a_cap_on_annual_emissions_is_refused_in_one_line():
+    inputs = dataclasses.replace(clustered(2, 4), carbon_cap_tco2=1e8)
+    with pytest.raises(YearPlanRefused) as info:
+        year_structure(inputs)
+    message = str(info.value)
+    assert "\n" not in message and "carbon" in message and message.startswith("year plan | ")
+
+
+def test_a_pathway_is_refused_as_bad_input():
+    with pytest.raises(ScenarioError, match="horizon.end_year"):
+        plan_scenario_year(load_scenario("pathway-2035"))
+
+
+def test_a_year_that_cannot_be_served_is_infeasible():
+    inputs = three_days()
+    sites = inputs.sites.copy()
+    sites.loc[0, "max_new_mw"] = 2.0  # 9 + 2 MW against a 14 MW hour
+    with pytest.raises(PlanInfeasible, match="unserved"):
+        plan_year(dataclasses.replace(inputs, sites=sites))
+
+
+def test_a_worker_without_the_days_asks_for_them():
+    from optimizer.decompose import DayTask, MissingDays, solve_days
+
+    structure = year_structure(three_days())
+    task = DayTask("never-seen", [0, 1], None, np.array([5.0]), structure.columns,
+                   structure.master_row_positions, 1e6, 1e-6)
+    assert solve_days(task) == MissingDays([0, 1])
+
+
+@pytest.fixture
+def small_year(monkeypatch):
+    """`edwc run --year` on 6 clustered days of 4 slices instead of 365 × 24 (the same code path)."""
+    from planner import yearplan
+
+    def reduced(scenario):
+        document = scenario.to_dict()
+        document["time"] = {**document["time"], "representative": "clustered", "days": 6, "hours_per_day": 4}
+        from planner.scenario import resolve_scenario
+
+        return resolve_scenario(document, (), name=scenario.name)
+
+    monkeypatch.setattr(yearplan, "year_scenario", reduced)
+    monkeypatch.setattr(yearplan, "month_labels", lambda scenario: None)
+
+
+def test_cli_year_plan_on_a_pool_writes_a_verified_run(tmp_path, small_year):
+    import json
+
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    out = tmp_path / "year"
+    result = CliRunner().invoke(main, ["run", "--year", "--workers", "2", "--no-map", "--out", str(out),
+                                       "--set", "time.hours_per_day=4"])
+    assert result.exit_code == 0, result.output
+    metadata = json.loads((out / "metadata.json").read_text())
+    year = metadata["year_plan"]
+    assert year["workers"] == 2 and year["days"] == 6 and year["gap"] <= GAP
+    assert year["lower_bound_cny"] <= year["upper_bound_cny"]
+    monolithic = optimise(clustered(6, 4), backend="highs").summary.total_cost_cny
+    assert year["lower_bound_cny"] <= monolithic * (1 + 1e-9) <= year["upper_bound_cny"] * (1 + 2e-9)
+    assert json.loads((out / "summary.json").read_text())["total_cost_cny"] == pytest.approx(
+        year["upper_bound_cny"], rel=1e-9)
+
+
+def test_cli_year_plan_refuses_an_annual_cap_with_exit_2(tmp_path, small_year):
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    result = CliRunner().invoke(main, ["run", "low-carbon", "--year", "--no-map", "--out", str(tmp_path / "y")])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "carbon" in lines[0] and "representative days" in lines[0]
+    assert not (tmp_path / "y").exists()
