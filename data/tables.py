@@ -23,6 +23,7 @@ TABLE_FILES = {
     "demand_weekly": "demand_weekly.csv",
     "climate": "climate.csv",
     "grid_regions": "grid_regions.csv",
+    "published": "published.csv",
 }
 
 
@@ -50,7 +51,7 @@ def _read_tables() -> dict[str, pd.DataFrame]:
     tables = {}
     for key, name in TABLE_FILES.items():
         frame = pd.read_csv(folder / name, encoding="utf-8")
-        index = {"provinces": "province", "sites": "site", "workloads": "workload"}.get(key)
+        index = {"provinces": "province", "sites": "site", "workloads": "workload", "published": "figure"}.get(key)
         if index:
             frame = frame.set_index(index, drop=False)
             frame.index.name = index

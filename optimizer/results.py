@@ -24,6 +24,13 @@ COST_PARTS = [
     "latency_cost_cny",
 ]
 
+
+
+def cost_label(part: str) -> str:
+    """Label key of a cost part: ``energy_cost_cny`` -> ``cost_energy``, ``capex_cny`` -> ``cost_capex``."""
+    return "cost_" + part.removesuffix("_cny").removesuffix("_cost")
+
+
 #: Columns of each results table, in order. Units are in the names.
 FLOW_COLUMNS = [
     "province",

@@ -8,7 +8,7 @@ import yaml
 DATA = Path(__file__).parents[1] / "data"
 CSV_FILES = [
     "provinces.csv", "sites.csv", "workloads.csv", "diurnal.csv",
-    "green_profiles.csv", "green_mix.csv", "demand_weekly.csv", "climate.csv", "grid_regions.csv",
+    "green_profiles.csv", "green_mix.csv", "demand_weekly.csv", "climate.csv", "grid_regions.csv", "published.csv",
 ]
 OPTIONAL_NUMERIC = {("workloads.csv", "latency_max_ms")}
 

@@ -92,3 +92,26 @@ def test_same_scenario_twice_gives_identical_results():
     assert first.metadata["input_hash"] == second.metadata["input_hash"]
     assert first.summary == second.summary
     assert first.flows.equals(second.flows)
+
+
+def test_the_readme_table_of_scenarios_is_current(solved):
+    from pathlib import Path
+
+    from planner.calibration import render_scenarios_block
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    stale = "README.md's scenario table is stale: run python -m planner.calibration"
+    assert render_scenarios_block(solved) in readme, stale
+
+
+def test_the_scenarios_tell_different_stories(solved):
+    base = solved["baseline"].summary
+    policy = solved["policy-2025"].summary
+    # The 2025 targets bind (their shadow prices are positive) and cost something, if little.
+    assert policy.total_cost_cny > base.total_cost_cny * (1 + 1e-4)
+    assert policy.green_share == pytest.approx(0.25) and base.green_share == pytest.approx(0.15)
+    assert any(price > 0 for price in policy.policy_shadow_prices.values())
+    # Capping location-based emissions moves load west and builds there; without the west, more is built locally.
+    low = solved["low-carbon"].summary
+    assert low.west_share > base.west_share + 0.03 and low.new_capacity_mw > base.new_capacity_mw
+    assert solved["no-west"].summary.new_capacity_mw > base.new_capacity_mw

@@ -179,7 +179,16 @@ def test_plan_page_solves_and_a_higher_carbon_price_never_raises_emissions():
     assert second.summary["total_cost_cny"] > first.summary["total_cost_cny"]
     emissions = next(m for m in at.metric if m.label == "Emissions")
     assert emissions.delta and emissions.delta.startswith("-")
-    assert len(at.dataframe) == 2  # sites and provinces
+    assert len(at.dataframe) == 3  # against the published figures, sites and provinces
+
+
+def test_the_plan_page_sets_the_default_year_beside_the_published_figures():
+    at = new_app()
+    solve_on_plan_page(at)
+    table = at.dataframe[0].value
+    assert list(table.columns)[:3] == ["Figure", "This plan", "Published range"]
+    assert len(table) >= 12 and set(table["Inside"]) == {"yes"}
+    assert "Data-centre electricity" in set(table["Figure"])
 
 
 def test_disabling_the_western_clusters_raises_cost():

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from optimizer.results import COST_PARTS, cost_label
 from ui.i18n import t
 
 
@@ -93,14 +94,6 @@ DETAIL = (
     Figure("new_capacity_west_mw", "fig_new_west", "unit_gw", 1e3, 1e3, 2),
 )
 
-#: Cost components of the breakdown chart (summary keys), in stacking order.
-COST_PARTS = ("capex_cny", "energy_cost_cny", "green_cost_cny", "network_cost_cny",
-              "carbon_cost_cny", "latency_cost_cny")
-COST_LABELS = {
-    "capex_cny": "cost_capex", "energy_cost_cny": "cost_energy", "green_cost_cny": "cost_green",
-    "network_cost_cny": "cost_network", "carbon_cost_cny": "cost_carbon",
-    "latency_cost_cny": "cost_latency",
-}
 
 
 def cost_breakdown(summaries: dict[str, dict], lang: str) -> pd.DataFrame:
@@ -108,9 +101,9 @@ def cost_breakdown(summaries: dict[str, dict], lang: str) -> pd.DataFrame:
     scale = 1e8 if lang == "zh" else 1e9
     rows = []
     for label, summary in summaries.items():
-        for order, key in enumerate(COST_PARTS):
+        for order, key in enumerate(COST_PARTS):  # the stacking order of the chart
             value = float(summary.get(key) or 0.0)
-            rows.append({"plan": label, "part": t(COST_LABELS[key], lang), "order": order,
+            rows.append({"plan": label, "part": t(cost_label(key), lang), "order": order,
                          "value": value / scale})
     return pd.DataFrame(rows)
 

@@ -33,15 +33,23 @@ def format_summary(results: Results, lang: str = "en") -> str:
     def money(value, key="cli_money_yr"):
         return t(key, lang, value=value / scale)
 
+    from optimizer.results import COST_PARTS, cost_label
+
+    parts = [("  " + t(cost_label(part), lang), money(getattr(s, part))) for part in COST_PARTS
+             if part == "capex_cny" or abs(getattr(s, part)) >= 0.005 * scale]  # parts that show
     rows = [
         (t("cli_scenario", lang), terminal_text(s.scenario)),
         (t("fig_cost", lang), money(s.total_cost_cny)),
-        ("  " + t("cost_capex", lang), money(s.capex_cny)),
-        ("  " + t("cost_energy", lang), money(s.energy_cost_cny)),
-        ("  " + t("cost_green", lang), money(s.green_cost_cny)),
-        ("  " + t("cost_network", lang), money(s.network_cost_cny)),
-        ("  " + t("cost_carbon", lang), money(s.carbon_cost_cny)),
-        (t("fig_emissions", lang), t("cli_mt_yr", lang, value=s.emissions_tco2 / 1e6)),
+        *parts,
+        (t("fig_emissions", lang), t("cli_mt_yr", lang, value=s.emissions_tco2 / 1e6)
+         + ", " + t("accounting_" + s.carbon_accounting, lang)),
+        (t("cli_emissions_all", lang), t("cli_emissions_all_value", lang, location=s.emissions_location_tco2 / 1e6,
+                                         market=s.emissions_market_tco2 / 1e6,
+                                         marginal=s.emissions_marginal_tco2 / 1e6)),
+        (t("cli_electricity", lang), t("cli_electricity_value", lang, twh=s.facility_energy_mwh / 1e6,
+                                       pue=s.pue_average)),
+        (t("cli_occupancy", lang), t("cli_occupancy_value", lang, occupancy=s.occupancy,
+                                     mean=s.mean_utilisation, peak=s.peak_utilisation)),
         (t("fig_green", lang), f"{s.green_share:.1%}"),
         (t("cli_mean_demand", lang), t("cli_demand_value", lang, mean=s.mean_demand_mw, peak=s.peak_demand_mw)),
         (t("fig_west", lang), f"{s.west_share:.1%}"),
@@ -64,7 +72,23 @@ def format_summary(results: Results, lang: str = "en") -> str:
             lines.append(f"  {pad(terminal_text(name), width - 2)}  {row['new_mw']:>7,.0f}  {row['utilisation']:.0%}")
         if len(built) > 12:
             lines.append("  " + t("cli_more_sites", lang, count=len(built) - 12))
+    lines.extend(["", *calibration_lines(results, lang)])
     return "\n".join(lines)
+
+
+def calibration_lines(results: Results, lang: str = "en") -> list[str]:
+    """How many of the plan's figures sit inside the published ranges (planner/calibration.py)."""
+    from edwc_data.labels import t
+
+    from planner.calibration import compare
+
+    table = compare(results)
+    lines = [t("cli_calibration", lang, year=int(table["year"].max()), inside=int(table["inside"].sum()),
+               total=len(table))]
+    outside = [t("calib_" + figure, lang) for figure in table.loc[~table["inside"], "figure"]]
+    if outside:
+        lines.append(t("cli_calibration_outside", lang, figures=", ".join(outside)))
+    return lines
 
 
 def _run_year(scenario, gap: float, workers: int | None, lang: str):

@@ -71,6 +71,38 @@ def province_columns(language: str) -> dict:
     }
 
 
+def calibration_table(results, language: str) -> pd.DataFrame:
+    """The plan's figures beside the published ranges (planner.calibration), as the Plan page shows them."""
+    from planner.calibration import FIGURES, compare
+
+    table = compare(results)
+    return pd.DataFrame({
+        t("calib_col_figure", language): [t("calib_" + f, language) for f in table["figure"]],
+        t("calib_col_plan", language): [FIGURES[f].show(v) for f, v in zip(table["figure"], table["plan"],
+                                                                             strict=True)],
+        t("calib_col_published", language): [f"{FIGURES[f].show(lo)} – {FIGURES[f].show(hi)}" for f, lo, hi in zip(
+            table["figure"], table["low"], table["high"], strict=True)],
+        t("calib_col_unit", language): ["" if u == "-" or FIGURES[f].percent else u
+                                        for f, u in zip(table["figure"], table["unit"], strict=True)],
+        t("calib_col_inside", language): [t("calib_yes" if inside else "calib_no", language)
+                                          for inside in table["inside"]],
+        "F/E": table["status"],
+        t("calib_col_source", language): table["source"],
+    })
+
+
+def show_calibration(record: ui_state.RunRecord, results) -> None:
+    """The plan against the published figures of the default year, in an expander."""
+    from planner.calibration import compare
+
+    published_year = int(compare(results)["year"].max())
+    with st.expander(t("calib_title")):
+        st.caption(t("calib_intro", year=published_year))
+        if int(record.scenario.get("year", published_year)) != published_year:
+            st.warning(t("calib_other_year", published=published_year, year=record.scenario["year"]))
+        st.dataframe(calibration_table(results, common.lang()), hide_index=True, width="stretch")
+
+
 def show_plan(record: ui_state.RunRecord, key: str = "plan") -> None:
     """Figures, map, cost breakdown and tables of one run (or why it has no plan)."""
     language = common.lang()
@@ -84,6 +116,7 @@ def show_plan(record: ui_state.RunRecord, key: str = "plan") -> None:
     previous = ui_state.previous_solved_run(record)
     caption = t("delta_against", run=common.run_label(previous)) if previous else t("first_run")
     common.headline_metrics(record.summary, previous.summary if previous else None, caption)
+    show_calibration(record, results)
     left, right = st.columns([2, 1], gap="large")
     with left:
         st.subheader(t("plan_map"))
