@@ -9,12 +9,14 @@ columns:
 - unserved demand per (province, class, slice) on the demand rows [MW],
 - capacity shortfall per site on its capacity rows [MW of load],
 - carbon-cap excess on the carbon row [tCO2/yr],
-- hub-share shortfall on the hub_share row [MW of new hub capacity].
+- hub-share shortfall on the hub_share row [MW of new hub capacity],
+- a shortfall or excess on each row of every other policy family (``POLICY_FAMILIES``: 上架率,
+  green shares, PUE caps, water caps), in the row's own unit.
 
 The families are relaxed in order (physical limits first, then the policy rules), so the
 report blames the rule that actually fails: capacity and latency with the policies switched off;
-then the hub share alone; then the least achievable emissions under every other constraint,
-which is compared with the carbon cap.
+then each policy alone, the others off; then the least achievable emissions under every other
+constraint, which is compared with the carbon cap.
 """
 
 from __future__ import annotations
@@ -31,8 +33,13 @@ from optimizer.lp import LinearProgram
 from optimizer.solve import solve_lp
 from optimizer.status import PlanNotSolved
 
+#: Policy row families of optimizer/policies.py judged one by one after the physical limits (the hub
+#: share has its own phase, as the carbon cap has).
+POLICY_FAMILIES = ("hub_occupancy", "hub_green", "green_share", "pue_national", "pue_hub", "water_cap")
+
 #: Order in which conflicts are reported: the physical ones first, as fixing them may fix the rest.
-FAMILY_ORDER = ("latency", "demand", "capacity", "hub_share", "carbon", "latency_cap", "unknown")
+FAMILY_ORDER = ("latency", "demand", "capacity", "hub_share", *POLICY_FAMILIES, "carbon", "latency_cap",
+                "unknown")
 
 #: Penalty on unserved demand relative to capacity shortfall (per MW, slice-weighted): new
 #: capacity beyond the limits names a place to act on, unserved demand only says "too much".
@@ -159,12 +166,16 @@ class ElasticSlacks:
         Site of each capacity-shortfall column (one per site, on all its slices).
     has_carbon, has_hub_share : bool
         Whether a carbon-excess and a hub-share-shortfall column exist.
+    policies : tuple of str
+        Policy families of ``lp`` (``POLICY_FAMILIES``), each with a slack column ``<family>_slack``
+        per row.
     """
 
     unserved_rows: np.ndarray
     shortfall_sites: np.ndarray
     has_carbon: bool
     has_hub_share: bool
+    policies: tuple[str, ...] = ()
 
 
 def elastic_slacks(lp: LinearProgram, inputs: PlanInputs) -> ElasticSlacks:
@@ -175,6 +186,7 @@ def elastic_slacks(lp: LinearProgram, inputs: PlanInputs) -> ElasticSlacks:
         shortfall_sites=np.arange(len(inputs.sites)),
         has_carbon="carbon" in lp.rows,
         has_hub_share="hub_share" in lp.rows,
+        policies=tuple(family for family in POLICY_FAMILIES if family in lp.rows),
     )
 
 
@@ -197,8 +209,9 @@ def build_elastic_lp(
         find the least achievable emissions).
     penalties : dict
         Cost per unit of slack, by slack family: 'unserved' [per MW in a slice], 'shortfall'
-        [per MW], 'carbon_excess' [per tCO2], 'hub_shortfall' [per MW]. A penalty of 0 with
-        no upper bound switches the family's constraint off.
+        [per MW], 'carbon_excess' [per tCO2], 'hub_shortfall' [per MW], '<policy>_slack' [per
+        unit of the policy's rows]. A penalty of 0 with no upper bound switches the family's
+        constraint off.
     slack_upper : dict, optional
         Upper bounds of the slack columns by family (default: unbounded).
 
@@ -231,6 +244,13 @@ def build_elastic_lp(
         add("carbon_excess", 1, [lp.rows["carbon"].start], [0], [-1.0])
     if slacks.has_hub_share:
         add("hub_shortfall", 1, [lp.rows["hub_share"].start], [0], [1.0])
+    row_lower = lp.arrays()[4]
+    for family in slacks.policies:
+        block = lp.rows[family]
+        count = block.stop - block.start
+        # A ≥ row is met with slack added to its side, a ≤ row with slack taken off.
+        sign = 1.0 if np.isfinite(row_lower[block.start]) else -1.0
+        add(f"{family}_slack", count, np.arange(block.start, block.stop), np.arange(count), np.full(count, sign))
     return elastic
 
 
@@ -282,7 +302,8 @@ def _elastic_conflicts(
 ) -> list[Conflict]:
     num_t = inputs.hours.size
     zero_cost = np.zeros(lp.num_cols)
-    slice_weight = inputs.hours / inputs.hours.sum()
+    # Weighted by the slices' hours, the lightest slice (a peak day's) still at UNSERVED_PENALTY per MW.
+    slice_weight = inputs.hours / max(float(inputs.hours.min()), 1e-9)
     demand_rows = lp.rows["demand"].stop - lp.rows["demand"].start
     unserved_penalty = UNSERVED_PENALTY * np.tile(slice_weight, demand_rows // num_t)
 
@@ -315,11 +336,24 @@ def _elastic_conflicts(
         else:
             hub_short = 0.0
 
+    # 2b. Each other policy alone: the least it must be broken by, the other policies off.
+    policy_upper: dict[str, np.ndarray | float] = {"hub_shortfall": hub_short}
+    for family in POLICY_FAMILIES:
+        if family not in lp.rows:
+            continue
+        model = build_elastic_lp(lp, inputs, zero_cost, {f"{family}_slack": 1.0},
+                                 {**physical_upper, "hub_shortfall": hub_short})
+        solution = solve(model)
+        slack = _slack(model, solution.values, f"{family}_slack")
+        found = _policy_conflicts(inputs, index, family, slack, solution.values, lp)
+        conflicts.extend(found)
+        policy_upper[f"{family}_slack"] = slack if found else 0.0
+
     # 3. The carbon cap against the least achievable emissions under everything else.
     carbon_excess = 0.0
     if "carbon" in lp.rows:
         model = build_elastic_lp(lp, inputs, emission_vector(lp, inputs, index), {},
-                                 {**physical_upper, "hub_shortfall": hub_short})
+                                 {**physical_upper, **policy_upper})
         least = solve(model).objective
         cap = float(inputs.carbon_cap_tco2)
         if least > cap + RELATIVE_TOLERANCE * max(cap, 1.0):
@@ -329,7 +363,7 @@ def _elastic_conflicts(
     # 4. A cap on the mean latency against the least achievable mean latency under everything else.
     if inputs.latency_cap_ms is not None and np.isfinite(inputs.latency_cap_ms):
         model = build_elastic_lp(lp, inputs, latency_vector(lp, inputs, index), {},
-                                 {**physical_upper, "hub_shortfall": hub_short, "carbon_excess": carbon_excess})
+                                 {**physical_upper, **policy_upper, "carbon_excess": carbon_excess})
         least = solve(model).objective / max(inputs.it_energy_mwh, 1e-12)
         cap = float(inputs.latency_cap_ms)
         if least > cap + RELATIVE_TOLERANCE * max(cap, 1.0):
@@ -387,35 +421,31 @@ def _capacity_conflicts(
     if "z" in elastic.columns:
         z = elastic.columns["z"]
         all_site_load[index.defer_sites] += values[z.start:z.stop].reshape(-1, num_t)
-    ceiling = u_max * (inputs.fitted_mw + inputs.fitout_max_mw + sites["max_new_mw"].to_numpy(float))
-    room = ceiling[:, None] + shortfall[:, None] - all_site_load  # spare room per site and slice
-    x_site = index.triple_site[:num_x]
-    pair_of = index.triple_province[:num_x] * len(workloads) + index.triple_workload[:num_x]
-    tolerance = RELATIVE_TOLERANCE * max(float(all_site_load.max(initial=0.0)), 1.0)
+    # Demand with nowhere else to go: every site within its reach falls short too. Read off the
+    # connections, not the elastic solution, which may park movable load at any of tied sites.
+    allowed = inputs.allowed()  # (P, S, K)
+    short = shortfall > 0
+    bound = allowed.any(axis=1) & ~(allowed & ~short[None, :, None]).any(axis=1)  # (P, K)
+    limits = workloads["latency_max_ms"].to_numpy(float)
+    mean_demand = inputs.demand_mw.mean(axis=2)
     conflicts = []
-    for s in np.nonzero(shortfall > 0)[0]:
-        triples = np.nonzero(x_site == s)[0]
+    for s in np.nonzero(short)[0]:
         site_load = all_site_load[s]
         peak_t = int(np.argmax(site_load)) if site_load.size else 0
-        # Who needs the site: loads at its peak whose every allowed site is full then (the zero-cost
-        # elastic solution may park movable load anywhere, so loads alone would mislead).
-        stuck = [i for i in triples if load[i, peak_t] > tolerance
-                 and np.all(room[x_site[pair_of == pair_of[i]], peak_t] <= tolerance)]
+        pairs = np.argwhere(bound & allowed[:, s, :])
         # Tightest latency limit first: that demand is the one truly bound to the site.
-        limits = workloads["latency_max_ms"].to_numpy(float)
-        order = sorted(stuck, key=lambda i: (limits[index.triple_workload[i]], -load[i, peak_t]))
-        names_k = workloads["name_en"].to_numpy()[index.triple_workload[order[:3]]]
-        names_p = provinces["name_en"].to_numpy()[index.triple_province[order[:3]]]
-        users = [f"{k} of {p}" for k, p in zip(names_k, names_p, strict=True)]
-        existing = float(sites["existing_mw"].iloc[s])
+        order = sorted(pairs.tolist(), key=lambda pk: (limits[pk[1]], -mean_demand[pk[0], pk[1]]))
+        users = [f"{workloads['name_en'].iloc[k]} of {provinces['name_en'].iloc[p]}" for p, k in order[:3]]
+        fitted = float(inputs.fitted_mw[s])
+        fitout = float(inputs.fitout_max_mw[s])
         max_new = float(sites["max_new_mw"].iloc[s])
         missing_mw = float(shortfall[s]) / u_max
         users_text = f" (mainly {', '.join(users)})" if users else ""
         conflicts.append(Conflict(
             "capacity", str(sites["site"].iloc[s]), missing_mw, "MW",
             f"capacity of {sites['name_en'].iloc[s]} falls {_mw(missing_mw)} MW short: its "
-            f"{_mw(existing)} MW existing plus at most {_mw(max_new)} MW new carry "
-            f"{_mw(u_max * (existing + max_new))} MW at {u_max:.0%} utilisation, but the demand "
+            f"{_mw(fitted)} MW in use, at most {_mw(fitout)} MW of vacant racks fitted out and {_mw(max_new)} MW "
+            f"new carry {_mw(u_max * (fitted + fitout + max_new))} MW at {u_max:.0%} utilisation, but the demand "
             f"within its latency reach that has nowhere else to go{users_text} peaks at "
             f"{_mw(float(site_load[peak_t]))} MW",
             "Raise the site's existing_mw or max_new_mw, or loosen the latency limits that bind "
@@ -442,13 +472,81 @@ def _hub_conflict(
     )
 
 
+def _policy_conflicts(inputs: PlanInputs, index: PlanIndex, family: str, slack: np.ndarray,
+                      values: np.ndarray, lp: LinearProgram) -> list[Conflict]:
+    """The rows of one policy family that no plan can meet, in words: how far, and what to change."""
+    it_mwh = max(float(inputs.it_energy_mwh), 1e-12)
+    # What a slack is small against: the built stock [MW], the IT energy [MWh], a m³ of water.
+    scale = {"hub_occupancy": max(float(inputs.sites["existing_mw"].sum()), 1.0), "water_cap": 1.0}.get(
+        family, it_mwh)
+    rows = np.nonzero(slack > RELATIVE_TOLERANCE * scale)[0]
+    sites, provinces = inputs.sites, inputs.provinces
+    out = []
+    for j in rows:
+        amount = float(slack[j])
+        if family == "hub_occupancy":
+            r = float(inputs.hub_occupancy_min)
+            out.append(Conflict(
+                family, "clusters", amount, "MW",
+                f"the hub clusters' 上架率 of at least {r:.0%} cannot be reached: with at most "
+                f"{_mw(float(inputs.fitout_max_mw[sites['kind'] == 'cluster'].sum()))} MW of vacant racks fitted "
+                f"out in the year they stay {_mw(amount)} MW of racks in use short",
+                "Lower policy.hub_occupancy_min or raise policy.fitout_max_share"))
+        elif family == "hub_green":
+            site = sites["site"].iloc[index.new_sites[(sites["kind"] == "cluster").to_numpy()[index.new_sites]][j]]
+            out.append(Conflict(
+                family, str(site), amount, "MWh/yr",
+                f"new capacity at {site} cannot be matched with {inputs.hub_new_green_share_min:.0%} green power: "
+                f"{amount / 1e6:,.3g} TWh/yr short of what its new capacity would need",
+                "Lower policy.hub_new_green_share_min, offer certificates or raise the site's green power"))
+        elif family == "green_share":
+            share = float(inputs.green_share_min)
+            offer = "" if inputs.certificate_price_cny_per_mwh is not None else " and no certificates on offer"
+            out.append(Conflict(
+                family, "national", amount, "MWh/yr",
+                f"at least {share:.0%} of the electricity cannot be bought green with the bundled green power "
+                f"available{offer}: {amount / 1e6:,.3g} TWh/yr short",
+                "Lower policy.green_share_min, offer certificates (costs.certificate_price_cny_per_mwh) or "
+                "raise green_available_mw"))
+        elif family == "pue_national":
+            cap = float(inputs.pue_cap_national)
+            out.append(Conflict(
+                family, "national", amount / it_mwh, "PUE",
+                f"the national PUE cap of {cap:.3g} cannot be met: the least average PUE any plan reaches with "
+                f"these sites is {cap + amount / it_mwh:.3f}",
+                "Raise policy.pue_cap_national or lower the sites' pue"))
+        elif family == "pue_hub":
+            cap = inputs.site_values("pue_cap")
+            capped = np.nonzero((sites["kind"] == "cluster").to_numpy() & np.isfinite(cap)
+                                & (inputs.pue.max(axis=1, initial=0.0) > cap))[0]
+            site = sites["site"].iloc[capped[j]]
+            out.append(Conflict(
+                family, str(site), amount, "MWh/yr",
+                f"{site} cannot keep its annual PUE within its cap of {cap[capped[j]]:.3g} with the load that can "
+                f"only run there: {amount:,.0f} MWh/yr of facility energy over",
+                f"Raise sites.{site}.pue_cap, lower its pue or loosen the latency limits that bind load to it"))
+        else:  # water_cap
+            capped = np.nonzero(np.isfinite(np.asarray(inputs.water_cap_m3, float)))[0]
+            province = provinces["province"].iloc[capped[j]]
+            cap = float(np.asarray(inputs.water_cap_m3, float)[capped[j]])
+            out.append(Conflict(
+                family, str(province), amount, "m3",
+                f"the water cap of {cap:,.0f} m³/yr in {provinces['name_en'].iloc[capped[j]]} cannot be met: "
+                f"the load that can only run at its sites needs {amount:,.0f} m³/yr more",
+                f"Raise provinces.{province}.water_cap_m3 or lower its sites' wue_l_per_kwh"))
+    return out
+
+
 def _carbon_conflict(inputs: PlanInputs, cap: float, least: float) -> Conflict:
     rules = " and the hub share in force" if inputs.hub_new_share_min else ""
+    means = ("by moving load to cleaner grids" if inputs.carbon_accounting == "location"
+             else "with the green power available")
     return Conflict(
         "carbon", "national", least - cap, "tCO2",
-        f"the national carbon cap of {_tco2(cap)} is below the least achievable {_tco2(least)} "
-        f"with the green power available{rules}",
-        "Raise carbon.cap_tco2 or make more green power available",
+        f"the national carbon cap of {_tco2(cap)} ({inputs.carbon_accounting}-based) is below the least "
+        f"achievable {_tco2(least)} {means}{rules}",
+        "Raise carbon.cap_tco2, count emissions another way (carbon.accounting) or enable cleaner sites"
+        if inputs.carbon_accounting == "location" else "Raise carbon.cap_tco2 or make more green power available",
     )
 
 

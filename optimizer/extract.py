@@ -313,7 +313,12 @@ def build_tables(
 
     is_west = (sites["hub_class"] == "west").to_numpy()
     is_cluster = (sites["kind"] == "cluster").to_numpy()
-    capex_overnight = sites["capex_cny_per_mw"].to_numpy(float) * q.new_mw
+    # Investment of the year: new build, and fitting out vacant racks at its share of a new build's cost.
+    fitout_share = np.divide(inputs.site_values("fitout_capex_annual_cny_per_mw"),
+                             sites["capex_annual_cny_per_mw"].to_numpy(float),
+                             out=np.zeros(len(sites)), where=sites["capex_annual_cny_per_mw"].to_numpy(float) > 0)
+    fitout = np.zeros(len(sites)) if q.fitout_mw is None else q.fitout_mw
+    capex_overnight = sites["capex_cny_per_mw"].to_numpy(float) * (q.new_mw + fitout_share * fitout)
     facility = float(costs["facility_mwh"].sum())
     green = float(costs["green_mwh"].sum() + costs["certificate_mwh"].sum())
     national_peak = float((it_load.sum(axis=0)).max(initial=0.0))

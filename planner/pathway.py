@@ -474,6 +474,7 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
     capex_per_mw = _capex_per_mw(scenario, base_sites["kind"])
 
     vintages: dict[int, pd.Series] = {}
+    investments: dict[int, pd.Series] = {}  # overnight capex of each planned year, by site [CNY]
     results: dict[int, Results] = {}
     timings: dict[int, float] = {}
     site_rows, rows = [], []
@@ -502,7 +503,10 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
         new = sites["new_mw"].reindex(existing0.index).fillna(0.0).clip(lower=0.0)
         vintages[year] = new
         retired = (standing_before - existing).clip(lower=0.0)
-        capex = new * capex_per_mw
+        fitout = sites["fitout_mw"].reindex(existing0.index).fillna(0.0).clip(lower=0.0)
+        # The year's investment: new build, and vacant racks fitted out at their share of its cost.
+        capex = (new + scenario.costs.fitout_capex_factor * fitout) * capex_per_mw
+        investments[year] = capex
         host_region = sites["host_province"].map(region_of).reindex(existing0.index)
         site_rows.append(pd.DataFrame({
             "year": year, "site": existing0.index, "kind": base_sites["kind"].to_numpy(),
@@ -517,7 +521,7 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
         # The year's LP prices only its own new build; capacity built in earlier planned years
         # still within its life keeps costing its annuity, which a year's full cost must include.
         carried_capex = sum(
-            float((vintages[built] * capex_per_mw).sum()) for built in vintages
+            float(investments[built].sum()) for built in investments
             if built < year and year - built < lifetime
         ) * capital_recovery_factor(scenario.costs.discount_rate, lifetime)
         rows[-1]["carried_capex_annual_cny"] = carried_capex

@@ -260,3 +260,33 @@ def test_cli_prints_the_reason_and_exits_1(tmp_path):
     assert len(lines) == 1
     assert lines[0].startswith("scenario 'baseline' | infeasible: capacity of Xinjiang local falls")
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("settings", "family", "words"), [
+    (["policy.pue_cap_national=1.1"], "pue_national", "least average PUE any plan reaches"),
+    (["policy.hub_occupancy_min=0.95"], "hub_occupancy", "上架率 of at least 95%"),
+    (["provinces.ningxia.water_cap_m3=0"], "water_cap", "water cap of 0 m³/yr in Ningxia"),
+    (["costs.certificate_price_cny_per_mwh=null", "policy.green_share_min=0.9"], "green_share",
+     "no certificates on offer"),
+])
+def test_a_policy_no_plan_can_meet_is_named_with_its_amount(settings, family, words):
+    from planner.run import run_scenario
+    from planner.scenario import load_scenario
+
+    with pytest.raises(PlanInfeasible) as caught:
+        run_scenario(load_scenario(None, [*settings, "time.days=2"]))
+    first = caught.value.diagnosis[0]
+    assert first.constraint == family and first.amount > 0
+    assert words in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_the_least_average_pue_reported_is_the_edge_of_feasibility():
+    from planner.run import run_scenario
+    from planner.scenario import load_scenario
+
+    with pytest.raises(PlanInfeasible) as caught:
+        run_scenario(load_scenario(None, ["policy.pue_cap_national=1.1", "time.days=2"]))
+    least = 1.1 + caught.value.diagnosis[0].amount
+    assert run_scenario(load_scenario(None, [f"policy.pue_cap_national={least + 1e-4}", "time.days=2"]))
+    with pytest.raises(PlanInfeasible):
+        run_scenario(load_scenario(None, [f"policy.pue_cap_national={least - 1e-4}", "time.days=2"]))

@@ -117,7 +117,9 @@ def test_tau_by_hand(pathway):
     year = 2026
     sites = site_table(pathway, year)
     capex_per_mw = 7.11e6 * 7.18
-    capex = np.where(sites["kind"] == "local", 1.15 * capex_per_mw, capex_per_mw) * sites["new_mw"]
+    # New build, and vacant racks fitted out at 30 % of a new build's cost.
+    built = sites["new_mw"] + 0.3 * pathway.results[year].sites.set_index("site")["fitout_mw"].reindex(sites.index)
+    capex = np.where(sites["kind"] == "local", 1.15 * capex_per_mw, capex_per_mw) * built
     summary = pathway.results[year].summary
     assert capex.sum() == pytest.approx(summary.compute_capex_cny, rel=1e-9)
     total = scenario.investment.gfcf_cny * (1 + scenario.investment.gfcf_growth)
