@@ -15,7 +15,8 @@ PLAN_COLOUR = "#00695c"
 COUNTERFACTUAL_COLOUR = "#8d99a6"
 SELECTED_COLOUR = "#d84315"
 MODE_COLOURS = {"report": "#c0392b", "pe": "#2471a3", "ge": "#1e8449"}
-COST_COLOURS = ["#1b4f72", "#e67e22", "#27ae60", "#8e44ad", "#7f8c8d", "#c0392b"]
+#: One colour per part of optimizer.results.COST_PARTS, in its order.
+COST_COLOURS = ["#1b4f72", "#e67e22", "#27ae60", "#8e44ad", "#7f8c8d", "#c0392b", "#5dade2", "#f4d03f"]
 #: Name of the selection parameter of the frontier charts (read back from st.altair_chart).
 PICK = "pick"
 
@@ -108,26 +109,30 @@ def cost_breakdown_chart(frame: pd.DataFrame, lang: str, legend_columns: int = 6
 
 
 def capacity_chart(sites: pd.DataFrame, lang: str) -> alt.Chart:
-    """Existing and new capacity of each hub cluster, western clusters marked. [GW]"""
+    """Capacity of each hub cluster: in use at the start, fitted out, new, and racks left vacant. [GW]"""
     clusters = sites[sites["kind"] == "cluster"].copy()
     name = clusters["name_zh"] if lang == "zh" else clusters["name_en"].str.removesuffix(" cluster")
     clusters["cluster"] = name.str.slice(0, 18)
+    fitout = clusters["fitout_mw"] if "fitout_mw" in clusters else clusters["new_mw"] * 0.0
+    new = clusters["new_mw"].clip(lower=0.0)
+    in_use = clusters["capacity_mw"] - fitout - new
+    parts = {"cap_in_use": in_use, "cap_fitout": fitout, "cap_new": new,
+             "cap_vacant": (clusters["existing_mw"] - in_use - fitout).clip(lower=0.0)}
     rows = []
-    for _, row in clusters.iterrows():
+    for i, (_, row) in enumerate(clusters.iterrows()):
         region = t("west" if row["hub_class"] == "west" else "east", lang)
-        rows.append({"cluster": row["cluster"], "kind": t("existing", lang), "order": 0,
-                     "gw": row["existing_mw"] / 1e3, "region": region})
-        rows.append({"cluster": row["cluster"], "kind": t("new", lang), "order": 1,
-                     "gw": max(row["new_mw"], 0.0) / 1e3, "region": region})
+        for order, (key, values) in enumerate(parts.items()):
+            rows.append({"cluster": row["cluster"], "kind": t(key, lang), "order": order,
+                         "gw": float(values.iloc[i]) / 1e3, "region": region})
     data = pd.DataFrame(rows)
-    order = list(clusters.sort_values("capacity_mw", ascending=False)["cluster"])
-    kinds = [t("existing", lang), t("new", lang)]
+    order = list(clusters.sort_values("existing_mw", ascending=False)["cluster"])
+    kinds = [t(key, lang) for key in parts]
     return alt.Chart(data).mark_bar().encode(
         y=alt.Y("cluster:N", sort=order, title=None),
         x=alt.X("sum(gw):Q", title=t("axis_capacity", lang)),
         color=alt.Color("kind:N", sort=kinds, title=None,
-                        scale=alt.Scale(domain=kinds, range=["#455a64", PLAN_COLOUR]),
-                        legend=alt.Legend(orient="bottom")),
+                        scale=alt.Scale(domain=kinds, range=["#455a64", "#5dade2", PLAN_COLOUR, "#d5dbdb"]),
+                        legend=alt.Legend(orient="bottom", columns=2)),
         order=alt.Order("order:Q"),
         tooltip=["cluster:N", "region:N", "kind:N", alt.Tooltip("sum(gw):Q", format=".2f")],
     ).properties(height=430)

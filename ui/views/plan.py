@@ -18,12 +18,14 @@ def site_table(sites: pd.DataFrame, language: str) -> pd.DataFrame:
     frame = sites.copy()
     frame["name"] = frame["name_zh"] if language == "zh" else frame["name_en"]
     frame["class"] = [t(c, language) for c in frame["hub_class"]]
+    # Bundled green power only: certificates are a national purchase, and which site the plan books
+    # them at is a tie between equal-cost choices.
     frame["green_share"] = (frame["green_mwh"] / frame["energy_mwh"].where(frame["energy_mwh"] > 0)).fillna(0.0)
     frame["emissions_mt"] = frame["emissions_tco2"] / 1e6
     frame["cost"] = frame["total_cost_cny"] / charts.money_scale(language)
     frame["is_cluster"] = frame["kind"] == "cluster"
     frame = frame.sort_values(["is_cluster", "new_mw", "capacity_mw"], ascending=False)
-    return frame[["name", "class", "existing_mw", "new_mw", "capacity_mw", "mean_load_mw",
+    return frame[["name", "class", "existing_mw", "fitout_mw", "new_mw", "capacity_mw", "mean_load_mw",
                   "utilisation", "pue", "green_share", "emissions_mt", "cost"]]
 
 
@@ -33,6 +35,7 @@ def site_columns(language: str, new_max_mw: float = 2000.0) -> dict:
         "name": st.column_config.TextColumn(t("col_site", language), width="medium"),
         "class": st.column_config.TextColumn(t("col_hub_class", language)),
         "existing_mw": st.column_config.NumberColumn(t("col_existing_mw", language), format="%.0f"),
+        "fitout_mw": st.column_config.NumberColumn(t("col_fitout_mw", language), format="%.0f"),
         "new_mw": st.column_config.ProgressColumn(
             t("col_new_mw", language), format="%.0f", min_value=0.0,
             max_value=max(float(new_max_mw), 1.0)),
