@@ -30,6 +30,7 @@ METRICS = {
     "demand_mw": MetricStyle("YlOrBr", "PuOr_r", scale=1_000.0),
     "load_weighted_latency_ms": MetricStyle("RdPu", "RdBu_r"),
     "emissions_tco2": MetricStyle("OrRd", "RdBu_r", scale=1_000_000.0),
+    "hosted_water_m3": MetricStyle("Blues", "RdBu_r", scale=1_000_000.0),
 }
 
 
