@@ -14,20 +14,31 @@ a subgradient g: the cut v_d(m) ≥ v_d(m̂) + g·(m − m̂), valid for every m
 Nothing here copies a constraint. Which columns are the year's and which rows are the master's is
 read off the formulation itself (:func:`year_structure`): a family whose size stays the same when the
 LP spans two days instead of one is annual. Annual rows on the year's decisions alone (the hub-share
-rule) go into the master; an annual row that couples days through their operation (a carbon cap, a
-latency cap, any such family added later) is refused with a one-line message, not approximated.
+rule) go into the master. An annual row that couples the days through their operation (a carbon cap,
+the green-power share, certificates within a site's electricity, a PUE cap, any such family added
+later) is split by budget allocation: the master also decides each day's part e_{r,d} of the row,
+with the year's row a·m + Σ_d e_{r,d} ≥ b (or ≤) in the master, and each day holds its operation's
+part of the row to e_{r,d}; the day's value is convex in (m, e) and the row's dual is the cut's
+slope in e. Whether the row's bound is the year's (a cap: the same for one day and two) or a sum over
+days (a share of the days' demand: twice as large for two days) is read off the formulation too; a
+row that is neither, or bounded on both sides, is refused with a one-line message, not approximated.
 
 Every day may leave demand unserved at a price far above the cost of building for it
-(:func:`default_penalty`), so every day has a finite value at every m and yields a cut. The
+(:func:`default_penalty`), and miss its part of a coupling row at a price as high per unit of the row,
+so every day has a finite value at every (m, e) and yields a cut. The
 penalised problem is a relaxation of the year plan: its lower bound is one for the year plan, and its
-incumbent, once it serves every hour, is a year plan whose cost is the upper bound.
+incumbent, once it serves every hour and misses no part of a row, is a year plan whose cost is the
+upper bound. Before the first point, each day is solved once with its coupling rows lifted: those
+cuts bound every θ_d from below whatever the allocation, and the days' own use of each row gives the
+first allocation and the row's unit in the master.
 
 The master is stabilised by the level method (Lemaréchal, Nemirovskii and Nesterov, 1995): the lower
 bound comes from the master LP, the next point is the one nearest the incumbent (L1, scaled by each
 column's range) whose master value is at most a level between the bounds. Days run in parallel
 through the caller's ``run_tasks``; each worker re-solves its run of consecutive days in one HiGHS
 instance, warm from the day before (:class:`DaySolver`). The final answer is every day solved again
-at the incumbent and passed through :func:`optimizer.plan.verify_solution`.
+at the incumbent and passed through :func:`optimizer.plan.verify_solution`, and the year's totals
+through :func:`optimizer.verify.annual_violations` (the annual rules checked on the year, not by day).
 """
 
 from __future__ import annotations
@@ -39,22 +50,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer.dispatch import DISPATCH_OPTIONS, with_unserved
+from optimizer.daycuts import DayCut, DayTask, MissingDays, solve_days
 from optimizer.formulation import PlanIndex, build_lp
 from optimizer.inputs import PlanInputs
 from optimizer.lp import INF, LinearProgram
-from optimizer.plan import verify_solution
-from optimizer.solve import new_highs, pass_lp, read_highs_status, read_solution, solve_lp
+from optimizer.master import Master, master_problem
+from optimizer.solve import solve_lp
 from optimizer.status import PlanInfeasible, PlanNotSolved, PlanStatus
+from optimizer.verify import AnnualTotals, annual_violations
 
 #: Relative gap between the bounds at which the year plan stops, by default. [-]
 DEFAULT_GAP = 1e-3
 #: Share of the gap the level sits above the lower bound. [-]
 LEVEL_SHARE = 0.5
-#: Unserved energy in the final plan below this is solver noise. [MWh/yr]
+#: Unserved energy in the final plan below this (or the tolerance's share of demand) is solver noise. [MWh/yr]
 UNSERVED_TOLERANCE_MWH = 1e-3
-#: HiGHS's solution status of a feasible point (kSolutionStatusFeasible).
-_FEASIBLE = 2
+#: A day's price of missing its part of a coupling row starts this far below the unserved price. [-]
+PENALTY_START_DIVISOR = 1e3
+#: ... and is multiplied by this while the plan found misses the row. [-]
+PENALTY_STEP = 30.0
 #: PlanInputs fields that are not per time slice even when a dimension happens to match.
 _NOT_TIMED = frozenset({"distance_km", "latency_ms", "deferrable"})
 
@@ -114,6 +128,10 @@ class YearStructure:
         Their bounds and annual cost, as the day LP states them.
     master_matrix : scipy.sparse.csr_matrix
         Rows of ``master_rows`` on the first-stage columns; bounds ``master_lower``, ``master_upper``.
+    coupling : Coupling
+        The annual rows that couple the days' operation, split by budget allocation.
+    index : PlanIndex
+        Which column is which plan quantity in a day LP (the same for every day).
     """
 
     first_stage: list[str]
@@ -126,6 +144,47 @@ class YearStructure:
     master_lower: np.ndarray
     master_upper: np.ndarray
     master_row_positions: np.ndarray
+    coupling: Coupling = None
+    index: PlanIndex | None = None
+
+
+@dataclass
+class Coupling:
+    """Annual rows of a day LP that couple the days: a·m + Σ_d B_d·x_d ≥ b (sense +1) or ≤ b (sense −1).
+
+    Attributes
+    ----------
+    families : list of str
+        Their row families.
+    positions : numpy.ndarray (R,)
+        Their rows in a day LP.
+    sense : numpy.ndarray (R,)
+        +1 for a lower bound, −1 for an upper one.
+    additive : numpy.ndarray (R,) of bool
+        The bound is a sum over the days (each day LP states its own part), not the year's.
+    matrix : scipy.sparse.csr_matrix (R, M)
+        a: their coefficients on the year's decisions.
+    bound : numpy.ndarray (R,)
+        The year's bound b where it is not additive; 0 where it is (the days hold their parts).
+    row_family : list of str (R,)
+        The family of each row.
+    penalty : numpy.ndarray (R,)
+        Price of a unit of a day's part left unmet, in CNY per unit of the row (set by the year plan).
+    """
+
+    families: list[str]
+    positions: np.ndarray
+    sense: np.ndarray
+    additive: np.ndarray
+    matrix: object
+    bound: np.ndarray
+    row_family: list[str]
+    penalty: np.ndarray | None = None
+
+    @property
+    def size(self) -> int:
+        """Number of coupling rows (R)."""
+        return int(self.positions.size)
 
 
 def _positions(blocks, families) -> np.ndarray:
@@ -138,12 +197,12 @@ def year_structure(inputs: PlanInputs) -> YearStructure:
     Raises
     ------
     YearPlanRefused
-        A family neither repeats by day nor stays annual, or an annual row couples the days'
-        operation (e.g. a carbon cap over the year).
+        A family neither repeats by day nor stays annual, or an annual row couples the days in a
+        way that does not split (:func:`_coupling`).
     """
     first = day_slices(inputs)[0]
     one = restrict(inputs, first, day=1)
-    lp1, _ = build_lp(one)
+    lp1, index1 = build_lp(one)
     lp2, _ = build_lp(_two_days(one))
 
     def size(blocks, family):
@@ -172,12 +231,8 @@ def year_structure(inputs: PlanInputs) -> YearStructure:
         msg = (f"year plan | the families {', '.join(odd)} neither repeat by day nor hold for the year. "
                "Plan on representative days (without --year) for this scenario.")
         raise YearPlanRefused(msg)
-    if coupling:
-        msg = (f"year plan | the annual constraint {', '.join(coupling)} couples the days' operation, which the "
-               "year plan does not split (caps on annual emissions or mean latency). Lift it, or plan on "
-               "representative days (without --year).")
-        raise YearPlanRefused(msg)
     rows = _positions(lp1.rows, master_rows)
+    split = _coupling(lp1, lp2, coupling, first_stage, columns)
     return YearStructure(
         first_stage=first_stage,
         master_rows=master_rows,
@@ -189,7 +244,94 @@ def year_structure(inputs: PlanInputs) -> YearStructure:
         master_lower=row_lower[rows].copy(),
         master_upper=row_upper[rows].copy(),
         master_row_positions=rows,
+        coupling=split,
+        index=index1,
     )
+
+
+def _coupling(lp1: LinearProgram, lp2: LinearProgram, families: list[str], first_stage: list[str],
+              columns: np.ndarray) -> Coupling:
+    """The coupling rows of ``families``, their sense, bounds and coefficients on the year's decisions.
+
+    Raises
+    ------
+    YearPlanRefused
+        A row bounded on both sides, a bound neither the year's nor a sum over days, or a
+        coefficient on the year's decisions that changes with the number of days.
+    """
+    _, _, _, matrix1, lower1, upper1 = lp1.arrays()
+    _, _, _, matrix2, lower2, upper2 = lp2.arrays()
+    columns2 = _positions(lp2.columns, first_stage)
+    kept, by_row, refused = [], [], []
+    sense, additive, bound = [], [], []
+    for family in families:
+        rows1 = np.arange(lp1.rows[family].start, lp1.rows[family].stop)
+        rows2 = np.arange(lp2.rows[family].start, lp2.rows[family].stop)
+        same_a = np.allclose(matrix1[rows1][:, columns].toarray(), matrix2[rows2][:, columns2].toarray(),
+                             rtol=1e-12, atol=0.0)
+        for row1, row2 in zip(rows1, rows2, strict=True):
+            lo, up = lower1[row1], upper1[row1]
+            if np.isfinite(lo) == np.isfinite(up):
+                if np.isfinite(lo):
+                    refused.append(family)
+                continue  # a free row holds nothing
+            one, two = (lo, lower2[row2]) if np.isfinite(lo) else (up, upper2[row2])
+            if not same_a or not (np.isclose(two, one, rtol=1e-12, atol=0.0)
+                                  or np.isclose(two, 2.0 * one, rtol=1e-12, atol=0.0)):
+                refused.append(family)
+                continue
+            is_sum = bool(one != 0.0 and np.isclose(two, 2.0 * one, rtol=1e-12, atol=0.0))
+            kept.append(row1)
+            by_row.append(family)
+            sense.append(1.0 if np.isfinite(lo) else -1.0)
+            additive.append(is_sum)
+            bound.append(0.0 if is_sum else float(one))
+    if refused:
+        msg = (f"year plan | the annual constraint {', '.join(dict.fromkeys(refused))} couples the days in a way "
+               "the year plan does not split (bounded on both sides, or its terms change with the number of "
+               "days). Lift it, or plan on representative days (without --year).")
+        raise YearPlanRefused(msg)
+    positions = np.array(kept, dtype=np.int64)
+    split = Coupling(
+        families=list(dict.fromkeys(by_row)),
+        positions=positions,
+        sense=np.array(sense, float),
+        additive=np.array(additive, bool),
+        matrix=matrix1[positions][:, columns].tocsr(),
+        bound=np.array(bound, float),
+        row_family=by_row,
+    )
+    return split
+
+
+def coupling_penalties(inputs: PlanInputs, structure: YearStructure,
+                       penalty: float) -> tuple[np.ndarray, np.ndarray]:
+    """(first, highest) price of a unit of a coupling row left unmet by a day, (R,) each. [CNY/unit]
+
+    The first is ``penalty`` over the row's largest coefficient on a day's operation, divided by
+    ``PENALTY_START_DIVISOR``: low enough for the master to converge quickly where no row binds hard.
+
+    A column of a day's operation spans at most the longest slice (h hours) and enters the row with
+    coefficient b: leaving its MW unserved costs ``penalty``·h and moves the row by |b|. So
+    ``penalty``·h over the smallest |b| is dearer than any way of meeting the row by leaving demand
+    unserved, itself dearer than any plan: at that price no day misses a row a plan can meet.
+    """
+    coupling = structure.coupling
+    if not coupling.size:
+        return np.zeros(0), np.zeros(0)
+    lp, _ = build_lp(restrict(inputs, day_slices(inputs)[0], day=1))
+    matrix = lp.arrays()[3].tocsr()[coupling.positions]
+    is_first = np.zeros(lp.num_cols, bool)
+    is_first[structure.columns] = True
+    smallest, largest = np.ones(coupling.size), np.ones(coupling.size)
+    for r in range(coupling.size):
+        start, stop = matrix.indptr[r], matrix.indptr[r + 1]
+        values = np.abs(matrix.data[start:stop][~is_first[matrix.indices[start:stop]]])
+        values = values[values > 1e-9 * values.max(initial=0.0)]  # a coefficient of rounding noise moves nothing
+        if values.size:
+            smallest[r], largest[r] = float(values.min()), float(values.max())
+    ceiling = penalty * float(inputs.hours.max()) / smallest
+    return np.minimum(penalty / largest / PENALTY_START_DIVISOR, ceiling), ceiling
 
 
 def default_penalty(inputs: PlanInputs, structure: YearStructure) -> float:
@@ -216,358 +358,6 @@ def default_penalty(inputs: PlanInputs, structure: YearStructure) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-# Day subproblems (run in the workers)
-# ---------------------------------------------------------------------------------------------
-
-@dataclass
-class DayCut:
-    """What one day returned at the year's decisions m̂.
-
-    Attributes
-    ----------
-    value : float
-        Least cost of the day with m̂ fixed, unserved demand at the penalty included. [CNY]
-    gradient : numpy.ndarray
-        Its subgradient in m (reduced costs of the fixed columns). [CNY per unit of m]
-    unserved_mwh : float
-        Demand left unserved that day. [MWh]
-    """
-
-    position: int
-    value: float
-    gradient: np.ndarray
-    unserved_mwh: float
-    iterations: int
-    solve_s: float
-    verified: dict | None = None
-
-
-@dataclass
-class DayTask:
-    """A run of consecutive days to solve at the year's decisions ``point``.
-
-    ``days`` may be None once a worker has seen them: a worker that has not built a day's LP
-    returns :class:`MissingDays` instead, and the task is sent again with its days.
-    """
-
-    key: str
-    positions: list[int]
-    days: list[PlanInputs] | None
-    point: np.ndarray
-    columns: np.ndarray
-    master_rows: np.ndarray
-    penalty: float
-    tolerance: float
-    verify: bool = False
-    time_limit_s: float = 600.0
-
-
-@dataclass
-class _DayModel:
-    """A built day LP, kept compactly: its vectors (shared with other days where equal) and its blocks."""
-
-    shell: LinearProgram  # the LP's column and row blocks only (what extraction reads)
-    index: PlanIndex
-    inputs: PlanInputs
-    arrays: tuple  # cost, col_lower, col_upper, matrix (CSC), row_lower, row_upper
-
-
-#: Per worker process: the day LPs already built, (task key, day position) -> _DayModel; the
-#: distinct vectors and matrices they share; one solver.
-_MODELS: dict[tuple[str, int], _DayModel] = {}
-_SHARED: dict[bytes, object] = {}
-_SOLVER: dict[str, DaySolver] = {}
-_FIRST: dict[tuple, object] = {}
-
-
-def _shared(value, digest_of):
-    # Days of a year share most of their vectors (costs, lower bounds) and their matrix: keep one copy.
-    import hashlib
-
-    digest = hashlib.blake2b(digest_of(value), digest_size=16).digest()
-    return _SHARED.setdefault(digest, value)
-
-
-def _vector(values: np.ndarray) -> np.ndarray:
-    values = np.ascontiguousarray(values, float)
-    values.flags.writeable = False
-    return _shared(values, lambda v: b"v" + v.tobytes())
-
-
-def _matrix(matrix):
-    csc = matrix.tocsc()
-    return _shared(csc, lambda m: b"m" + m.indptr.tobytes() + m.indices.tobytes() + m.data.tobytes())
-
-
-class DaySolver:
-    """One HiGHS instance that re-solves day LPs of one matrix, changing only costs and bounds."""
-
-    def __init__(self, time_limit_s: float = 600.0):
-        self.time_limit_s = time_limit_s
-        self.highs = new_highs(time_limit_s, dict(DISPATCH_OPTIONS))
-        self._matrix = None
-        self._last: tuple = ()
-
-    def solve(self, arrays) -> tuple[str, float]:
-        """Run HiGHS on ``arrays`` (cost, bounds, CSC matrix, row bounds); (status text, solve seconds)."""
-        cost, col_lower, col_upper, matrix, row_lower, row_upper = arrays
-        if self._matrix is matrix:
-            last_cost, last_lower, last_upper, last_row_lower, last_row_upper = self._last
-            changed = np.nonzero(cost != last_cost)[0].astype(np.int32)
-            if changed.size:
-                self.highs.changeColsCost(changed.size, changed, cost[changed])
-            changed = np.nonzero((col_lower != last_lower) | (col_upper != last_upper))[0].astype(np.int32)
-            if changed.size:
-                self.highs.changeColsBounds(changed.size, changed, col_lower[changed], col_upper[changed])
-            changed = np.nonzero((row_lower != last_row_lower) | (row_upper != last_row_upper))[0].astype(np.int32)
-            if changed.size:
-                self.highs.changeRowsBounds(changed.size, changed, row_lower[changed], row_upper[changed])
-        else:
-            pass_lp(self.highs, cost, col_lower, col_upper, matrix, row_lower, row_upper)
-            self._matrix = matrix
-        self._last = (cost, col_lower, col_upper, row_lower, row_upper)
-        start = time.perf_counter()
-        self.highs.run()
-        try:
-            status = read_highs_status(self.highs, self.time_limit_s)
-        except PlanNotSolved:
-            # A warm start can end in numerical trouble (status 'unknown') where a cold solve does not:
-            # solve once more from scratch, and only then give up.
-            self.highs.clearSolver()
-            self.highs.run()
-            try:
-                status = read_highs_status(self.highs, self.time_limit_s)
-            except PlanNotSolved:
-                self.highs.clearSolver()
-                self._matrix = None
-                raise
-        return status, time.perf_counter() - start
-
-
-def _model(task: DayTask, position: int, day: PlanInputs | None) -> _DayModel:
-    key = (task.key, position)
-    if key not in _MODELS:
-        lp, index = build_lp(day)
-        elastic = with_unserved(lp, day, task.penalty)
-        cost, col_lower, col_upper, matrix, row_lower, row_upper = elastic.arrays()
-        shell = LinearProgram(columns=dict(elastic.columns), rows=dict(elastic.rows),
-                              num_cols=elastic.num_cols, num_rows=elastic.num_rows)
-        arrays = (_vector(cost), _vector(col_lower), _vector(col_upper), _matrix(matrix), _vector(row_lower),
-                  _vector(row_upper))
-        _MODELS[key] = _DayModel(shell, index, day, arrays)
-    return _MODELS[key]
-
-
-def _fixed_arrays(model: _DayModel, task: DayTask):
-    """The day's arrays with the year's decisions held at the task's point (their cost only when verifying)."""
-    cost, col_lower, col_upper, matrix, row_lower, row_upper = model.arrays
-    if not task.verify:
-        cost = cost.copy()
-        cost[task.columns] = 0.0  # counted once, in the master
-    col_lower, col_upper = col_lower.copy(), col_upper.copy()
-    col_lower[task.columns] = task.point
-    col_upper[task.columns] = task.point
-    if task.master_rows.size:
-        row_lower, row_upper = row_lower.copy(), row_upper.copy()
-        row_lower[task.master_rows], row_upper[task.master_rows] = -INF, INF  # the master holds them
-    return cost, col_lower, col_upper, matrix, row_lower, row_upper
-
-
-@dataclass
-class MissingDays:
-    """A worker's answer to a task without days whose LPs it has not built."""
-
-    positions: list[int]
-
-
-def solve_days(task: DayTask) -> list[DayCut] | MissingDays:
-    """Solve a task's days in order at its point; each warm-started from the one before.
-
-    Raises
-    ------
-    PlanNotSolved
-        A day was not solved to a proven optimum, or (with ``verify``) failed its checks.
-    """
-    solver = _SOLVER.get("day")
-    if solver is None or solver.time_limit_s != task.time_limit_s:
-        solver = _SOLVER["day"] = DaySolver(task.time_limit_s)
-    if task.days is None:
-        missing = [p for p in task.positions if (task.key, p) not in _MODELS]
-        if missing:
-            return MissingDays(missing)
-    cuts = []
-    for number, position in enumerate(task.positions):
-        model = _model(task, position, None if task.days is None else task.days[number])
-        arrays = _fixed_arrays(model, task)
-        status, solve_s = solver.solve(arrays)
-        if task.verify:
-            solution = read_solution(solver.highs, arrays, "highs-day", status)
-            solution.timings["solver_s"] = solve_s
-            verified = _verified_day(model, solution, task)
-            objective, iterations = solution.objective, solution.iterations
-            # The cut's value leaves the year's decisions' own cost to the master.
-            value = objective - float(model.arrays[0][task.columns] @ task.point)
-            row_duals = solution.row_duals
-        else:
-            # Only what a cut needs is read back (a full read-back costs half a warm solve): the row
-            # duals, once HiGHS holds them dual feasible (the cut's validity rests on that).
-            info = solver.highs.getInfo()
-            objective, iterations = float(info.objective_function_value), int(info.simplex_iteration_count)
-            verified = None
-            if info.dual_solution_status != _FEASIBLE:
-                msg = f"day {position + 1} | HiGHS holds no feasible dual solution: no valid cut"
-                raise PlanNotSolved(msg, status=PlanStatus.RESIDUAL)
-            value = objective
-            row_duals = np.asarray(solver.highs.getSolution().row_dual)
-        # Subgradient: reduced costs of the fixed columns, c − Aᵀy, at a cost of zero in the day LP.
-        gradient = -(_first_stage_columns(model, task).T @ row_duals)
-        if task.verify:
-            gradient += model.arrays[0][task.columns]
-        cuts.append(DayCut(position, value, gradient, verified["unserved_mwh"] if verified else float("nan"),
-                           iterations, solve_s, verified))
-    return cuts
-
-
-def _first_stage_columns(model: _DayModel, task: DayTask):
-    matrix = model.arrays[3]
-    key = (id(matrix), task.columns.tobytes())
-    if key not in _FIRST:
-        _FIRST[key] = matrix[:, task.columns].tocsc()
-    return _FIRST[key]
-
-
-def _verified_day(model: _DayModel, solution, task: DayTask) -> dict:
-    """A day's solution through :func:`optimizer.plan.verify_solution`, and what the year's tables need of it."""
-    from optimizer.extract import cost_components, site_load
-
-    day, lp, index = model.inputs, model.shell, model.index
-    quantities, trust = verify_solution(day, lp, index, solution, task.tolerance, task.penalty)
-    num_p, num_k = day.demand_mw.shape[:2]
-    num_s = len(day.sites)
-    hours = day.hours
-    load_mwh = np.zeros((num_p, num_s, num_k))
-    np.add.at(load_mwh, (index.triple_province, index.triple_site, index.triple_workload), quantities.load @ hours)
-    costs = cost_components(day, index, quantities)
-    load = site_load(day, index, quantities.load)
-    shifted = 0.0
-    deferrable = day.deferrable_classes
-    if deferrable.any():
-        served = quantities.load[deferrable[index.triple_workload]].sum(axis=0)
-        demanded = day.demand_mw[:, deferrable].sum(axis=(0, 1))
-        shifted = float(np.maximum(served - demanded, 0.0) @ hours)
-    return {
-        "max_violation": trust["max_violation"],
-        "duality_gap": trust["duality_gap"],
-        "load_mwh": load_mwh,
-        "new_mw": quantities.new_mw,
-        "green_mwh": quantities.green_mw @ hours,
-        "capacity_dual": quantities.capacity_duals.sum(axis=1),
-        "site_peak_mw": load.max(axis=1, initial=0.0),
-        "costs": {part: float(costs[part].sum()) for part in costs.columns},
-        "shifted_mwh": shifted,
-        "unserved_mwh": float(quantities.unserved_mw.sum(axis=(0, 1)) @ hours),
-    }
-
-
-# ---------------------------------------------------------------------------------------------
-# The master: cuts on the year's decisions, stabilised by the level method
-# ---------------------------------------------------------------------------------------------
-
-class Master:
-    """min c·m + Σ_d θ_d subject to the master rows, the cuts θ_d ≥ v_d + g_d·(m − m̂), and m's bounds.
-
-    One HiGHS LP holds both problems of an iteration. Columns: m, θ (one per day), and p, q ≥ 0 with
-    m − p + q = centre. The lower bound minimises c·m + Σθ (the centre rows then bind nothing); the
-    next point minimises Σ (p + q) over m with c·m + Σθ at most the level. Inside, m is measured in
-    its own range (0–1 between its bounds) and costs in ``scale`` (about one day's cost), so that
-    HiGHS sees numbers near 1 whatever the plan's size.
-    """
-
-    def __init__(self, structure: YearStructure, num_days: int, scale: float, time_limit_s: float = 600.0):
-        import scipy.sparse as sp
-
-        self.structure = structure
-        self.num_m = m = structure.columns.size
-        self.num_days = d = num_days
-        self.time_limit_s = time_limit_s
-        self.scale = float(scale)
-        finite = np.isfinite(structure.upper) & np.isfinite(structure.lower)
-        self.span = np.where(finite, np.maximum(structure.upper - structure.lower, 1.0), 1.0)
-        self.origin = np.where(np.isfinite(structure.lower), structure.lower, 0.0)
-        self.fixed_cost = float(structure.cost @ self.origin)
-        cost_m = structure.cost * self.span / self.scale
-        # Columns: m (scaled), θ (scaled), p, q.
-        self.cost_bound = np.concatenate([cost_m, np.ones(d), np.zeros(2 * m)])
-        self.cost_level = np.concatenate([np.zeros(m + d), np.ones(2 * m)])
-        lower = np.concatenate([(structure.lower - self.origin) / self.span, np.full(d, -INF), np.zeros(2 * m)])
-        upper = np.concatenate([(structure.upper - self.origin) / self.span, np.full(d, INF), np.full(2 * m, INF)])
-        master = structure.master_matrix @ sp.diags(self.span)
-        shift = structure.master_matrix @ self.origin
-        rows = [sp.hstack([master, sp.csr_matrix((master.shape[0], d + 2 * m))])]
-        eye = sp.identity(m, format="csr")
-        rows.append(sp.hstack([eye, sp.csr_matrix((m, d)), -eye, eye]))
-        rows.append(sp.csr_matrix(self.cost_bound[None, :]))
-        matrix = sp.vstack(rows).tocsr()
-        self.centre_rows = master.shape[0] + np.arange(m)
-        self.level_row = master.shape[0] + m
-        row_lower = np.concatenate([structure.master_lower - shift, np.zeros(m), [-INF]])
-        row_upper = np.concatenate([structure.master_upper - shift, np.zeros(m), [INF]])
-        self.highs = new_highs(time_limit_s)
-        pass_lp(self.highs, self.cost_bound, lower, upper, matrix, row_lower, row_upper)
-        self.cuts = 0
-
-    def _scaled(self, point: np.ndarray) -> np.ndarray:
-        return (point - self.origin) / self.span
-
-    def _unscaled(self, values: np.ndarray) -> np.ndarray:
-        return self.origin + self.span * values[: self.num_m]
-
-    def add_cuts(self, point: np.ndarray, cuts: list[DayCut]) -> None:
-        """θ_d − g·m ≥ v − g·m̂ for each day's cut (in the master's units)."""
-        m = self.num_m
-        scaled = self._scaled(point)
-        starts, indices, values, lower = [], [], [], []
-        for cut in cuts:
-            gradient = cut.gradient * self.span / self.scale
-            starts.append(len(indices))
-            indices.extend(range(m))
-            values.extend((-gradient).tolist())
-            indices.append(m + cut.position)
-            values.append(1.0)
-            lower.append(cut.value / self.scale - float(gradient @ scaled))
-        count = len(cuts)
-        self.highs.addRows(count, np.array(lower), np.full(count, INF), len(indices), np.array(starts, np.int32),
-                           np.array(indices, np.int32), np.array(values))
-        self.cuts += count
-
-    def _solve(self, cost: np.ndarray) -> np.ndarray:
-        self.highs.changeColsCost(cost.size, np.arange(cost.size, dtype=np.int32), cost)
-        self.highs.run()
-        try:
-            read_highs_status(self.highs, self.time_limit_s)
-        except PlanNotSolved:
-            # Cuts added since the last basis can leave the simplex in numerical trouble: start afresh once.
-            self.highs.clearSolver()
-            self.highs.run()
-            read_highs_status(self.highs, self.time_limit_s)
-        return np.asarray(self.highs.getSolution().col_value)
-
-    def lower_bound(self) -> tuple[float, np.ndarray]:
-        """(least master value [CNY/yr], its m): a lower bound on the year plan's cost."""
-        self.highs.changeRowBounds(int(self.level_row), -INF, INF)
-        values = self._solve(self.cost_bound)
-        return self.fixed_cost + self.scale * float(self.cost_bound @ values), self._unscaled(values)
-
-    def next_point(self, centre: np.ndarray, level: float) -> np.ndarray:
-        """The m nearest ``centre`` (L1, in each column's range) whose master value is at most ``level`` [CNY/yr]."""
-        rows = self.centre_rows.astype(np.int32)
-        scaled = self._scaled(centre)
-        self.highs.changeRowsBounds(rows.size, rows, scaled, scaled)
-        self.highs.changeRowBounds(int(self.level_row), -INF, (float(level) - self.fixed_cost) / self.scale)
-        return self._unscaled(self._solve(self.cost_level))
-
-
-# ---------------------------------------------------------------------------------------------
 # The year plan
 # ---------------------------------------------------------------------------------------------
 
@@ -585,6 +375,10 @@ class YearPlan:
         Per day, the verified figures (:func:`_verified_day`).
     history : list of dict
         Per iteration: bounds, gap, seconds.
+    allocation : numpy.ndarray (days, R)
+        Each day's part of each coupling row (:class:`Coupling`). [row unit]
+    totals : AnnualTotals
+        The year's totals its annual rules were checked on.
     """
 
     structure: YearStructure
@@ -595,6 +389,8 @@ class YearPlan:
     history: list[dict] = field(default_factory=list)
     penalty_cny_per_mwh: float = 0.0
     metadata: dict = field(default_factory=dict)
+    allocation: np.ndarray | None = None
+    totals: AnnualTotals | None = None
 
     @property
     def gap(self) -> float:
@@ -656,9 +452,10 @@ def plan_year(
     Raises
     ------
     YearPlanRefused
-        The inputs hold a constraint that couples the days (see :func:`year_structure`).
+        The inputs hold a constraint that couples the days in a way that does not split
+        (see :func:`year_structure`).
     PlanInfeasible
-        Even the best plan found leaves demand unserved.
+        Even the best plan found leaves demand unserved, or misses an annual constraint.
     PlanNotSolved
         A solve was not proven, a check failed, or the limits came before the gap (status
         ``time_limit``, with the bounds reached in the message).
@@ -666,42 +463,78 @@ def plan_year(
     started = time.perf_counter()
     structure = year_structure(inputs)
     penalty = penalty_cny_per_mwh if penalty_cny_per_mwh is not None else default_penalty(inputs, structure)
+    coupling = structure.coupling
+    # A day may miss its part of a coupling row at a price. The price starts low (steep prices slow
+    # the master) and rises, row by row, while the plan found misses a row; every cut stays valid,
+    # since a day's value only grows with the price. The ceiling is never cheaper than leaving demand
+    # unserved; a row still missed there cannot be met.
+    coupling.penalty, ceiling = coupling_penalties(inputs, structure, penalty)
+    num_r, num_m = coupling.size, structure.columns.size
     slices = day_slices(inputs)
     days = [restrict(inputs, s, day=1) for s in slices]
+    num_d = len(days)
     key = f"{id(inputs):x}-{time.time_ns():x}"
-    count = min(len(days), max(1, workers) * tasks_per_worker)
-    runs = [run.tolist() for run in np.array_split(np.arange(len(days)), count)]
+    count = min(num_d, max(1, workers) * tasks_per_worker)
+    runs = [run.tolist() for run in np.array_split(np.arange(num_d), count)]
+    sent = [False]
 
-    def evaluate(point: np.ndarray, verify: bool = False, send_days: bool = False) -> list[DayCut]:
+    def evaluate(point: np.ndarray, verify: bool = False, lifted: bool = False) -> list[DayCut]:
+        m, allocation = point[:num_m], point[num_m:].reshape(num_d, num_r)
+
         def task(run, with_days):
-            return DayTask(key, run, [days[i] for i in run] if with_days else None, point, structure.columns,
-                           structure.master_row_positions, penalty, tolerance, verify)
+            return DayTask(key, run, [days[i] for i in run] if with_days else None, m, structure.columns,
+                           structure.master_row_positions, penalty, tolerance, verify,
+                           coupling=coupling if num_r else None,
+                           allocation=None if lifted or not num_r else allocation[run])
 
         # Days travel to a worker only when it has not built them (pickling 365 days costs a second).
-        results = run_tasks(solve_days, [task(run, send_days) for run in runs])
+        results = run_tasks(solve_days, [task(run, not sent[0]) for run in runs])
+        sent[0] = True
         again = [i for i, result in enumerate(results) if isinstance(result, MissingDays)]
         if again:
             for i, result in zip(again, run_tasks(solve_days, [task(runs[i], True) for i in again]), strict=True):
                 results[i] = result
-        return [cut for result in results for cut in result]
+        return sorted((cut for result in results for cut in result), key=lambda cut: cut.position)
 
-    point = np.clip(start if start is not None else structure.upper, structure.lower, structure.upper)
-    point = np.where(np.isfinite(point), point, structure.lower)
+    m = np.clip(start if start is not None else structure.upper, structure.lower, structure.upper)
+    m = np.where(np.isfinite(m), m, structure.lower)
+    point = np.concatenate([m, np.zeros(num_d * num_r)])
+    lifted_cuts, allocation_span = [], np.ones(0)
+    if num_r:
+        # Each day with its coupling rows lifted: cuts that bound θ_d whatever the allocation, and the
+        # days' own use of each row, from which the first allocation and the row's unit follow.
+        lifted_cuts = evaluate(point, lifted=True)
+        allocation, allocation_span = first_allocation(structure, m, np.array([c.activity for c in lifted_cuts]))
+        point[num_m:] = allocation.ravel()
+    problem = master_problem(structure, num_d, allocation_span)
     master = None
     history = []
-    best_point, best_value, best_cuts = None, INF, None
+    best_point, best_value, best_cuts = None, INF, []
     lower = -INF
     for iteration in range(max_iterations):
         step_start = time.perf_counter()
-        cuts = evaluate(point, send_days=iteration == 0)
-        value = float(structure.cost @ point) + sum(cut.value for cut in cuts)
+        cuts = evaluate(point)
+        value = float(problem.cost @ point) + sum(cut.value for cut in cuts)
         if master is None:
-            master = Master(structure, len(days), scale=max(abs(value) / len(days), 1.0))
+            master = Master(problem, num_d, scale=max(abs(value) / num_d, 1.0))
+            if lifted_cuts:
+                master.add_cuts(point, lifted_cuts)
         master.add_cuts(point, cuts)
         if value < best_value:
             best_point, best_value, best_cuts = point.copy(), value, cuts
         lower, _ = master.lower_bound()
         relative = (best_value - lower) / max(abs(best_value), 1.0)
+        # Stricter than the final check: the verified days are solved again and may land on another vertex.
+        missed = (_missed_rows(structure, best_cuts, 0.1 * tolerance) if relative <= gap and num_r
+                  else np.zeros(0, bool))
+        if missed.any() and np.any(coupling.penalty[missed] < ceiling[missed]):
+            coupling.penalty = np.where(missed, np.minimum(coupling.penalty * PENALTY_STEP, ceiling),
+                                        coupling.penalty)
+            best_cuts = evaluate(best_point)
+            best_value = float(problem.cost @ best_point) + sum(cut.value for cut in best_cuts)
+            master.add_cuts(best_point, best_cuts)
+            lower, _ = master.lower_bound()
+            relative = (best_value - lower) / max(abs(best_value), 1.0)
         row = {"iteration": iteration + 1, "lower_bound_cny": lower, "upper_bound_cny": best_value, "gap": relative,
                "point_cny": value,
                "day_iterations": sum(c.iterations for c in cuts), "day_solve_s": sum(c.solve_s for c in cuts),
@@ -709,8 +542,8 @@ def plan_year(
         history.append(row)
         if progress is not None:
             progress(row)
-        if relative <= gap:
-            break
+        if relative <= gap and not (missed.any() and np.any(coupling.penalty[missed] < ceiling[missed])):
+            break  # done; or a row still missed at the ceiling, refused below with the row named
         if time.perf_counter() - started > time_limit_s:
             break
         point = master.next_point(best_point, lower + LEVEL_SHARE * (best_value - lower))
@@ -723,32 +556,89 @@ def plan_year(
         raise PlanNotSolved(msg, status=PlanStatus.TIME_LIMIT)
     final = evaluate(best_point, verify=True)
     unserved = sum(c.verified["unserved_mwh"] for c in final)
-    if unserved > UNSERVED_TOLERANCE_MWH:
-        short = sum(1 for c in final if c.verified["unserved_mwh"] > UNSERVED_TOLERANCE_MWH)
+    # Unserved energy within the plan's relative tolerance of the year's demand is the solver's noise.
+    allowed = max(UNSERVED_TOLERANCE_MWH, tolerance * float(inputs.demand_mw.sum(axis=(0, 1)) @ inputs.hours))
+    if unserved > allowed:
+        short = sum(1 for c in final if c.verified["unserved_mwh"] > allowed / num_d)
         msg = (f"year plan | even the best capacities found leave {unserved:,.0f} MWh of demand unserved on "
                f"{short} days: the year's peaks cannot be served within the build limits. Raise "
                "sites.<id>.max_new_mw or policy.local_max_new_share, or lower the demand.")
         raise PlanInfeasible(msg)
     # The final solves must price the plan as the iterations did.
-    final_value = float(structure.cost @ best_point) + sum(c.value for c in final)
+    final_value = float(problem.cost @ best_point) + sum(c.value for c in final)
     if not abs(final_value - best_value) <= 1e-6 * max(abs(best_value), 1.0):
         msg = (f"year plan | the verified days cost {final_value:,.0f} CNY/yr against {best_value:,.0f} "
                "in the decomposition")
         raise PlanNotSolved(msg, status=PlanStatus.RESIDUAL)
-    del best_cuts
+    # The annual rules, checked on the year's totals (each day was checked without them). A day may
+    # miss its own part of a row by a little where others exceed theirs: the year is what must hold.
+    totals = final[0].verified["totals"]
+    for cut in final[1:]:
+        totals = totals + cut.verified["totals"]
+    annual = annual_violations(inputs, structure.index, totals)
+    worst = max(annual, key=annual.get) if annual else None
+    if worst is not None and not annual[worst] <= tolerance:
+        at_ceiling = [coupling.penalty[r] >= ceiling[r] for r in range(num_r) if coupling.row_family[r] == worst]
+        if at_ceiling and all(at_ceiling):
+            msg = (f"year plan | even the best plan found misses the annual constraint {worst} by "
+                   f"{annual[worst]:.2%}: no plan within the build limits meets it over the year. Relax it, "
+                   "or raise the build limits.")
+            raise PlanInfeasible(msg)
+        msg = (f"year plan | the year's totals violate the {worst} constraint by {annual[worst]:.2e} (relative), "
+               f"above the tolerance {tolerance:.0e}; it is not reported as a plan")
+        raise PlanNotSolved(msg, status=PlanStatus.RESIDUAL)
+    # The plan's cost is its days' without the prices of what they left, within tolerance, unserved or
+    # missed (the year holds every row).
+    final_value -= sum(c.verified["shortfall_cny"] + penalty * c.verified["unserved_mwh"] for c in final)
     return YearPlan(
         structure=structure,
-        point=best_point,
+        point=best_point[:num_m],
         upper_bound_cny=final_value,
         lower_bound_cny=lower,
         days=[c.verified for c in final],
         history=history,
         penalty_cny_per_mwh=penalty,
+        allocation=best_point[num_m:].reshape(num_d, num_r),
+        totals=totals,
         metadata={
             "iterations": len(history),
             "cuts": master.cuts,
             "wall_s": time.perf_counter() - started,
-            "max_violation": max(c.verified["max_violation"] for c in final),
+            "max_violation": max([c.verified["max_violation"] for c in final] + list(annual.values())),
             "max_duality_gap": max(c.verified["duality_gap"] for c in final),
+            "annual_violations": annual,
+            "coupling_rows": coupling.families,
         },
     )
+
+
+def first_allocation(structure: YearStructure, m: np.ndarray, activity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first parts e of the coupling rows, (days, R), and each row's unit in the master, (R,).
+
+    Each day starts from its own use of the row (``activity``, solved with the row lifted); where
+    the year's row is then missed, the shortfall is spread over the days in proportion to their use.
+    """
+    coupling = structure.coupling
+    num_d = activity.shape[0]
+    total = coupling.matrix @ m + activity.sum(axis=0)
+    missing = np.maximum(coupling.sense * (coupling.bound - total), 0.0)
+    weight = np.abs(activity)
+    weight_sum = weight.sum(axis=0)
+    share = np.where(weight_sum > 0, weight / np.where(weight_sum > 0, weight_sum, 1.0), 1.0 / num_d)
+    allocation = activity + coupling.sense * missing * share
+    span = np.maximum(np.abs(activity).mean(axis=0), np.abs(coupling.bound) / num_d)
+    return allocation, np.where(span > 0, span, 1.0)
+
+
+def _shortfall(structure: YearStructure, cuts: list[DayCut]) -> tuple[np.ndarray, np.ndarray]:
+    """(each coupling row's part left unmet over the year [row unit], the same relative to the row's size [-])."""
+    coupling = structure.coupling
+    shortfall = np.sum([c.shortfall for c in cuts], axis=0)
+    scale = np.maximum(np.abs(np.array([c.activity for c in cuts])).sum(axis=0), np.abs(coupling.bound))
+    relative = np.divide(shortfall, scale, out=np.where(shortfall > 0, np.inf, 0.0), where=scale > 0)
+    return shortfall, relative
+
+
+def _missed_rows(structure: YearStructure, cuts: list[DayCut], tolerance: float) -> np.ndarray:
+    """Which coupling rows the days miss (their part left unmet above the tolerance), (R,) bool."""
+    return _shortfall(structure, cuts)[1] > tolerance

@@ -85,7 +85,8 @@ def extract_quantities(inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, 
         fitout[index.fitout_sites] = values[lp.columns["f"].start : lp.columns["f"].stop]
     certificates = np.zeros(num_s)
     if "c" in lp.columns:
-        certificates[index.certificate_sites] = values[lp.columns["c"].start : lp.columns["c"].stop]
+        by_window = values[lp.columns["c"].start : lp.columns["c"].stop].reshape(-1, index.certificate_windows)
+        certificates[index.certificate_sites] = by_window.sum(axis=1)
     duals = solution.row_duals
     cap = lp.rows["capacity"]
 

@@ -95,9 +95,13 @@ def add_variables(lp: LinearProgram, inputs: PlanInputs) -> PlanIndex:
     lp.add_columns("g", g_cost.ravel(), 0.0, g_upper.ravel())
 
     certificate_sites = np.zeros(0, np.int64)
+    num_windows = int(day_windows(inputs)[0].max(initial=0)) + 1
     if inputs.certificate_price_cny_per_mwh is not None:
+        # Certificates for each day window's electricity: the same as for the year's (any annual
+        # purchase splits over the windows within their room), and it keeps each day's rows its own.
         certificate_sites = np.arange(len(sites))
-        lp.add_columns("c", inputs.certificate_price_cny_per_mwh + price * ef_certificate, 0.0, INF)
+        lp.add_columns("c", np.repeat(inputs.certificate_price_cny_per_mwh + price * ef_certificate, num_windows),
+                       0.0, INF)
 
     has_demand = inputs.demand_mw.sum(axis=2) > 0
     return PlanIndex(
@@ -112,6 +116,7 @@ def add_variables(lp: LinearProgram, inputs: PlanInputs) -> PlanIndex:
         x_count=int(p_x.size),
         fitout_sites=fitout_sites,
         certificate_sites=certificate_sites,
+        certificate_windows=num_windows,
     )
 
 
@@ -240,7 +245,8 @@ def add_green_constraints(lp: LinearProgram, inputs: PlanInputs, index: PlanInde
     - green_use: g[s,t] ≤ PUE[s,t]·(Σ x[·,s,·,t] + z[s,t]) (bundled power is used as it comes);
     - green_supply, where new build brings supply: g[s,t] ≤ G[s]·profile[s,t] + share[s]·PUE[s]·n[s]
       (elsewhere availability is the bound of g);
-    - certificates: Σ_t w_t·g[s,t] + c[s] ≤ Σ_t w_t·PUE[s,t]·load[s,t] (no MWh is made green twice).
+    - certificates: Σ_{t∈d} w_t·g[s,t] + c[s,d] ≤ Σ_{t∈d} w_t·PUE[s,t]·load[s,t] in each day window d
+      (no MWh is made green twice).
     """
     num_periods = inputs.hours.size
     hours = inputs.hours
@@ -274,18 +280,21 @@ def add_green_constraints(lp: LinearProgram, inputs: PlanInputs, index: PlanInde
 
     certified = index.certificate_sites
     if certified.size:
+        window, _ = day_windows(inputs)
+        num_w = index.certificate_windows
+        count = certified.size * num_w
         pos, t, cols = site_load_entries(lp, inputs, index, certified)
-        rows = [np.arange(certified.size), pos]
-        all_cols = [lp.columns["c"].start + np.arange(certified.size), cols]
-        vals = [np.ones(certified.size), -hours[t] * pue[certified[pos], t]]
+        rows = [np.arange(count), pos * num_w + window[t]]
+        all_cols = [lp.columns["c"].start + np.arange(count), cols]
+        vals = [np.ones(count), -hours[t] * pue[certified[pos], t]]
         position = np.full(len(inputs.sites), -1)
         position[certified] = np.arange(certified.size)
         if green.size:
             g_site = np.repeat(green, num_periods)
-            rows.append(position[g_site])
+            rows.append(position[g_site] * num_w + np.tile(window, green.size))
             all_cols.append(lp.columns["g"].start + np.arange(green.size * num_periods))
             vals.append(np.tile(hours, green.size))
-        lp.add_rows("certificates", certified.size, np.concatenate(rows), np.concatenate(all_cols),
+        lp.add_rows("certificates", count, np.concatenate(rows), np.concatenate(all_cols),
                     np.concatenate(vals), -INF, 0.0)
 
 
@@ -308,8 +317,9 @@ def emission_coefficients(lp: LinearProgram, inputs: PlanInputs, index: PlanInde
         parts_cols.append(lp.columns["g"].start + np.arange(green.size))
         parts_vals.append(ef_green[green] * np.tile(hours, index.green_sites.size))
     if index.certificate_sites.size:
-        parts_cols.append(lp.columns["c"].start + np.arange(index.certificate_sites.size))
-        parts_vals.append(ef_certificate[index.certificate_sites])
+        num_w = index.certificate_windows
+        parts_cols.append(lp.columns["c"].start + np.arange(index.certificate_sites.size * num_w))
+        parts_vals.append(np.repeat(ef_certificate[index.certificate_sites], num_w))
     cols, vals = np.concatenate(parts_cols), np.concatenate(parts_vals)
     keep = vals != 0
     return cols[keep], vals[keep]

@@ -40,7 +40,10 @@ class PlanIndex:
     fitout_sites : numpy.ndarray
         Sites with vacant built capacity, each with a fit-out column ``f.start + j`` [MW].
     certificate_sites : numpy.ndarray
-        Sites that may buy green certificates, each with a column ``c.start + j`` [MWh/yr].
+        Sites that may buy green certificates, each with one column per day window,
+        ``c.start + j*W + d`` (certificates for that window's electricity) [MWh/yr].
+    certificate_windows : int
+        W: the day windows certificates are bought for.
     """
 
     triple_province: np.ndarray
@@ -54,6 +57,7 @@ class PlanIndex:
     x_count: int | None = None
     fitout_sites: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     certificate_sites: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    certificate_windows: int = 1
 
     @property
     def num_x_triples(self) -> int:

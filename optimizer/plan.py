@@ -95,6 +95,7 @@ def verify_solution(
     unserved_penalty_cny_per_mwh: float = 0.0,
     quantities: PlanQuantities | None = None,
     plan_cost_cny: float | None = None,
+    annual: bool = True,
 ) -> tuple[PlanQuantities, dict]:
     """The plan quantities of a solution, once it passed every check; and its trust figures.
 
@@ -105,6 +106,8 @@ def verify_solution(
     quantities, plan_cost_cny : optional
         The solution's quantities and the plan's cost recomputed from them [CNY/yr], where the
         caller has them already (recomputed here otherwise).
+    annual : bool
+        Check the families on annual totals too (False for a day of a year plan: the year holds them).
 
     Raises
     ------
@@ -113,7 +116,7 @@ def verify_solution(
     """
     if quantities is None:
         quantities = extract_quantities(inputs, lp, index, solution)
-    violations = constraint_violations(inputs, index, quantities)
+    violations = constraint_violations(inputs, index, quantities, annual=annual)
     recomputed = plan_cost_cny
     if recomputed is None:
         recomputed = float(cost_components(inputs, index, quantities)[COST_PARTS].to_numpy().sum())

@@ -80,9 +80,10 @@ def _green_columns(lp: LinearProgram, inputs: PlanInputs, index: PlanIndex, site
         vals.append(np.tile(hours, g_member.size))
     c_member = np.nonzero(np.isin(index.certificate_sites, sites))[0]
     if c_member.size:
-        rows.append(position[index.certificate_sites[c_member]])
-        cols.append(lp.columns["c"].start + c_member)
-        vals.append(np.ones(c_member.size))
+        num_w = index.certificate_windows
+        rows.append(np.repeat(position[index.certificate_sites[c_member]], num_w))
+        cols.append(lp.columns["c"].start + (c_member[:, None] * num_w + np.arange(num_w)).ravel())
+        vals.append(np.ones(c_member.size * num_w))
     if not rows:
         empty = np.zeros(0, np.int64)
         return empty, empty, np.zeros(0)
@@ -128,12 +129,22 @@ def add_green_share_constraints(lp: LinearProgram, inputs: PlanInputs, index: Pl
     lp.add_rows("green_share", 1, np.zeros(cols.size, np.int64), cols, vals, 0.0, INF)
 
 
+def pue_capped_clusters(inputs: PlanInputs) -> np.ndarray:
+    """Clusters with a PUE cap, each with its pue_hub row.
+
+    Also a cluster whose PUE meets its cap in every slice of these inputs: an LP's rows then do
+    not depend on which slices it spans (the days of a year plan share them).
+    """
+    if not inputs.hub_pue_caps:
+        return np.zeros(0, np.int64)
+    return np.nonzero(_cluster_mask(inputs) & np.isfinite(inputs.site_values("pue_cap")))[0]
+
+
 def add_pue_constraints(lp: LinearProgram, inputs: PlanInputs, index: PlanIndex) -> None:
     """pue_national: Σ w·(PUE − cap)·load ≤ 0 over all sites; pue_hub: the same at each cluster against its cap.
 
     With PUE given by site and season, the average PUE of a plan moves with where (and, for a
-    cluster, when in the year) its load runs; a cluster that already meets its cap in every slice
-    needs no row.
+    cluster, when in the year) its load runs.
     """
     hours = inputs.hours
     pue = inputs.pue
@@ -144,7 +155,7 @@ def add_pue_constraints(lp: LinearProgram, inputs: PlanInputs, index: PlanIndex)
         lp.add_rows("pue_national", 1, np.zeros(cols.size, np.int64), cols, vals, -INF, 0.0)
     if inputs.hub_pue_caps:
         cap = inputs.site_values("pue_cap")
-        capped = np.nonzero(_cluster_mask(inputs) & np.isfinite(cap) & (pue.max(axis=1, initial=0.0) > cap))[0]
+        capped = pue_capped_clusters(inputs)
         if capped.size:
             pos, t, cols = site_load_entries(lp, inputs, index, capped)
             vals = hours[t] * (pue[capped[pos], t] - cap[capped[pos]])
@@ -217,9 +228,7 @@ def policy_shadow_prices(lp: LinearProgram, inputs: PlanInputs, index: PlanIndex
         prices["pue_cap_national_cny_per_hundredth"] = -HUNDREDTH * float(dual("pue_national")[0]) * float(
             it_mwh.sum())
     if "pue_hub" in rows:
-        cap = inputs.site_values("pue_cap")
-        capped = np.nonzero(hub & np.isfinite(cap) & (inputs.pue.max(axis=1, initial=0.0) > cap))[0]
-        for site, value in zip(capped, dual("pue_hub"), strict=True):
+        for site, value in zip(pue_capped_clusters(inputs), dual("pue_hub"), strict=True):
             name = inputs.sites["site"].iloc[site]
             prices[f"pue_cap.{name}_cny_per_hundredth"] = -HUNDREDTH * float(value) * float(it_mwh[site])
     if "water_cap" in rows:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
 from optimizer.extract import PlanQuantities, site_load
@@ -41,11 +43,14 @@ def _unit(*values: np.ndarray | float) -> float:
     return largest
 
 
-def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> dict[str, float]:
+def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities,
+                          annual: bool = True) -> dict[str, float]:
     """Largest relative violation of each constraint family by the plan.
 
     Recomputed from the physical quantities (loads, new capacity, green power) and the inputs,
-    not from the LP matrix, so an error in building the LP shows up here too.
+    not from the LP matrix, so an error in building the LP shows up here too. ``annual=False``
+    leaves out the families on annual totals (:func:`annual_violations`): a day of a year plan
+    holds only its share of them, and the year is checked on its summed totals instead.
 
     Returns
     -------
@@ -103,8 +108,6 @@ def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantitie
     fitout_max = inputs.fitout_max_mw
     pue = inputs.pue
     facility_load = pue * it_load
-    facility_mwh = facility_load @ hours
-    green_mwh = q.green_mw @ hours
     mwh = mw * _unit(pue) * float(hours.sum())  # the plan's unit scale of energy [MWh/yr]
     violations["bounds"] = max(
         _worst(-q.load, 0.0, mw), _worst(-q.new_mw, 0.0, mw), _worst(q.new_mw - max_new, max_new, mw),
@@ -119,28 +122,12 @@ def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantitie
     violations["green"] = max(
         _worst(q.green_mw - facility_load, facility_load, mw * _unit(pue)),
         _worst(q.green_mw - available, available, mw * _unit(pue)),
-        _worst(green_mwh + certificates - facility_mwh, facility_mwh, mwh),
     )
-
-    if inputs.carbon_cap_tco2 is not None:
-        ef, ef_green, ef_certificate = inputs.emission_factors()
-        emissions = float(ef @ facility_mwh + ef_green @ green_mwh + ef_certificate @ certificates)
-        # Unit: the emissions of serving every MWh at the dirtiest factor. [tCO2/yr]
-        tco2 = _unit(inputs.carbon_cap_tco2, _unit(ef) * _unit(pue) * inputs.it_energy_mwh)
-        violations["carbon"] = _worst(np.array([emissions - inputs.carbon_cap_tco2]), inputs.carbon_cap_tco2, tco2)
-
-    violations.update(policy_violations(inputs, q, it_load, fitout, green_mwh + certificates, mw, mwh))
+    if annual:
+        violations.update(annual_violations(inputs, index, annual_totals(inputs, index, q)))
 
     finite_latency = inputs.latency_ms[np.isfinite(inputs.latency_ms)]
     ms = _unit(finite_latency)  # the plan's unit scale of latency [ms]
-    if inputs.latency_cap_ms is not None and np.isfinite(inputs.latency_cap_ms):
-        energy = q.load @ hours
-        total = float(energy.sum())
-        mean_latency = float(energy @ inputs.latency_ms[index.triple_province, index.triple_site]) / total if (
-            total > 0) else 0.0
-        violations["latency_cap"] = _worst(np.array([mean_latency - inputs.latency_cap_ms]), inputs.latency_cap_ms,
-                                           ms)
-
     limit = inputs.workloads["latency_max_ms"].to_numpy(float)[index.triple_workload]
     latency = inputs.latency_ms[index.triple_province, index.triple_site]
     used = q.load.max(axis=1, initial=0.0) > USED_SHARE * mw
@@ -149,32 +136,97 @@ def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantitie
     return violations
 
 
-def policy_violations(inputs: PlanInputs, q: PlanQuantities, it_load: np.ndarray, fitout: np.ndarray,
-                      green_bought_mwh: np.ndarray, mw: float, mwh: float) -> dict[str, float]:
-    """Largest relative violation of each policy family (optimizer.policies), recomputed from the plan.
+@dataclass
+class AnnualTotals:
+    """What the annual constraint families are checked on: a plan's totals over its slices.
 
-    ``mw`` and ``mwh`` are the plan's unit scales of power [MW] and energy [MWh/yr] (see ``_worst``).
+    A year plan sums these over its days, so its annual rules are checked on the year, not by day.
+
+    Attributes
+    ----------
+    it_mwh, facility_mwh, green_mwh : numpy.ndarray (S,)
+        IT and facility energy, bundled green power used, per site. [MWh/yr]
+    triple_mwh : numpy.ndarray (L,)
+        Energy of each allowed (province, site, class) triple. [MWh/yr]
+    new_mw, fitout_mw : numpy.ndarray (S,)
+        The year's decisions: new capacity and fit-out. [MW]
+    certificate_mwh : numpy.ndarray (S,)
+        Certificates bought per site. [MWh/yr]
+    """
+
+    it_mwh: np.ndarray
+    facility_mwh: np.ndarray
+    green_mwh: np.ndarray
+    triple_mwh: np.ndarray
+    new_mw: np.ndarray
+    fitout_mw: np.ndarray
+    certificate_mwh: np.ndarray
+
+    def __add__(self, other: AnnualTotals) -> AnnualTotals:
+        """The totals of two parts of one year (new capacity and fit-out are the year's, the same in both)."""
+        return replace(self, it_mwh=self.it_mwh + other.it_mwh, facility_mwh=self.facility_mwh + other.facility_mwh,
+                       green_mwh=self.green_mwh + other.green_mwh, triple_mwh=self.triple_mwh + other.triple_mwh,
+                       certificate_mwh=self.certificate_mwh + other.certificate_mwh)
+
+
+def annual_totals(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> AnnualTotals:
+    """The plan's totals over its slices (hour-weighted)."""
+    hours = inputs.hours
+    num_s = len(inputs.sites)
+    it_load = site_load(inputs, index, q.load)
+    return AnnualTotals(
+        it_mwh=it_load @ hours,
+        facility_mwh=(inputs.pue * it_load) @ hours,
+        green_mwh=q.green_mw @ hours,
+        triple_mwh=q.load @ hours,
+        new_mw=q.new_mw,
+        fitout_mw=np.zeros(num_s) if q.fitout_mw is None else q.fitout_mw,
+        certificate_mwh=q.certificates(num_s),
+    )
+
+
+def annual_violations(inputs: PlanInputs, index: PlanIndex, totals: AnnualTotals) -> dict[str, float]:
+    """Largest relative violation of each family on annual totals: certificates, carbon and latency caps, policies.
+
+    The policies are those of :mod:`optimizer.policies`; unit scales as in :func:`constraint_violations`.
     """
     sites, hours = inputs.sites, inputs.hours
     is_cluster = (sites["kind"] == "cluster").to_numpy()
-    pue = inputs.pue
-    it_mwh = it_load @ hours
-    facility_mwh = (pue * it_load) @ hours
+    fitted = inputs.fitted_mw + totals.fitout_mw + totals.new_mw
+    mw = _unit(inputs.demand_mw, inputs.utilisation_max * fitted, sites["max_new_mw"].to_numpy(float))
+    mwh = mw * _unit(inputs.pue) * float(hours.sum())  # the plan's unit scale of energy [MWh/yr]
+    it_mwh, facility_mwh = totals.it_mwh, totals.facility_mwh
+    certificates = totals.certificate_mwh
+    bought = totals.green_mwh + certificates
     out: dict[str, float] = {}
+    # No MWh is made green twice: bundled and certificates within the site's electricity.
+    out["certificates"] = _worst(bought - facility_mwh, facility_mwh, mwh)
+    if inputs.carbon_cap_tco2 is not None:
+        ef, ef_green, ef_certificate = inputs.emission_factors()
+        emissions = float(ef @ facility_mwh + ef_green @ totals.green_mwh + ef_certificate @ certificates)
+        # Unit: the emissions of serving every MWh at the dirtiest factor. [tCO2/yr]
+        tco2 = _unit(inputs.carbon_cap_tco2, _unit(ef) * _unit(inputs.pue) * inputs.it_energy_mwh)
+        out["carbon"] = _worst(np.array([emissions - inputs.carbon_cap_tco2]), inputs.carbon_cap_tco2, tco2)
+    if inputs.latency_cap_ms is not None and np.isfinite(inputs.latency_cap_ms):
+        total = float(totals.triple_mwh.sum())
+        latency = inputs.latency_ms[index.triple_province, index.triple_site]
+        mean_latency = float(totals.triple_mwh @ latency) / total if total > 0 else 0.0
+        finite_latency = inputs.latency_ms[np.isfinite(inputs.latency_ms)]
+        out["latency_cap"] = _worst(np.array([mean_latency - inputs.latency_cap_ms]), inputs.latency_cap_ms,
+                                    _unit(finite_latency))
     if inputs.hub_new_share_min:
-        total_new = q.new_mw.sum()
-        shortfall = inputs.hub_new_share_min * total_new - q.new_mw[is_cluster].sum()
+        total_new = totals.new_mw.sum()
+        shortfall = inputs.hub_new_share_min * total_new - totals.new_mw[is_cluster].sum()
         out["hub_share"] = _worst(np.array([shortfall]), total_new, mw)
     if inputs.hub_occupancy_min is not None:
-        built = sites["existing_mw"].to_numpy(float) + q.new_mw
-        in_use = q.fitted_mw(inputs)
-        shortfall = inputs.hub_occupancy_min * built[is_cluster].sum() - in_use[is_cluster].sum()
+        built = sites["existing_mw"].to_numpy(float) + totals.new_mw
+        shortfall = inputs.hub_occupancy_min * built[is_cluster].sum() - fitted[is_cluster].sum()
         out["hub_occupancy"] = _worst(np.array([shortfall]), built[is_cluster].sum(), mw)
-    if inputs.hub_new_green_share_min and q.new_mw.any():
-        need = inputs.hub_new_green_share_min * new_capacity_energy_mwh(inputs) * q.new_mw
-        out["hub_green"] = _worst(np.where(is_cluster, need - green_bought_mwh, 0.0), need, mwh)
+    if inputs.hub_new_green_share_min and totals.new_mw.any():
+        need = inputs.hub_new_green_share_min * new_capacity_energy_mwh(inputs) * totals.new_mw
+        out["hub_green"] = _worst(np.where(is_cluster, need - bought, 0.0), need, mwh)
     if inputs.green_share_min is not None:
-        shortfall = inputs.green_share_min * facility_mwh.sum() - green_bought_mwh.sum()
+        shortfall = inputs.green_share_min * facility_mwh.sum() - bought.sum()
         out["green_share"] = _worst(np.array([shortfall]), facility_mwh.sum(), mwh)
     if inputs.pue_cap_national is not None:
         excess = facility_mwh.sum() - inputs.pue_cap_national * it_mwh.sum()

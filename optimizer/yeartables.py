@@ -40,8 +40,11 @@ def _grouped_inputs(inputs: PlanInputs, groups: list[str]) -> tuple[PlanInputs, 
         return (summed / group_hours).reshape(*values.shape[:-1], len(labels))
 
     periods = pd.DataFrame({"period": labels, "day": np.arange(1, len(labels) + 1), "hour": 0, "hours": group_hours})
-    grouped = dataclasses.replace(inputs, periods=periods, demand_mw=means(inputs.demand_mw),
-                                  green_profile=means(inputs.green_profile))
+    timed = {"demand_mw": means(inputs.demand_mw), "green_profile": means(inputs.green_profile)}
+    for name in ("pue_profile", "peak_ratio"):  # PUE is replaced by the plan's own mean (year_tables)
+        if getattr(inputs, name) is not None:
+            timed[name] = means(getattr(inputs, name))
+    grouped = dataclasses.replace(inputs, periods=periods, **timed)
     return grouped, group_of_day, labels
 
 
@@ -80,6 +83,15 @@ def year_tables(inputs: PlanInputs, plan: YearPlan, groups: list[str] | None = N
         load_mwh[day] += figures["load_mwh"]
         green_mwh[:, day] += figures["green_mwh"]
         capacity_dual[:, day] += figures["capacity_dual"]
+    # A group's PUE is its energy's: facility over IT energy of the plan's own days (PUE changes by day),
+    # so that cost and emissions of the groups sum to the days'.
+    it_mwh = np.zeros((num_s, num_g))
+    facility_mwh = np.zeros((num_s, num_g))
+    for day, figures in zip(group_of_day, plan.days, strict=True):
+        it_mwh[:, day] += figures["totals"].it_mwh
+        facility_mwh[:, day] += figures["totals"].facility_mwh
+    pue = np.divide(facility_mwh, it_mwh, out=grouped.pue.copy(), where=it_mwh > 0)
+    grouped = dataclasses.replace(grouped, pue_profile=pue)
     triples = (index.triple_province, index.triple_site, index.triple_workload)
     load = np.stack([load_mwh[g][triples] for g in range(num_g)], axis=1) / group_hours
     quantities = PlanQuantities(
@@ -89,6 +101,8 @@ def year_tables(inputs: PlanInputs, plan: YearPlan, groups: list[str] | None = N
         capacity_duals=capacity_dual,
         carbon_dual=None,
         hub_share_dual=None,
+        fitout_mw=plan.days[0]["fitout_mw"],
+        certificate_mwh=plan.totals.certificate_mwh,
     )
     flows, sites, provinces, summary = build_tables(grouped, index, quantities)
     # Peaks are the hours', not the months' means.
@@ -126,6 +140,8 @@ def year_tables(inputs: PlanInputs, plan: YearPlan, groups: list[str] | None = N
             "cuts": plan.metadata["cuts"],
             "first_stage": plan.structure.first_stage,
             "master_rows": plan.structure.master_rows,
+            "coupling_rows": plan.structure.coupling.families,
+            "annual_violations": plan.metadata.get("annual_violations", {}),
             "unserved_penalty_cny_per_mwh": plan.penalty_cny_per_mwh,
             "max_day_violation": plan.metadata["max_violation"],
             "max_day_duality_gap": plan.metadata["max_duality_gap"],

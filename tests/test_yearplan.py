@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from lp_cases import make_inputs, site
 
-from optimizer.decompose import YearPlanRefused, first_stage_values, plan_year, restrict, year_structure
+from optimizer.decompose import YearPlanRefused, day_slices, first_stage_values, plan_year, restrict, year_structure
 from optimizer.plan import optimise
 from optimizer.status import PlanInfeasible
 from planner.preprocess import build_inputs
@@ -47,10 +47,15 @@ def bracketed(inputs, **options):
 
 def test_the_structure_is_read_off_the_formulation(default_inputs):
     structure = year_structure(clustered(28, 4))
-    assert structure.first_stage == ["n"]
+    # New capacity and fit-out are the year's; certificates are bought per day window, with each day's rows.
+    assert structure.first_stage == ["n", "f"]
     assert structure.master_rows == []
+    # The green-power share (15 %) holds for the year: its one row is split between the days.
+    assert structure.coupling.families == ["green_share"]
+    assert structure.coupling.sense.tolist() == [1.0] and structure.coupling.bound.tolist() == [0.0]
     policy = year_structure(clustered(2, 4, "hourly-2025"))
-    assert policy.master_rows == ["hub_share"]
+    assert policy.master_rows == ["hub_share", "hub_occupancy"]
+    assert set(policy.coupling.families) >= {"green_share", "hub_green", "pue_national"}
 
 
 def test_hand_case_matches_the_monolithic_lp():
@@ -87,7 +92,10 @@ def test_default_scenario_on_a_reduced_year():
 def test_policy_scenario_with_deferral_on_a_reduced_year():
     inputs = clustered(8, 4, "hourly-2025")
     plan, _ = bracketed(inputs, gap=GAP, workers=2)
-    assert plan.structure.master_rows == ["hub_share"]
+    assert plan.structure.master_rows == ["hub_share", "hub_occupancy"]
+    # The annual rules of the 2025 policies hold over the year, checked on its totals.
+    assert set(plan.metadata["annual_violations"]) >= {"hub_green", "green_share", "pue_national", "pue_hub"}
+    assert max(plan.metadata["annual_violations"].values()) <= 1e-6
 
 
 def test_year_plan_tables_add_up_and_sites_peak_by_the_hour():
@@ -97,7 +105,8 @@ def test_year_plan_tables_add_up_and_sites_peak_by_the_hour():
     year = results.metadata["year_plan"]
     assert results.summary.total_cost_cny == pytest.approx(year["upper_bound_cny"], rel=1e-9)
     assert year["lower_bound_cny"] <= year["upper_bound_cny"] and year["gap"] <= GAP
-    assert len(results.flows["period"].unique()) == 28  # one table period per representative day
+    # One table period per day window: the 28 representative days and the peak days.
+    assert len(results.flows["period"].unique()) == len(day_slices(inputs)) == 28 + 2
     monolithic = optimise(inputs, backend="highs")
     # Peaks are the slices', so the plan's utilisation never exceeds the limit and reaches it somewhere.
     assert results.sites["utilisation"].max() == pytest.approx(inputs.utilisation_max, rel=1e-6)
@@ -113,12 +122,45 @@ def test_days_are_cut_from_the_inputs_by_their_window():
     assert isinstance(day.periods, pd.DataFrame)
 
 
-def test_a_cap_on_annual_emissions_is_refused_in_one_line():
-    inputs = dataclasses.replace(clustered(2, 4), carbon_cap_tco2=1e8)
+def test_a_cap_on_annual_emissions_is_split_between_the_days():
+    inputs = clustered(6, 4)
+    free = optimise(inputs, backend="highs").summary.emissions_tco2
+    capped = dataclasses.replace(inputs, carbon_cap_tco2=0.97 * free)  # binds: 3 % below the uncapped plan
+    structure = year_structure(capped)
+    assert "carbon" in structure.coupling.families
+    carbon = structure.coupling.row_family.index("carbon")
+    assert not structure.coupling.additive[carbon]  # the cap is the year's, not a day's
+    plan, _ = bracketed(capped, gap=GAP)
+    year = optimise(capped, backend="highs")
+    assert year.summary.emissions_tco2 == pytest.approx(0.97 * free, rel=1e-6)
+    assert plan.metadata["annual_violations"]["carbon"] <= 1e-6
+    # Each day's part of the cap sums to the cap: days trade emissions, the year meets it.
+    assert plan.allocation[:, carbon].sum() == pytest.approx(0.97 * free, rel=1e-6)
+
+
+def test_a_year_that_cannot_meet_an_annual_cap_is_infeasible_with_the_constraint_named():
+    inputs = clustered(2, 4)
+    impossible = dataclasses.replace(inputs, carbon_cap_tco2=1.0)  # one tonne a year
+    with pytest.raises(PlanInfeasible, match="carbon|unserved"):
+        plan_year(impossible)
+
+
+def test_an_annual_row_bounded_on_both_sides_is_refused_in_one_line(monkeypatch):
+    from optimizer import decompose
+    from optimizer.formulation import build_lp
+
+    def with_band(inputs):
+        lp, index = build_lp(inputs)
+        g = lp.columns["g"]
+        cols = np.arange(g.start, g.stop)
+        lp.add_rows("green_band", 1, np.zeros(cols.size, np.int64), cols, np.ones(cols.size), 1.0, 2.0)
+        return lp, index
+
+    monkeypatch.setattr(decompose, "build_lp", with_band)
     with pytest.raises(YearPlanRefused) as info:
-        year_structure(inputs)
+        year_structure(clustered(2, 4))
     message = str(info.value)
-    assert "\n" not in message and "carbon" in message and message.startswith("year plan | ")
+    assert "\n" not in message and "green_band" in message and message.startswith("year plan | ")
 
 
 def test_a_pathway_is_refused_as_bad_input():
@@ -135,7 +177,7 @@ def test_a_year_that_cannot_be_served_is_infeasible():
 
 
 def test_a_worker_without_the_days_asks_for_them():
-    from optimizer.decompose import DayTask, MissingDays, solve_days
+    from optimizer.daycuts import DayTask, MissingDays, solve_days
 
     structure = year_structure(three_days())
     task = DayTask("never-seen", [0, 1], None, np.array([5.0]), structure.columns,
@@ -172,7 +214,7 @@ def test_cli_year_plan_on_a_pool_writes_a_verified_run(tmp_path, small_year):
     assert result.exit_code == 0, result.output
     metadata = json.loads((out / "metadata.json").read_text())
     year = metadata["year_plan"]
-    assert year["workers"] == 2 and year["days"] == 6 and year["gap"] <= GAP
+    assert year["workers"] == 2 and year["days"] == 6 + 2 and year["gap"] <= GAP  # with the two peak days
     assert year["lower_bound_cny"] <= year["upper_bound_cny"]
     monolithic = optimise(clustered(6, 4), backend="highs").summary.total_cost_cny
     assert year["lower_bound_cny"] <= monolithic * (1 + 1e-9) <= year["upper_bound_cny"] * (1 + 2e-9)
@@ -180,13 +222,19 @@ def test_cli_year_plan_on_a_pool_writes_a_verified_run(tmp_path, small_year):
         year["upper_bound_cny"], rel=1e-9)
 
 
-def test_cli_year_plan_refuses_an_annual_cap_with_exit_2(tmp_path, small_year):
+def test_cli_year_plan_of_a_capped_scenario_meets_its_cap_over_the_year(tmp_path, small_year):
+    import json
+
     from click.testing import CliRunner
 
     from planner.cli import main
 
-    result = CliRunner().invoke(main, ["run", "low-carbon", "--year", "--no-map", "--out", str(tmp_path / "y")])
-    assert result.exit_code == 2
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and "carbon" in lines[0] and "representative days" in lines[0]
-    assert not (tmp_path / "y").exists()
+    out = tmp_path / "y"
+    cap = 7.9e7  # below the uncapped reduced year's emissions: it binds
+    result = CliRunner().invoke(main, ["run", "--year", "--no-map", "--out", str(out), "--set", "time.hours_per_day=4",
+                                       "--set", f"carbon.cap_tco2={cap}"])
+    assert result.exit_code == 0, result.output
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert "carbon" in metadata["year_plan"]["coupling_rows"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["emissions_tco2"] == pytest.approx(cap, rel=1e-6)
