@@ -22,6 +22,19 @@ def cache_folder(tmp_path_factory):
         os.environ["EDWC_CACHE_DIR"] = saved
 
 
+@pytest.fixture(scope="session", autouse=True)
+def run_catalog(tmp_path_factory):
+    """The run catalog (planner.runstore) for this test session: never one in the repository or the user's."""
+    path = tmp_path_factory.mktemp("edwc-runs") / "catalog.sqlite"
+    saved = os.environ.get("EDWC_RUN_CATALOG")
+    os.environ["EDWC_RUN_CATALOG"] = str(path)
+    yield path
+    if saved is None:
+        os.environ.pop("EDWC_RUN_CATALOG", None)
+    else:
+        os.environ["EDWC_RUN_CATALOG"] = saved
+
+
 @pytest.fixture(scope="session")
 def default_inputs():
     from planner.preprocess import build_inputs
