@@ -7,6 +7,8 @@ the tool created; a catalog file that is not the tool's is refused with exit cod
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -245,3 +247,29 @@ def test_listing_the_runs_loads_no_numerical_stack(work):
 
     result = probe(["runs"], ["runs", "--help"])
     assert result["codes"] == [0, 0] and result["loaded"] == []
+
+
+RECORDER = """
+import sys
+from planner.rundir import read_run
+from planner.runstore import record_run
+
+results = read_run(sys.argv[1])
+for number in range(int(sys.argv[3])):
+    record_run(sys.argv[1], f"{sys.argv[2]} {number}", [], results)
+"""
+
+
+def test_two_processes_record_at_once(tmp_path, tiny_results, monkeypatch):
+    monkeypatch.setenv(CATALOG_ENV, str(tmp_path / "catalog.sqlite"))
+    run_dir = write_run(tiny_results, tmp_path / "a")
+    writers = [subprocess.Popen([sys.executable, "-c", RECORDER, str(run_dir), name, "25"], stderr=subprocess.PIPE)
+               for name in ("left", "right")]
+    for number in range(25):  # and this process too, meanwhile
+        record_run(run_dir, f"here {number}", [], tiny_results)
+    for writer in writers:
+        _, err = writer.communicate(timeout=300)
+        assert writer.returncode == 0, err.decode()
+    entries = list_runs()
+    assert sorted(e.name for e in entries) == sorted(f"{w} {n}" for w in ("left", "right", "here") for n in range(25))
+    assert len({e.id for e in entries}) == 75

@@ -23,6 +23,16 @@ def _state_text(entry, lang: str) -> str:
     return entry.status if state == PRESENT else t(f"runs_state_{state}", lang)
 
 
+def _shown_path(path) -> str:
+    """A run directory as the table shows it: relative to the current folder when inside it."""
+    from pathlib import Path
+
+    try:
+        return terminal_text(Path(path).relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return terminal_text(path)
+
+
 def _money(value: float, lang: str) -> str:
     from edwc_data.labels import MONEY_SCALE, t
 
@@ -39,7 +49,7 @@ def format_runs(entries, lang: str = "en") -> str:
               ("id", "name", "status", "cost", "emissions", "created", "path")]
     rows = [[str(e.id), terminal_text(e.name, 60), _state_text(e, lang), _money(e.figures["total_cost_cny"], lang),
              t("cli_mt_yr", lang, value=e.figures["emissions_tco2"] / 1e6), e.created.replace("+00:00", "Z"),
-             terminal_text(e.path)] for e in entries]
+             _shown_path(e.path)] for e in entries]
     widths = [max(display_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
     return "\n".join("  ".join(pad(cell, width) for cell, width in zip(row, widths, strict=True)).rstrip()
                      for row in [header, *rows])
