@@ -11,6 +11,7 @@ holds must be finite; otherwise one line (:class:`RunDirError`).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -39,14 +40,15 @@ from edwc_data.outputs import (
 
 from optimizer.results import FLOW_COLUMNS, PROVINCE_COLUMNS, SITE_COLUMNS, Results, Summary
 from planner.errors import ScenarioError
+from planner.runstore import RUNS_FOLDER
 from planner.safe_yaml import MAX_FILE_BYTES, parse_yaml_bytes, shown_value
 
 RUN_FILES = ("summary.json", "flows.parquet", "sites.csv", "provinces.csv", "scenario.yaml", "metadata.json")
 RUN_MARKER = MARKERS["run"]
-#: Folder of the default run directories, under the current folder.
-RUNS_FOLDER = "runs"
 #: Longest slug of a scenario name in a default run directory's name. [characters]
 MAX_SLUG = 40
+#: Longest slug of a run's name in a new run directory's name (before a ``-2``, ``-3``). [characters]
+MAX_RUN_SLUG = 72
 #: Largest file of each kind read back from a run directory. [bytes]
 MAX_RUN_FILE_BYTES = {
     "scenario.yaml": MAX_FILE_BYTES,
@@ -101,16 +103,55 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\r\n")
 
 
-def slug(name: str) -> str:
-    """A folder-name label of a scenario name: lower-case ASCII letters, digits and '-', at most 40 characters."""
+def slug(name: str, limit: int = MAX_SLUG) -> str:
+    """A folder-name label of a name: lower-case ASCII letters, digits and '-', at most ``limit`` characters."""
     ascii_name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
     text = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-    return text[:MAX_SLUG].strip("-") or "scenario"
+    return text[:limit].strip("-") or "scenario"
 
 
-def default_run_dir(name: str, input_hash: str) -> Path:
-    """``runs/<slug>-<first 8 hex of the input hash>``: a scenario's name is a label, never a path."""
-    return Path(RUNS_FOLDER) / f"{slug(name)}-{input_hash[:8]}"
+def run_label(scenario: str, edits: list[str] | tuple[str, ...] = ()) -> str:
+    """A run's readable name: the scenario, then its ``--set`` edits.
+
+    >>> run_label("baseline", ["carbon.price_cny_per_tco2=300"])
+    'baseline · carbon.price_cny_per_tco2=300'
+    """
+    shown = [" ".join(str(edit).split()) for edit in edits if str(edit).strip()]
+    return f"{scenario} · {', '.join(shown)}" if shown else str(scenario)
+
+
+def new_run_dir(label: str, root: Path | str = RUNS_FOLDER) -> Path:
+    """Reserve a new run directory for ``label``: ``<root>/<slug>``, else ``<slug>-2``, ``<slug>-3``, ...
+
+    The first name that does not exist is created, empty, in one step (``mkdir`` fails if another
+    run took it meanwhile, and the next name is tried), so no earlier run and no folder of the
+    user's is ever reused. The label is a label, never a path: only its slug names the folder.
+    An empty reservation is given back with :func:`release_run_dir` if the run fails.
+
+    Raises
+    ------
+    edwc_data.outputs.OutputRefused
+        The runs folder is a link, or cannot be written.
+    """
+    base = slug(label, MAX_RUN_SLUG)
+    number = 1
+    while True:
+        candidate = Path(root) / (base if number == 1 else f"{base}-{number}")
+        number += 1
+        if os.path.lexists(candidate):
+            continue
+        check_replaceable(candidate)  # links, protected places, and whether the folder can be written
+        try:
+            candidate.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        return candidate
+
+
+def release_run_dir(folder: Path | str) -> None:
+    """Give back a reservation of :func:`new_run_dir` that stayed empty (the run failed)."""
+    with contextlib.suppress(OSError):  # not empty: something was written there, keep it
+        os.rmdir(folder)
 
 
 def _write_json(path: Path, data) -> None:

@@ -159,6 +159,25 @@ def solve_pathway(scenario_dict: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def read_stored_run(run_dir: str) -> PlanOutcome:
+    """A run directory of the run store read back (validated, :func:`planner.rundir.read_run`).
+
+    Returns
+    -------
+    PlanOutcome
+        ``optimal`` with its Results, or ``bad_input`` with the one-line reason it does not check out.
+    """
+    from planner.rundir import read_run
+    from planner.scenario import ScenarioError
+
+    start = time.perf_counter()
+    try:
+        results = read_run(run_dir)
+    except ScenarioError as exc:
+        return PlanOutcome(PlanStatus.BAD_INPUT, message=str(exc), solve_s=time.perf_counter() - start)
+    return PlanOutcome(PlanStatus.OPTIMAL, results=results, solve_s=time.perf_counter() - start)
+
+
 def pareto_frontier(scenario_dict: dict[str, Any], x: str, points: int):
     """The frontier of :func:`planner.studies.frontiers` along ``x``, solved in this worker.
 

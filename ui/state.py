@@ -61,7 +61,8 @@ class RunRecord:
     """One plan the session solved (or tried to), newest last in the history.
 
     ``input_hash`` finds the full Results in the shared cache; ``scenario`` (the resolved
-    scenario's dict) re-solves it if the cache has dropped it. ``summary`` is the plan's
+    scenario's dict) re-solves it if the cache has dropped it. A run opened from the run store
+    (:mod:`ui.store`) is read back from its run directory, ``store_path``, instead. ``summary`` is the plan's
     :class:`optimizer.results.Summary` as plain data (``Summary.to_dict()``).
     """
 
@@ -75,6 +76,9 @@ class RunRecord:
     conflicts: list[str] = field(default_factory=list)
     origin: str = "plan"
     created: float = field(default_factory=time.time)
+    #: The run store's id and run directory of a run opened from it (``origin == "store"``).
+    store_id: int | None = None
+    store_path: str = ""
 
     @property
     def solved(self) -> bool:

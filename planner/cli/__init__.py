@@ -21,6 +21,7 @@ from planner.cli.common import OneLineFailures, debug_option
 #: Command name -> (module, function) of each command, in the order ``edwc --help`` lists them.
 COMMANDS = {
     "run": ("planner.cli.run_command", "run"),
+    "runs": ("planner.cli.runs_command", "runs"),
     "scenarios": ("planner.cli.scenarios_command", "scenarios"),
     "map": ("planner.cli.map_command", "map_command"),
     "check": ("planner.cli.check_command", "check"),

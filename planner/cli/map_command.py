@@ -35,7 +35,7 @@ def map_command(run_dir, metric, formats, lang, out_dir, compare, dpi, debug):
     RUN_DIR (and --compare) are checked like a scenario file before anything is drawn. Files go
     only into RUN_DIR, a new or empty folder, or a folder edwc wrote.
 
-    Example: edwc map runs/baseline-1a2b3c4d --metric west_share --format png,svg,geojson,html --lang zh
+    Example: edwc map runs/baseline --metric west_share --format png,svg,geojson,html --lang zh
     """
     from edwc_data.outputs import claim_folder
 

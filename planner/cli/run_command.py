@@ -113,7 +113,7 @@ def _run_year(scenario, gap: float, workers: int | None, lang: str):
     help="Override a setting, e.g. --set carbon.price_cny_per_tco2=200 (repeatable).",
 )
 @out_option("Run directory to write: a new or empty folder, or one `edwc run` wrote "
-            "(default: runs/<name>-<hash>, printed at the end).")
+            "(default: a new folder runs/<name>, runs/<name>-2, ..., printed at the end).")
 @click.option(
     "--backend",
     type=click.Choice(["auto", "pulp", "highs"]),
@@ -129,25 +129,42 @@ def run(scenario, overrides, out_dir, backend, with_map, lang, whole_year, gap, 
     """Solve SCENARIO (a YAML file or a shipped name; default: baseline) and write its run directory.
 
     Shipped scenarios: baseline, policy-2025, low-carbon, no-west, pathway-2035 (a horizon to 2035),
-    hourly-2025 (clustered days, deferral). The run directory is --out, or runs/<name>-<hash> in
-    the current folder (the scenario's name is a label, never a path); a folder the tool did not
+    hourly-2025 (clustered days, deferral). The run is named from the scenario and its edits
+    ("baseline · carbon.price_cny_per_tco2=300") and recorded in the run catalog (`edwc runs`).
+    Its directory is --out, or a new folder runs/<slug of the name> in the current folder
+    (runs/<slug>-2, ... when taken: an earlier run is never replaced); a folder the tool did not
     write is never replaced.
     Exit codes: 0 solved, 1 infeasible or not solved, 2 bad input, paths or environment.
     """
     from edwc_data.outputs import check_replaceable
 
-    from optimizer.status import PlanNotSolved
-    from planner.rundir import default_run_dir, write_run
+    from planner.rundir import new_run_dir, release_run_dir, run_label
+    from planner.runstore import check_catalog
     from planner.scenario import load_scenario
     from planner.sizing import check_plan_size
 
+    edits = list(overrides)
     if backend:
         overrides = (*overrides, f"solver.backend={backend}")
     loaded = load_scenario(scenario, overrides)
     given = Path(scenario) if scenario else None
     check_plan_size(loaded, source=given.name if given is not None and given.is_file() else None)
-    target = out_dir if out_dir is not None else default_run_dir(loaded.name, loaded.input_hash())
-    check_replaceable(target)  # before hours of solving: the folder is ours to write, and writable
+    label = run_label(loaded.name, edits)
+    check_catalog()  # before any work: the catalog is the tool's, and can be written
+    if out_dir is not None:
+        check_replaceable(out_dir)  # before hours of solving: the folder is ours to write, and writable
+    target = out_dir if out_dir is not None else new_run_dir(label)
+    try:
+        _solve_and_write(loaded, target, label, edits, with_map, lang, whole_year, gap, workers, debug)
+    finally:
+        if out_dir is None:
+            release_run_dir(target)  # only if it stayed empty: the run failed
+
+
+def _solve_and_write(loaded, target, label, edits, with_map, lang, whole_year, gap, workers, debug):
+    from optimizer.status import PlanNotSolved
+    from planner.rundir import write_run
+
     extras = None
     if with_map:
         from geo.export import export_map
@@ -169,12 +186,14 @@ def run(scenario, overrides, out_dir, backend, with_map, lang, whole_year, gap, 
                 raise
             fail(f"{exc}.", EXIT_NOT_SOLVED)  # the message names the scenario and the year
         written = Path(target).resolve()
+        entry = _record(written, label, edits, pathway.final, "pathway")
         click.echo(format_summary(pathway.final, lang))
         click.echo("\n" + format_pathway(pathway))
         click.echo(
             f"\nRun directory: {terminal_text(written)} (the final year, pathway.csv, growth.csv). "
             f"Growth figures: edwc growth {terminal_text(written)}"
         )
+        click.echo(_recorded_line(entry, lang))
         return
     try:
         results = run_scenario_checked(loaded) if not whole_year else _run_year(loaded, gap, workers, lang)
@@ -183,6 +202,7 @@ def run(scenario, overrides, out_dir, backend, with_map, lang, whole_year, gap, 
             raise
         fail(f"scenario '{name}' | {exc.status}: {exc}.", EXIT_NOT_SOLVED)
     written = write_run(results, target, extras=extras)
+    entry = _record(written, label, edits, results, "year" if whole_year else "plan")
     click.echo(format_summary(results, lang))
     if whole_year:
         from edwc_data.labels import t
@@ -195,6 +215,24 @@ def run(scenario, overrides, out_dir, backend, with_map, lang, whole_year, gap, 
         f"\nSolved in {timings['total_s']:.1f} s (max violation {results.metadata['max_violation']:.1e}). "
         f"Run directory: {terminal_text(written)}"
     )
+    click.echo(_recorded_line(entry, lang))
+
+
+def _record(written: Path, label: str, edits: list[str], results, kind: str):
+    """Add the run to the catalog; a failure there says that the run directory was written all the same."""
+    from planner.runstore import CatalogError, record_run
+
+    try:
+        return record_run(written, label, edits, results, kind=kind)
+    except CatalogError as exc:
+        msg = f"{exc.message.rstrip('.')}. The run directory {terminal_text(written)} was written, but not recorded."
+        raise CatalogError(msg, source=exc.source) from None
+
+
+def _recorded_line(entry, lang: str) -> str:
+    from edwc_data.labels import t
+
+    return t("runs_recorded", lang, id=entry.id, name=terminal_text(entry.name))
 
 
 def run_scenario_checked(scenario):

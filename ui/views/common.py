@@ -96,12 +96,21 @@ def solve_with_progress(scenario: Scenario, label: str, origin: str = "plan") ->
 def results_of(record: ui_state.RunRecord):
     """The Results of a solved run: from the shared cache, or solved again if it was dropped."""
     engine = get_engine()
+    if record.store_path:  # opened from the run store: read back from its run directory
+        key = stored_key(record.store_path, record.input_hash)
+        outcome = wait_for(engine.submit(key, jobs.read_stored_run, record.store_path))
+        return outcome.results if outcome.solved else None
     outcome = engine.cached_plan(record.input_hash)
     if outcome is None:
         scenario = Scenario.model_validate(record.scenario)
         with st.spinner(t("resolving_dropped")):
             outcome = wait_for(engine.submit_plan(scenario))
     return outcome.results if outcome.solved else None
+
+
+def stored_key(run_dir: str, input_hash: str) -> tuple[str, str, str]:
+    """Cache key of a run read back from the run store's directory ``run_dir``."""
+    return ("stored", run_dir, input_hash)
 
 
 def show_not_solved(record: ui_state.RunRecord) -> None:

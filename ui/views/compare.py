@@ -1,4 +1,4 @@
-"""Compare page: two runs of the session side by side, their figures and a difference map."""
+"""Compare page: the run store's runs to open, and two runs of the session side by side with a difference map."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ui import charts, jobs
 from ui.engine import get_engine, wait_for
 from ui.headline import comparison_table, cost_breakdown
 from ui.i18n import t
-from ui.views import common
+from ui.views import common, store
 
 if TYPE_CHECKING:
     from optimizer.results import Results
@@ -32,6 +32,7 @@ def difference_map(record_a, record_b, results_a: Results, results_b: Results, m
 def render() -> None:
     """The Compare page."""
     common.page_intro("page_compare", "intro_compare")
+    store.saved_runs_panel(expanded=len(common.solved_runs()) < 2)
     runs = common.solved_runs()
     if len(runs) < 2:
         st.info(t("compare_need_two", count=len(runs)))

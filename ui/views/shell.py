@@ -7,7 +7,7 @@ import streamlit as st
 from ui import state as ui_state
 from ui.engine import get_engine
 from ui.i18n import LANGUAGES, t
-from ui.views import common
+from ui.views import common, store
 
 #: Page files (relative to ui/app.py), their title keys and icons, in menu order.
 PAGES = (
@@ -55,6 +55,7 @@ def run_app() -> None:
     """Set up the session, draw the frame and run the selected page."""
     ui_state.init_state()
     get_engine()  # starts the solver workers while the user reads the first page
+    store.open_linked_run()  # ?run=<id>: a run of the store, also after a refresh
     st.markdown(_CSS, unsafe_allow_html=True)
     pages = [st.Page(path, title=t(title), icon=icon, default=index == 0)
              for index, (path, title, icon) in enumerate(PAGES)]
