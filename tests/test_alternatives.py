@@ -15,8 +15,8 @@ from optimizer.status import PlanNotSolved, PlanStatus
 from planner.alternatives import PLANS, check_slack, herfindahl, spread_weights
 from planner.cli import main
 from planner.errors import ScenarioError
-from planner.rundir import read_run_checked, write_run
 from planner.run import run_scenario
+from planner.rundir import read_run_checked, write_run
 from planner.scenario import load_scenario
 
 # Two clusters serve 100 MW all year: east A costs 1,000 CNY/MW·yr to build, west B 1,100; power is
@@ -186,8 +186,8 @@ def test_bad_slack_and_bad_run_directories_exit_2(small_run, tmp_path):
 
 def test_a_solve_not_proven_exits_1(small_run, tmp_path, monkeypatch):
     def not_proven(self, objective):
-        raise PlanNotSolved("HiGHS stopped at the 1 s time limit before proving an optimum",
-                            status=PlanStatus.TIME_LIMIT)
+        msg = "HiGHS stopped at the 1 s time limit before proving an optimum"
+        raise PlanNotSolved(msg, status=PlanStatus.TIME_LIMIT)
 
     monkeypatch.setattr(NearOptimalLP, "solve", not_proven)
     result = _invoke(small_run, "--out", tmp_path / "out")
