@@ -159,62 +159,54 @@ def _range_targets(sites: pd.DataFrame, has_fitout: np.ndarray) -> list[tuple[st
     return targets
 
 
-def generate_alternatives(
-    run_dir: Path | str,
+def find_alternatives(
+    scenario: Scenario,
     slack: float,
-    out_dir: Path | str | None = None,
+    optimum_new_mw: np.ndarray | None = None,
+    optimum_fitout_mw: np.ndarray | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> Alternatives:
-    """Capacity ranges within ``slack`` of the optimal cost, and the distinct plans, for the run in ``run_dir``.
+    check_optimum: Callable[[float], None] | None = None,
+) -> tuple[Alternatives, NearOptimalLP]:
+    """Capacity ranges within ``slack`` of the optimal cost of ``scenario``, and the distinct plans (nothing written).
 
     Parameters
     ----------
-    run_dir : path
-        A run directory written by ``edwc run`` (validated, :func:`load_run`).
+    scenario : Scenario
+        A validated single-year scenario.
     slack : float
         Share above the optimal cost a plan may cost, in (0, 1]. [-]
-    out_dir : path, optional
-        Folder for ``alternatives.csv``, ``alternatives.json`` and one run directory per plan: new,
-        empty or one this command wrote (default: ``<RUN_DIR>-alternatives``).
+    optimum_new_mw, optimum_fitout_mw : numpy.ndarray, optional
+        The plan whose capacity the table shows as ``optimum_mw`` (by site, in the inputs' order);
+        default: the optimum solved here. [MW]
     progress : callable, optional
         ``progress(done, total)`` after each solve.
+    check_optimum : callable, optional
+        ``check_optimum(cost)`` with the optimal cost [CNY/yr] before any alternative is solved; it
+        may raise to stop.
+
+    Returns
+    -------
+    (Alternatives, NearOptimalLP)
+        The alternatives, and the LP (its optimum and optimal cost).
 
     Raises
     ------
-    planner.rundir.RunDirError, ScenarioError
-        The run directory or slack is refused, or the run's cost is not its scenario's optimum.
-    edwc_data.outputs.OutputRefused
-        The output folder (or a plan's folder in it) is not the tool's to write.
     optimizer.status.PlanInfeasible, optimizer.status.PlanNotSolved
         A solve was not proven optimal or failed verification.
     """
     slack = check_slack(slack)
-    results, scenario = load_run(run_dir)
-    out_dir = Path(default_out_dir(run_dir) if out_dir is None else out_dir)
-    claim_folder(out_dir, "output", create=False)  # before any solve: ours, and writable
-    for name in PLANS:
-        if (out_dir / name).exists():
-            check_replaceable(out_dir / name)
     start = time.perf_counter()
     inputs = build_inputs(scenario)
     lp = NearOptimalLP(inputs, tolerance=scenario.solver.tolerance, time_limit_s=scenario.solver.time_limit_s)
-    run_cost = results.summary.total_cost_cny
-    if abs(lp.optimal_cost_cny - run_cost) > COST_MATCH * max(abs(run_cost), 1.0):
-        msg = (f"the run's cost {run_cost:,.0f} CNY/yr is not the optimum of its scenario "
-               f"({lp.optimal_cost_cny:,.0f}): it was written by another version of the model or dataset. "
-               "Run the scenario again.")
-        raise RunDirError(msg, source=shown_path(Path(run_dir) / "summary.json"))
     optimum_s = time.perf_counter() - start
+    if check_optimum is not None:
+        check_optimum(lp.optimal_cost_cny)
     start = time.perf_counter()
     lp.set_slack(slack)
     sites = inputs.sites
-    order = sites["site"].to_numpy()
-    run_sites = results.sites.set_index("site").reindex(order)
-    if run_sites["new_mw"].isna().any():
-        msg = "has no row for some sites of its scenario: written by another version of the dataset. Run it again."
-        raise RunDirError(msg, source=shown_path(Path(run_dir) / "sites.csv"))
-    run_new = run_sites["new_mw"].to_numpy(float)
-    run_fitout = run_sites["fitout_mw"].to_numpy(float)
+    if optimum_new_mw is None:
+        optimum_new_mw = lp.optimum.sites["new_mw"].to_numpy(float)
+        optimum_fitout_mw = lp.optimum.sites["fitout_mw"].to_numpy(float)
     has_fitout = np.zeros(len(sites), bool)
     has_fitout[lp.index.fitout_sites] = True
     can_build = np.zeros(len(sites), bool)
@@ -226,7 +218,7 @@ def generate_alternatives(
     solved: dict[tuple[str, bool], object] = {}
     for scope, name, quantity, mask in targets:
         column_mask = mask & (can_build if quantity == "new_mw" else has_fitout)
-        optimum = float((run_new if quantity == "new_mw" else run_fitout)[mask].sum())
+        optimum = float((optimum_new_mw if quantity == "new_mw" else optimum_fitout_mw)[mask].sum())
         bounds = []
         for maximise in (False, True):
             if not column_mask.any():  # no column: nothing to build there in any plan
@@ -260,10 +252,66 @@ def generate_alternatives(
         plan.metadata["alternative"]["plan"] = name
         plan.metadata["alternative"]["herfindahl"] = herfindahl(sites, plan.sites["new_mw"].to_numpy(float))
         plans[name] = results_from_plan(scenario, plan)
-    alternatives_s = time.perf_counter() - start
-    found = Alternatives(ranges, plans, slack, lp.optimal_cost_cny, lp.solves,
-                         {"optimum_s": optimum_s, "alternatives_s": alternatives_s}, run=results)
-    found.out_dir = write_alternatives(found, out_dir, herfindahl(sites, run_new))
+    timings = {"optimum_s": optimum_s, "alternatives_s": time.perf_counter() - start}
+    return Alternatives(ranges, plans, slack, lp.optimal_cost_cny, lp.solves, timings), lp
+
+
+def generate_alternatives(
+    run_dir: Path | str,
+    slack: float,
+    out_dir: Path | str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Alternatives:
+    """The ranges and distinct plans (:func:`find_alternatives`) of the run in ``run_dir``, written to ``out_dir``.
+
+    Parameters
+    ----------
+    run_dir : path
+        A run directory written by ``edwc run`` (validated, :func:`load_run`).
+    slack : float
+        Share above the optimal cost a plan may cost, in (0, 1]. [-]
+    out_dir : path, optional
+        Folder for ``alternatives.csv``, ``alternatives.json`` and one run directory per plan: new,
+        empty or one this command wrote (default: ``<RUN_DIR>-alternatives``).
+    progress : callable, optional
+        ``progress(done, total)`` after each solve.
+
+    Raises
+    ------
+    planner.rundir.RunDirError, ScenarioError
+        The run directory or slack is refused, or the run's cost is not its scenario's optimum.
+    edwc_data.outputs.OutputRefused
+        The output folder (or a plan's folder in it) is not the tool's to write.
+    optimizer.status.PlanInfeasible, optimizer.status.PlanNotSolved
+        A solve was not proven optimal or failed verification.
+    """
+    slack = check_slack(slack)
+    results, scenario = load_run(run_dir)
+    out_dir = Path(default_out_dir(run_dir) if out_dir is None else out_dir)
+    claim_folder(out_dir, "output", create=False)  # before any solve: ours, and writable
+    for name in PLANS:
+        if (out_dir / name).exists():
+            check_replaceable(out_dir / name)
+    order = build_inputs(scenario).sites["site"].to_numpy()
+    run_sites = results.sites.set_index("site").reindex(order)
+    if run_sites["new_mw"].isna().any() or len(run_sites) != len(results.sites):
+        msg = "does not list the sites of its scenario once each: written by another version of the dataset. " \
+              "Run the scenario again."
+        raise RunDirError(msg, source=shown_path(Path(run_dir) / "sites.csv"))
+    run_new = run_sites["new_mw"].to_numpy(float)
+    run_cost = results.summary.total_cost_cny
+
+    def same_cost(optimal_cost_cny: float) -> None:
+        if abs(optimal_cost_cny - run_cost) > COST_MATCH * max(abs(run_cost), 1.0):
+            msg = (f"the run's cost {run_cost:,.0f} CNY/yr is not the optimum of its scenario "
+                   f"({optimal_cost_cny:,.0f}): it was written by another version of the model or dataset. "
+                   "Run the scenario again.")
+            raise RunDirError(msg, source=shown_path(Path(run_dir) / "summary.json"))
+
+    found, lp = find_alternatives(scenario, slack, run_new, run_sites["fitout_mw"].to_numpy(float), progress,
+                                  check_optimum=same_cost)
+    found.run = results
+    found.out_dir = write_alternatives(found, out_dir, herfindahl(lp.inputs.sites, run_new))
     return found
 
 
