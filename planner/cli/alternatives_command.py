@@ -45,13 +45,15 @@ def format_alternatives(found: Alternatives, lang: str = "en") -> str:
     width = max([display_width(label) for label in labels] + [display_width(t("alt_what", lang))])
     quantity_width = max(display_width(t("alt_quantity", lang)), 8)
     cost = t("cli_money_yr", lang, value=found.optimal_cost_cny / MONEY_SCALE[lang])
+    numbers = [t(key, lang) for key in ("alt_optimum", "alt_least", "alt_most")]
+    number_width = max(12, *(display_width(text) for text in numbers))
+    header = "  ".join(" " * (number_width - display_width(text)) + text for text in numbers)
     lines = [t("alt_title", lang, scenario=terminal_text(scenario), slack=found.slack, cost=cost), "",
-             t("alt_columns", lang, what=pad(t("alt_what", lang), width),
-               quantity=pad(t("alt_quantity", lang), quantity_width))]
+             f"{pad(t('alt_what', lang), width)}  {pad(t('alt_quantity', lang), quantity_width)}  {header}"]
     for label, (_, row) in zip(labels, found.ranges.iterrows(), strict=True):
         quantity = pad(t(f"alt_quantity_{row['quantity']}", lang), quantity_width)
-        lines.append(f"{pad(label, width)}  {quantity}  {row['optimum_mw']:>10,.0f} {row['min_mw']:>10,.0f} "
-                     f"{row['max_mw']:>10,.0f}")
+        values = "  ".join(f"{row[column]:>{number_width},.0f}" for column in ("optimum_mw", "min_mw", "max_mw"))
+        lines.append(f"{pad(label, width)}  {quantity}  {values}")
     summary = optimum.summary
     lines += ["", t("alt_optimum_line", lang, new=summary.new_capacity_mw, west=summary.new_capacity_west_mw,
                     hhi=herfindahl(sites, sites["new_mw"].to_numpy(float))), t("alt_plans", lang)]
