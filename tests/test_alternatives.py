@@ -193,3 +193,17 @@ def test_a_solve_not_proven_exits_1(small_run, tmp_path, monkeypatch):
     result = _invoke(small_run, "--out", tmp_path / "out")
     _one_line_error(result, 1)
     assert "time_limit" in result.output
+
+
+def test_a_run_whose_cost_is_not_its_scenarios_optimum_is_refused_before_any_alternative(small_run, tmp_path):
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    for path in small_run.iterdir():
+        (changed / path.name).write_bytes(path.read_bytes())
+    summary = json.loads((changed / "summary.json").read_text())
+    summary["total_cost_cny"] *= 0.99
+    (changed / "summary.json").write_text(json.dumps(summary))
+    result = _invoke(changed, "--out", tmp_path / "out")
+    _one_line_error(result, 2)
+    assert "not the optimum" in result.output
+    assert not (tmp_path / "out").exists()
