@@ -191,10 +191,16 @@ def find_alternatives(
 
     Raises
     ------
+    ScenarioError
+        A slack outside (0, 1], or a pathway scenario.
     optimizer.status.PlanInfeasible, optimizer.status.PlanNotSolved
         A solve was not proven optimal or failed verification.
     """
     slack = check_slack(slack)
+    if scenario.horizon.end_year is not None:
+        msg = (f"is a pathway to {scenario.horizon.end_year}: alternatives are of one year's plan. "
+               "Set horizon.end_year to null.")
+        raise ScenarioError(msg, source=f"scenario '{scenario.name}'", field="horizon.end_year")
     start = time.perf_counter()
     inputs = build_inputs(scenario)
     lp = NearOptimalLP(inputs, tolerance=scenario.solver.tolerance, time_limit_s=scenario.solver.time_limit_s)

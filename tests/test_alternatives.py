@@ -207,3 +207,10 @@ def test_a_run_whose_cost_is_not_its_scenarios_optimum_is_refused_before_any_alt
     _one_line_error(result, 2)
     assert "not the optimum" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_pathway_scenario_has_no_alternatives():
+    from planner.alternatives import find_alternatives
+
+    with pytest.raises(ScenarioError, match="horizon.end_year"):
+        find_alternatives(load_scenario("pathway-2035"), 0.02)
