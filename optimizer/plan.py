@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from optimizer.diagnose import diagnose_infeasible, explain_conflicts, precheck_conflicts
@@ -96,6 +97,8 @@ def verify_solution(
     quantities: PlanQuantities | None = None,
     plan_cost_cny: float | None = None,
     annual: bool = True,
+    objective_of: Callable[[PlanQuantities], float] | None = None,
+    cost_cap_cny: float | None = None,
 ) -> tuple[PlanQuantities, dict]:
     """The plan quantities of a solution, once it passed every check; and its trust figures.
 
@@ -108,6 +111,13 @@ def verify_solution(
         caller has them already (recomputed here otherwise).
     annual : bool
         Check the families on annual totals too (False for a day of a year plan: the year holds them).
+    objective_of : callable, optional
+        What the solver minimised, recomputed from the plan quantities, when that is not the
+        plan's cost (a near-optimal alternative, :mod:`optimizer.nearoptimal`); checked against
+        the solver's objective in its place.
+    cost_cap_cny : float, optional
+        The most the plan may cost (an LP with a cost row); checked as the family ``cost_cap``,
+        relative to the cap. [CNY/yr]
 
     Raises
     ------
@@ -122,19 +132,26 @@ def verify_solution(
         recomputed = float(cost_components(inputs, index, quantities)[COST_PARTS].to_numpy().sum())
     if quantities.unserved_mw is not None:
         recomputed += unserved_penalty_cny_per_mwh * float(quantities.unserved_mw.sum(axis=(0, 1)) @ inputs.hours)
+    if cost_cap_cny is not None:
+        violations = {**violations, "cost_cap": max(recomputed - cost_cap_cny, 0.0)
+                      / max(abs(cost_cap_cny), OBJECTIVE_FLOOR_CNY)}
+    if objective_of is not None:
+        recomputed = float(objective_of(quantities))
     return quantities, accept_solution(solution, recomputed, violations, tolerance)
 
 
 def tabulate(
     inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, solution: Solution, tolerance: float,
-    metadata: dict | None = None,
+    metadata: dict | None = None, objective_of: Callable[[PlanQuantities], float] | None = None,
+    cost_cap_cny: float | None = None,
 ) -> OptimisedPlan:
-    """Verify a solution (:func:`verify_solution`) and turn it into the plan's tables and metadata."""
+    """Verify a solution (:func:`verify_solution`, with its ``objective_of`` and ``cost_cap_cny``) and tabulate it."""
     start = time.perf_counter()
     quantities = extract_quantities(inputs, lp, index, solution)
     flows, sites, provinces, summary = build_tables(inputs, index, quantities, lp)
     _, trust = verify_solution(inputs, lp, index, solution, tolerance, quantities=quantities,
-                               plan_cost_cny=summary.total_cost_cny)
+                               plan_cost_cny=summary.total_cost_cny, objective_of=objective_of,
+                               cost_cap_cny=cost_cap_cny)
     tabulate_s = time.perf_counter() - start
     metadata = dict(metadata or {})
     timings = {**metadata.pop("timings_s", {}), **solution.timings, "tabulate_s": tabulate_s}

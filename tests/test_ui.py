@@ -266,6 +266,24 @@ def test_cost_latency_frontier_gets_no_dearer_as_limits_loosen():
     assert all(b <= a * (1 + 1e-9) for a, b in zip(costs, costs[1:], strict=False))
 
 
+def test_the_trade_offs_page_shows_capacity_ranges_around_the_optimum():
+    at = new_app({"time.days": 2})
+    at.switch_page("app_pages/tradeoffs.py").run()
+    no_exception(at)
+    at.slider(key="alt_slack_pct").set_value(1.0)
+    at.button(key="compute_alternatives").click().run()
+    no_exception(at)
+    result = at.session_state["alternatives"]["result"]
+    ranges = result["ranges"]
+    assert set(ranges.loc[ranges["scope"] == "region", "name"]) == {"east", "west", "local"}
+    assert (ranges["min_mw"] <= ranges["optimum_mw"] + 1e-6).all()
+    assert (ranges["optimum_mw"] <= ranges["max_mw"] + 1e-6).all()
+    cap = result["optimal_cost_cny"] * 1.01
+    assert all(summary["total_cost_cny"] <= cap * (1 + 1e-9) for summary in result["plans"].values())
+    charts = at.get("vega_lite_chart")
+    assert charts and any("min_mw" in chart.proto.spec for chart in charts)
+
+
 # --------------------------------------------------------------------------------- compare page
 
 def test_compare_page_shows_two_runs_and_their_difference_map():

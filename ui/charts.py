@@ -237,3 +237,33 @@ def output_gap_chart(growth: pd.DataFrame, lang: str) -> alt.Chart:
                         legend=alt.Legend(orient="top")),
         tooltip=["region:N", "year:O", alt.Tooltip("output_gap:Q", format=".3%")],
     ).properties(height=320)
+
+
+def range_chart(ranges: pd.DataFrame, names: dict[str, dict[str, str]], lang: str) -> alt.Chart:
+    """The least to the most new capacity of each cluster and region within the slack, the optimum a dot.
+
+    Parameters
+    ----------
+    ranges : pandas.DataFrame
+        ``alternatives.csv``'s table (:func:`planner.alternatives.find_alternatives`); only its
+        ``new_mw`` rows are drawn.
+    names : dict
+        Site -> {"en": ..., "zh": ...}.
+    lang : {"en", "zh"}
+    """
+    data = ranges[ranges["quantity"] == "new_mw"].copy()
+    data["label"] = [t(f"alt_region_{name}", lang) if scope == "region" else names.get(name, {}).get(lang, name)
+                     for scope, name in zip(data["scope"], data["name"], strict=True)]
+    data["kind"] = [t("alt_kind_" + scope, lang) for scope in data["scope"]]
+    order = list(data["label"])
+    y = alt.Y("label:N", sort=order, title=None)
+    tooltip = [alt.Tooltip("label:N", title=t("alt_what", lang)),
+               alt.Tooltip("min_mw:Q", title=t("alt_least", lang), format=",.0f"),
+               alt.Tooltip("optimum_mw:Q", title=t("alt_optimum", lang), format=",.0f"),
+               alt.Tooltip("max_mw:Q", title=t("alt_most", lang), format=",.0f")]
+    bars = alt.Chart(data).mark_bar(height=12, opacity=0.55).encode(
+        x=alt.X("min_mw:Q", title=t("alt_axis_mw", lang)), x2="max_mw:Q", y=y,
+        color=alt.Color("kind:N", title=None), tooltip=tooltip)
+    dots = alt.Chart(data).mark_point(filled=True, size=70, color="black").encode(
+        x="optimum_mw:Q", y=y, tooltip=tooltip)
+    return (bars + dots).properties(height=22 * len(data) + 40)

@@ -194,6 +194,42 @@ def pareto_frontier(scenario_dict: dict[str, Any], x: str, points: int):
     return pareto(scenario, x=x, y="total_cost_cny", points=points, executor="serial", progress=False)
 
 
+def near_optimal_alternatives(scenario_dict: dict[str, Any], slack: float) -> dict[str, Any]:
+    """Capacity ranges within ``slack`` of the optimal cost (:func:`planner.alternatives.find_alternatives`).
+
+    Returns
+    -------
+    dict
+        ``status``, ``message``; when solved, ``ranges`` (the table of ``alternatives.csv``),
+        ``names`` (site -> English and Chinese name), ``optimal_cost_cny`` and ``plans`` (plan name ->
+        its summary as a dict).
+    """
+    from optimizer.status import PlanNotSolved
+    from planner.alternatives import find_alternatives
+    from planner.scenario import ScenarioError
+
+    start = time.perf_counter()
+    try:
+        scenario = _scenario(scenario_dict)
+        _check_size(scenario)
+        found, lp = find_alternatives(scenario, slack)
+    except ScenarioError as exc:
+        return {"status": PlanStatus.BAD_INPUT, "message": str(exc)}
+    except PlanNotSolved as exc:
+        return {"status": exc.status, "message": str(exc)}
+    sites = lp.inputs.sites
+    return {
+        "status": PlanStatus.OPTIMAL,
+        "message": "",
+        "ranges": found.ranges,
+        "names": {site: {"en": en.removesuffix(" cluster"), "zh": zh}
+                  for site, en, zh in zip(sites["site"], sites["name_en"], sites["name_zh"], strict=True)},
+        "optimal_cost_cny": found.optimal_cost_cny,
+        "plans": {name: results.summary.to_dict() for name, results in found.plans.items()},
+        "solve_s": time.perf_counter() - start,
+    }
+
+
 def _png(fig, dpi: int) -> bytes:
     import matplotlib.pyplot as plt
 

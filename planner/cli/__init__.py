@@ -25,6 +25,7 @@ COMMANDS = {
     "scenarios": ("planner.cli.scenarios_command", "scenarios"),
     "map": ("planner.cli.map_command", "map_command"),
     "check": ("planner.cli.check_command", "check"),
+    "alternatives": ("planner.cli.alternatives_command", "alternatives"),
     "sweep": ("planner.cli.study_commands", "sweep_command"),
     "pareto": ("planner.cli.study_commands", "pareto_command"),
     "growth": ("planner.cli.growth_command", "growth"),

@@ -1,4 +1,5 @@
-"""Trade-offs page: the cost–emissions and cost–latency frontiers; clicking a point loads its plan."""
+"""Trade-offs page: the cost–emissions and cost–latency frontiers (clicking a point loads its plan), and the
+capacity ranges of the plans within a cost slack of the optimum."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import math
 
 import streamlit as st
 
-from ui import charts, frontier
+from optimizer.status import PlanStatus
+from ui import charts, frontier, jobs
 from ui import state as ui_state
-from ui.engine import get_engine
+from ui.engine import get_engine, wait_for
 from ui.i18n import t
 from ui.views import common
 from ui.views.plan import show_plan
@@ -136,14 +138,51 @@ def _frontier_tab(kind: str, scenario) -> None:
     show_plan(record, key=f"point_{kind}")
 
 
+def _alternatives_tab(scenario) -> None:
+    language = common.lang()
+    store = st.session_state.setdefault("alternatives", {})
+    controls = st.columns([2, 1, 1], vertical_alignment="bottom")
+    controls[0].caption(t("alt_how"))
+    slack_pct = controls[1].slider(t("alt_slack"), 0.5, 10.0, 2.0, step=0.5, key="alt_slack_pct")
+    if controls[2].button(t("alt_compute"), key="compute_alternatives", type="primary",
+                          icon=":material/tune:", width="stretch"):
+        with st.spinner(t("alt_solving")):
+            future = get_engine().submit(("alternatives", scenario.input_hash(), slack_pct),
+                                         jobs.near_optimal_alternatives, scenario.to_dict(), slack_pct / 100)
+            store["result"] = wait_for(future)
+            store["input_hash"] = scenario.input_hash()
+    result = store.get("result")
+    if result is None:
+        st.info(t("alt_not_yet"))
+        return
+    if result["status"] != PlanStatus.OPTIMAL:
+        st.error(result["message"])
+        return
+    if store.get("input_hash") != scenario.input_hash():
+        st.warning(t("frontier_stale"))
+    cost = t("cli_money_yr", language, value=result["optimal_cost_cny"] / charts.money_scale(language))
+    st.markdown(t("alt_chart_title", language, cost=cost))
+    st.altair_chart(charts.range_chart(result["ranges"], result["names"], language), width="stretch")
+    rows = [{t("alt_plan", language): t(f"alt_plan_{name}", language),
+             t("axis_cost", language): round(summary["total_cost_cny"] / charts.money_scale(language), 2),
+             t("fig_new_capacity", language): round(summary["new_capacity_mw"]),
+             t("alt_west_new", language): round(summary["new_capacity_west_mw"])}
+            for name, summary in result["plans"].items()]
+    with st.expander(t("alt_plans_table")):
+        st.dataframe(rows, hide_index=True, width="stretch")
+
+
 def render() -> None:
     """The Trade-offs page."""
     common.page_intro("page_tradeoffs", "intro_tradeoffs")
     scenario = common.current_scenario_or_error()
     if scenario is None:
         return
-    tab_emissions, tab_latency = st.tabs([t("tab_cost_emissions"), t("tab_cost_latency")])
+    tab_emissions, tab_latency, tab_alternatives = st.tabs(
+        [t("tab_cost_emissions"), t("tab_cost_latency"), t("tab_alternatives")])
     with tab_emissions:
         _frontier_tab("emissions", scenario)
     with tab_latency:
         _frontier_tab("latency", scenario)
+    with tab_alternatives:
+        _alternatives_tab(scenario)
