@@ -26,12 +26,13 @@ from edwc_data.tables import load_tables
 from optimizer.results import Results
 from optimizer.status import PlanNotSolved
 from planner.growth import (
+    Calibration,
     GrowthParams,
     balanced_growth_state,
-    calibrated_params,
+    preset_params,
     simulate,
-    simulate_regions,
 )
+from planner.growth_regions import simulate_regions
 from planner.preprocess import build_inputs, capital_recovery_factor
 from planner.run import run_scenario
 from planner.rundir import neutralise_formulas, write_run
@@ -49,6 +50,7 @@ __all__ = [
     "read_growth",
     "run_and_write",
     "run_pathway",
+    "scenario_growth_params",
     "simulate_pathway_growth",
     "write_pathway",
     "year_scenario",
@@ -330,6 +332,30 @@ def _check_tau(scenario: Scenario, investment: pd.DataFrame) -> None:
         raise ScenarioError(message, source=source, field="investment")
 
 
+def scenario_growth_params(scenario: Scenario) -> GrowthParams:
+    """Growth-model parameters of a scenario (``growth``), A calibrated at its baseline τ.
+
+    The ``calibrated`` preset takes α = 1 − ``compute_elasticity`` and
+    β = ``compute_elasticity`` − ``services_share``; the ``report`` preset keeps the 2023 compute
+    report's α = 0.4, β = 0.3. Either way A is set so that the yearly balanced path grows at
+    ``investment.growth_target`` at ``investment.baseline_compute_share`` (timing "discrete").
+
+    Returns
+    -------
+    GrowthParams
+        ``.preset`` names the set; ``.calibration_note`` is the caption of every growth figure.
+    """
+    _check_baseline(scenario)
+    settings, inv = scenario.growth, scenario.investment
+    elasticities = {}
+    if settings.preset == "calibrated":
+        elasticities = {"alpha": 1.0 - settings.compute_elasticity,
+                        "beta": settings.compute_elasticity - settings.services_share}
+    calibration = Calibration(inv.growth_target, inv.baseline_compute_share, "discrete")
+    return preset_params(settings.preset, sigma=settings.sigma, delta=settings.delta, rho=settings.rho,
+                         calibration=calibration, **elasticities)
+
+
 def simulate_pathway_growth(scenario: Scenario, investment: pd.DataFrame
                             ) -> tuple[pd.DataFrame, GrowthParams, dict]:
     """Output paths of the plan's τ path against the baseline τ, nationally and by region.
@@ -350,7 +376,7 @@ def simulate_pathway_growth(scenario: Scenario, investment: pd.DataFrame
     _check_tau(scenario, investment)
     inv = scenario.investment
     tau0 = inv.baseline_compute_share
-    params = calibrated_params(g0=inv.growth_target, tau0=tau0, timing="discrete")
+    params = scenario_growth_params(scenario)
     years = len(investment)
     start = int(investment.index[0])
     note = params.calibration_note

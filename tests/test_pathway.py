@@ -201,8 +201,14 @@ def test_growth_needs_a_positive_baseline_share():
 
 
 def test_cli_growth_table_and_plot(tmp_path):
-    result = CliRunner().invoke(growth, ["--out", str(tmp_path), "--formats", "png,svg"])
+    default = CliRunner().invoke(growth, ["--out", str(tmp_path.parent / (tmp_path.name + "-calibrated")),
+                                          "--formats", "png"])
+    assert default.exit_code == 0, default.output
+    assert "calibrated to Chinese data" in default.output and "τ* = 1 − α = 0.20" in default.output
+    # The report's illustrative set: its threshold w*, as the report prints it.
+    result = CliRunner().invoke(growth, ["--preset", "report", "--out", str(tmp_path), "--formats", "png,svg"])
     assert result.exit_code == 0, result.output
+    assert "illustrative" in result.output
     assert "ge peak τ* = 1 − α" in result.output and "market τ_m" in result.output
     assert "w* = Φ_H·r/α = 4.875%" in result.output
     assert "calibrated" in result.output

@@ -44,11 +44,13 @@ def format_growth_table(params=None) -> str:
     )
 
     p = params or GrowthParams()
-    marks = {optimal_tau(p): "ge peak τ* = 1 − α", market_tau(p): "market τ_m = Φ_H/(α+Φ_H)"}
+    # Rounded so that 1 − 0.8 = 0.19999999999999996 and the table's 0.20 are one row.
+    marks = {round(optimal_tau(p), 12): "ge peak τ* = 1 − α",
+             round(market_tau(p), 12): "market τ_m = Φ_H/(α+Φ_H)"}
     if p.calibration is not None:
-        marks.setdefault(p.calibration.tau0, "calibration point")
+        marks.setdefault(round(p.calibration.tau0, 12), "calibration point")
     baseline = load_defaults()["investment"]["baseline_compute_share"]
-    marks.setdefault(baseline, "default baseline τ (investment.baseline_compute_share)")
+    marks.setdefault(round(baseline, 12), "default baseline τ (investment.baseline_compute_share)")
     taus = sorted({*TABLE_TAUS, *marks})
     lines = [f"{'τ':>6}  {'report':>9}  {'pe':>9}  {'ge':>9}  {'∂g/∂τ ge':>9}",
              f"{'':>6}  {'printed':>9}  {'r,w given':>9}  {'r,w endog':>9}"]
@@ -105,26 +107,32 @@ def format_run_growth(frames: dict) -> str:
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", help="Figure labels.")
 @click.option("--formats", default="png,svg", show_default=True,
               help="Figure formats, comma-separated (png, svg, pdf).")
+@click.option("--preset", type=click.Choice(["calibrated", "report"]), default="calibrated", show_default=True,
+              help="Parameter set of the g(τ) table: calibrated to Chinese data, or the 2023 report's "
+              "illustrative one (docs/growth.md). A pathway run keeps the set its scenario chose.")
 @debug_option
-def growth(run_dir, out_dir, lang, formats, debug):
+def growth(run_dir, out_dir, lang, formats, preset, debug):
     """Growth of the compute-capital model of the 2023 compute report.
 
-    Without RUN_DIR: print steady-state growth g against the compute share τ of investment in the
-    three readings (the report's printed formula, household Euler at given r and w, general
-    equilibrium) and plot it (growth_vs_tau). With RUN_DIR, a pathway run directory (`edwc run`
-    on a scenario with horizon.end_year set, e.g. pathway-2035): plot the plan's τ path and
-    growth, nationally and by region, against the counterfactual with the baseline τ only
-    (growth_paths*), and print the key figures. RUN_DIR is checked like a scenario file first.
+    Without RUN_DIR: print steady-state growth g against the compute share τ of investment (for
+    the --preset parameter set) in the three readings (the report's printed formula, household
+    Euler at given r and w, general equilibrium) and plot it (growth_vs_tau). With RUN_DIR, a
+    pathway run directory (`edwc run` on a scenario with horizon.end_year set, e.g.
+    pathway-2035): plot the plan's τ path and growth, nationally and by region, against the
+    counterfactual with the baseline τ only (growth_paths*), and print the key figures. RUN_DIR
+    is checked like a scenario file first.
     """
     from edwc_data.outputs import claim_folder
 
+    from planner.growth import preset_params
     from planner.growth_plot import plot_growth_paths, plot_growth_vs_tau
 
     fmts = _parse_formats(formats)
     if run_dir is None:
         target = claim_folder(out_dir or Path("runs") / "growth", "output", accept=("output", "run"))
-        click.echo(format_growth_table())
-        written = plot_growth_vs_tau(out_dir=target, formats=fmts, lang=lang)
+        params = preset_params(preset)
+        click.echo(format_growth_table(params))
+        written = plot_growth_vs_tau(params, out_dir=target, formats=fmts, lang=lang)
     else:
         import pandas as pd
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from optimizer.status import PlanStatus
-from planner.growth import calibrated_params
+from planner.growth import preset_params
 from ui import charts, jobs
 from ui import state as ui_state
 from ui.engine import get_engine, wait_for
@@ -109,8 +109,10 @@ def render() -> None:
     choice = st.radio(
         t("calibration"), ("scenario", "report"), horizontal=True, key="growth_calibration",
         format_func=lambda c: t("calibration_" + c, language, tau=tau0))
-    # The pathway calibrates at the scenario's baseline τ; docs/growth.md at τ = 0.30.
-    params = calibrated_params(g0=investment.growth_target, tau0=tau0 if choice == "scenario" else 0.30)
+    from planner.pathway import scenario_growth_params
+
+    # The scenario's set is what the pathway uses; "report" is the report's illustrative set (docs/growth.md).
+    params = scenario_growth_params(scenario) if choice == "scenario" else preset_params("report")
     marks = {t("tau_baseline_mark", language): investment.baseline_compute_share}
     if outcome is not None and outcome["summary"].get("tau_plan_mean") is not None:
         marks[t("tau_plan_mark", language)] = outcome["summary"]["tau_plan_mean"]
