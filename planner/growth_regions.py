@@ -15,7 +15,7 @@ import pandas as pd
 
 from planner.growth import PATH_COLUMNS, GrowthParams, simulate
 
-__all__ = ["simulate_regions"]
+__all__ = ["LEVELS", "bound_to_nation", "simulate_regions"]
 
 
 def _region_specs(regions) -> dict[str, dict]:
@@ -91,3 +91,46 @@ def simulate_regions(params: GrowthParams | None, regions, years: int | None = N
                                "max_min_ratio": np.exp(logY.max(axis=1) - logY.min(axis=1))})
     paths.attrs["calibration"] = p.calibration_note
     return paths, dispersion
+
+
+#: Level columns of a path that bound_to_nation makes add up to the national path.
+LEVELS = ("Y", "K", "H_T", "H", "H_X", "X", "C", "I", "Pi")
+_GROWTH_OF = (("g_Y", "Y"), ("g_C", "C"), ("g_K", "K"), ("g_H", "H_T"))
+
+
+def bound_to_nation(paths: pd.DataFrame, national: pd.DataFrame) -> pd.DataFrame:
+    """Regional paths rescaled, year by year, so that their levels add up to the national path.
+
+    Regions simulated alone are closed economies: one with a high τ_i runs away although the
+    nation finances its capex. Here each region keeps its simulated share of the regions' total
+    each year, ``Y_i ← Y_nat · Ŷ_i / Σ_j Ŷ_j`` (likewise every column of ``LEVELS``), and the
+    growth rates are recomputed from the rescaled levels. The output-weighted mean of the regional
+    output gaps is then the national one (weights: counterfactual output shares), so no region's
+    gap can leave the range its partners and the nation allow. Rentals and prices (r, w, p_X)
+    stay those of the region's own simulation.
+
+    Parameters
+    ----------
+    paths : pandas.DataFrame
+        Long output of :func:`simulate_regions` (columns region, year and the path columns).
+    national : pandas.DataFrame
+        The national path of :func:`planner.growth.simulate`, indexed by the same years.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``paths`` with the level and growth columns replaced; ``attrs["bounded"] = True``.
+    """
+    out = paths.copy()
+    years = out["year"].to_numpy()
+    missing = set(years) - set(national.index)
+    if missing:
+        msg = f"national path lacks the years {sorted(missing)[:3]}"
+        raise ValueError(msg)
+    for column in LEVELS:
+        total = out.groupby("year")[column].transform("sum").to_numpy()
+        out[column] = out[column].to_numpy() * national[column].reindex(years).to_numpy() / total
+    for rate, level in _GROWTH_OF:
+        out[rate] = out[level] / out.groupby("region", sort=False)[level].shift(1) - 1
+    out.attrs.update(paths.attrs, bounded=True)
+    return out

@@ -6,13 +6,12 @@
 # the compute share τ of investment year by year; the growth model of the 2023 compute report
 # (planner/growth.py) turns that τ path into output paths, against a counterfactual in which τ
 # stays at its baseline. Regions are the provinces hosting east-hub clusters, those hosting
-# west-hub clusters, and the rest (docs/pathway.md).
+# west-hub clusters, and the rest; they add up to the nation (docs/pathway.md).
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from planner.growth import (
     preset_params,
     simulate,
 )
-from planner.growth_regions import simulate_regions
+from planner.growth_regions import bound_to_nation, simulate_regions
 from planner.preprocess import build_inputs, capital_recovery_factor
 from planner.run import run_scenario
 from planner.rundir import neutralise_formulas, write_run
@@ -47,10 +46,10 @@ __all__ = [
     "investment_table",
     "planned_years",
     "province_regions",
-    "read_growth",
     "run_and_write",
     "run_pathway",
     "scenario_growth_params",
+    "served_capex",
     "simulate_pathway_growth",
     "write_pathway",
     "year_scenario",
@@ -251,7 +250,8 @@ def _capex_per_mw(scenario: Scenario, kind: pd.Series) -> pd.Series:
                      index=kind.index)
 
 
-def investment_table(scenario: Scenario, capex_by_region: pd.DataFrame) -> pd.DataFrame:
+def investment_table(scenario: Scenario, capex_by_region: pd.DataFrame,
+                     served_by_region: pd.DataFrame | None = None) -> pd.DataFrame:
     """Yearly gross fixed investment, baseline compute investment, plan capex and τ by region.
 
     ``total_t = gfcf_cny × (1 + gfcf_growth)^(t − year)``; ``baseline_t = baseline_compute_share
@@ -264,7 +264,11 @@ def investment_table(scenario: Scenario, capex_by_region: pd.DataFrame) -> pd.Da
         The pathway scenario (``investment`` settings).
     capex_by_region : pandas.DataFrame
         Indexed by calendar year, one column per region of ``REGIONS``: the plan's compute
-        capex spent in that year. [CNY/yr]
+        capex spent in that year, by where it is built. [CNY/yr]
+    served_by_region : pandas.DataFrame, optional
+        The same capex by the region whose demand the capacity serves (:func:`served_capex`);
+        adds ``compute_capex_served_<r>_cny`` and ``tau_served_<r>``, the τ the growth model uses
+        for region r. [CNY/yr]
 
     Returns
     -------
@@ -290,7 +294,41 @@ def investment_table(scenario: Scenario, capex_by_region: pd.DataFrame) -> pd.Da
         table[f"compute_capex_{region}_cny"] = capex
         baseline = inv.baseline_compute_share * regional_total
         table[f"tau_{region}"] = (baseline + capex) / regional_total
+        if served_by_region is not None:
+            served = served_by_region[region].to_numpy()
+            table[f"compute_capex_served_{region}_cny"] = served
+            table[f"tau_served_{region}"] = (baseline + served) / regional_total
     return table
+
+
+def served_capex(flows: pd.DataFrame, capex: pd.Series, region_of: pd.Series) -> pd.Series:
+    """A year's compute capex attributed to the regions whose demand the capacity serves.
+
+    Each site's capex is split by the energy it serves to each region's provinces that year; a
+    site that serves nothing is split like the national demand. A west-hub campus serving
+    eastern demand thus counts as compute capital of the east, where its output is used.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        The year's ``Results.flows`` (province, site, hours, load_mw).
+    capex : pandas.Series
+        Capex of the year per site. [CNY]
+    region_of : pandas.Series
+        Region of each province (:func:`province_regions`).
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``REGIONS``; sums to ``capex.sum()``. [CNY]
+    """
+    energy = (flows["load_mw"] * flows["hours"]).groupby(
+        [flows["site"], flows["province"].map(region_of)]).sum().unstack(fill_value=0.0)
+    energy = energy.reindex(columns=list(REGIONS), fill_value=0.0)
+    national = energy.sum() / energy.to_numpy().sum()
+    shares = energy.div(energy.sum(axis=1), axis=0).reindex(capex.index)
+    shares.loc[shares.isna().any(axis=1)] = national.to_numpy()
+    return shares.mul(capex, axis=0).sum().reindex(list(REGIONS))
 
 
 def _spread_capex(capex_by_year: pd.DataFrame, years: list[int]) -> pd.DataFrame:
@@ -321,7 +359,8 @@ def _check_baseline(scenario: Scenario) -> None:
 
 
 def _check_tau(scenario: Scenario, investment: pd.DataFrame) -> None:
-    columns = ["tau", *(f"tau_{r}" for r in REGIONS)]
+    columns = [c for c in ("tau", *(f"tau{kind}_{r}" for kind in ("", "_served") for r in REGIONS))
+               if c in investment]
     values = investment[columns].to_numpy()
     if not np.all((values > 0) & (values < 1)):
         outside = investment[columns].stack().loc[lambda s: (s <= 0) | (s >= 1)]
@@ -360,11 +399,13 @@ def simulate_pathway_growth(scenario: Scenario, investment: pd.DataFrame
                             ) -> tuple[pd.DataFrame, GrowthParams, dict]:
     """Output paths of the plan's τ path against the baseline τ, nationally and by region.
 
-    A is calibrated so that the yearly balanced path grows at ``investment.growth_target`` at
-    the baseline τ (:func:`planner.growth.calibrated_params`, timing "discrete"): the
-    counterfactual then grows at exactly the target and any difference is the plan's τ. Every
-    economy starts on its balanced growth path at the baseline τ, the nation at Y = 100 and each
-    region at 100 × its GDP share; regions are separate closed economies (the model has no trade).
+    Parameters come from the scenario's ``growth`` section (:func:`scenario_growth_params`), A
+    calibrated so that the yearly balanced path grows at ``investment.growth_target`` at the
+    baseline τ: the counterfactual then grows at exactly the target and any difference is the
+    plan's τ. Every economy starts on its balanced growth path at the baseline τ, the nation at
+    Y = 100 and each region at 100 × its GDP share. A region's τ is that of the compute serving its
+    demand (``tau_served_<r>`` when given); its simulated levels are scaled to add up to the
+    national path (:func:`planner.growth_regions.bound_to_nation`).
 
     Returns
     -------
@@ -390,11 +431,15 @@ def simulate_pathway_growth(scenario: Scenario, investment: pd.DataFrame
     specs_plan, specs_cf = {}, {}
     for region in REGIONS:
         state = balanced_growth_state(params, tau0, Y0_INDEX * shares[region])
-        specs_plan[region] = {"tau_path": investment[f"tau_{region}"].to_numpy(),
+        served = f"tau_served_{region}" if f"tau_served_{region}" in investment else f"tau_{region}"
+        specs_plan[region] = {"tau_path": investment[served].to_numpy(),
                               "K0": state.K0, "H0": state.H0}
         specs_cf[region] = {"tau_path": tau0, "K0": state.K0, "H0": state.H0}
-    paths_plan, _ = simulate_regions(params, specs_plan, years, CONSUMPTION, start)
-    paths_cf, _ = simulate_regions(params, specs_cf, years, CONSUMPTION, start)
+    # Regions share one nation: their levels are scaled to add up to the national paths.
+    paths_plan = bound_to_nation(simulate_regions(params, specs_plan, years, CONSUMPTION, start)[0],
+                                 frames["national"][0])
+    paths_cf = bound_to_nation(simulate_regions(params, specs_cf, years, CONSUMPTION, start)[0],
+                               frames["national"][1])
     for region in REGIONS:
         frames[region] = (paths_plan[paths_plan["region"] == region].set_index("year"),
                           paths_cf[paths_cf["region"] == region].set_index("year"))
@@ -544,6 +589,8 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
             "capex_cny": capex.to_numpy(),
         }))
         rows.append(_year_row(year, res, sites, existing, new, retired, capex, host_region))
+        for region, value in served_capex(res.flows, capex, region_of).items():
+            rows[-1][f"compute_capex_served_{region}_cny"] = float(value)
         # The year's LP prices only its own new build; capacity built in earlier planned years
         # still within its life keeps costing its annuity, which a year's full cost must include.
         carried_capex = sum(
@@ -563,10 +610,13 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
     table = pd.DataFrame(rows).set_index("year")
     capex_by_year = table[[f"compute_capex_{r}_cny" for r in REGIONS]]
     capex_by_year.columns = list(REGIONS)
-    investment = investment_table(scenario, _spread_capex(capex_by_year, years))
+    served_by_year = table[[f"compute_capex_served_{r}_cny" for r in REGIONS]]
+    served_by_year.columns = list(REGIONS)
+    investment = investment_table(scenario, _spread_capex(capex_by_year, years),
+                                  _spread_capex(served_by_year, years))
     growth, params, growth_summary = simulate_pathway_growth(scenario, investment)
     for column in ("gfcf_cny", "baseline_compute_cny", "tau_baseline", "tau",
-                   *(f"tau_{r}" for r in REGIONS)):
+                   *(f"tau_{r}" for r in REGIONS), *(f"tau_served_{r}" for r in REGIONS)):
         table[column] = investment.loc[years, column].to_numpy()
     table["growth_calibration"] = params.calibration_note
     return Pathway(scenario, years, results, table.reset_index(),
@@ -656,97 +706,6 @@ def run_and_write(scenario: Scenario, out_dir: Path | str,
     pathway = run_pathway(scenario, progress=progress)
     write_pathway(pathway, out_dir, extras)
     return pathway
-
-
-#: Columns of growth.csv: per region and year, the plan's and the counterfactual's paths.
-GROWTH_COLUMNS = ("region", "year", "calibration", "consumption",
-                  *(f"{v}_{run}" for run in ("plan", "counterfactual") for v in ("tau", "Y", "C", "g_Y", "g_C")))
-#: Largest growth.csv read back. [bytes]
-MAX_GROWTH_BYTES = 64_000_000
-
-
-def read_growth(run_dir: Path | str) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
-    """Plan and counterfactual frames of a pathway run directory's ``growth.csv``, validated.
-
-    The run directory is checked as :func:`planner.rundir.read_run_checked` checks it (marker,
-    files, scenario schema, input hash, finite numbers); ``growth.csv`` must be a regular file
-    with every column and finite numbers.
-
-    Returns
-    -------
-    dict
-        ``region -> (plan, counterfactual)``, ``national`` first; each frame indexed by year
-        with columns tau, Y, C, g_Y, g_C (what :func:`planner.growth_plot.plot_growth_paths`
-        reads) and ``attrs["calibration"]``, ``attrs["consumption"]``.
-
-    Raises
-    ------
-    planner.rundir.RunDirError
-        Not a (pathway) run directory, or one whose files do not check out.
-    """
-    import io
-
-    from edwc_data.files import FileRefused, read_regular_file
-    from edwc_data.outputs import shown_path
-
-    from planner.rundir import RunDirError, read_run_checked
-
-    read_run_checked(run_dir)
-    path = Path(run_dir) / "growth.csv"
-    where = shown_path(path)
-    if not os.path.lexists(path):
-        msg = (
-            "no growth.csv: not a pathway run. Run `edwc run` on a scenario with horizon.end_year "
-            "set, e.g. `edwc run pathway-2035`."
-        )
-        raise RunDirError(msg, source=shown_path(run_dir))
-    try:
-        growth = pd.read_csv(io.BytesIO(read_regular_file(path, MAX_GROWTH_BYTES, what=where)))
-    except FileRefused as exc:
-        raise RunDirError(exc.message, source=where) from None
-    except Exception:  # noqa: BLE001 - any parse failure: not the file the tool wrote
-        msg = "cannot be read as a table. Rerun `edwc run` on the pathway."
-        raise RunDirError(msg, source=where) from None
-    missing = [column for column in GROWTH_COLUMNS if column not in growth.columns]
-    if missing or growth.empty:
-        msg = (
-            f"has no {'rows' if not missing else 'column ' + ', '.join(missing[:3])}. "
-            "Rerun `edwc run` on the pathway."
-        )
-        raise RunDirError(msg, source=where)
-    for column in GROWTH_COLUMNS:
-        if column in ("region", "calibration", "consumption"):
-            continue
-        values = pd.to_numeric(growth[column], errors="coerce").to_numpy(float)
-        # A growth rate is undefined (NaN, blank in the file) where a path has no year before it.
-        allowed = np.isnan(values) & (growth[column].isna().to_numpy() if column.startswith("g_") else False)
-        if not (np.isfinite(values) | allowed).all():
-            msg = "holds a value that is not a finite number. Rerun `edwc run` on the pathway."
-            raise RunDirError(msg,
-                              source=where, field=column)
-        growth[column] = values
-    unknown = sorted(set(growth["region"].astype(str)) - {"national", *REGIONS})
-    if unknown:  # region names become file names: only the model's own
-        msg = f"holds the unknown region {unknown[0][:40]!r}. Rerun `edwc run` on the pathway."
-        raise RunDirError(msg,
-                          source=where, field="region")
-    frames = {}
-    for region, group in growth.groupby("region", sort=False):
-        pair = []
-        for run in ("plan", "counterfactual"):
-            frame = pd.DataFrame({
-                "tau": group[f"tau_{run}"].to_numpy(), "Y": group[f"Y_{run}"].to_numpy(),
-                "C": group[f"C_{run}"].to_numpy(), "g_Y": group[f"g_Y_{run}"].to_numpy(),
-                "g_C": group[f"g_C_{run}"].to_numpy(),
-            }, index=pd.Index(group["year"].to_numpy().astype(int), name="year"))
-            frame.attrs.update(calibration=str(group["calibration"].iloc[0]),
-                               consumption=str(group["consumption"].iloc[0]))
-            pair.append(frame)
-        frames[str(region)] = tuple(pair)
-    if "national" not in frames:
-        msg = "has no national rows. Rerun `edwc run` on the pathway."
-        raise RunDirError(msg, source=where, field="region")
-    return {"national": frames.pop("national"), **frames}
 
 
 def format_pathway(pathway: Pathway) -> str:

@@ -398,3 +398,30 @@ def test_calibrated_growth_stays_plausible():
     # A plan that lifts τ by 0.7 points moves balanced growth by a few tenths of a point.
     lift = discrete_bgp_growth(0.031, p) - discrete_bgp_growth(0.024, p)
     assert 0.001 < lift < 0.006
+
+
+def test_bound_to_nation_keeps_shares_and_adds_up():
+    from planner.growth_regions import bound_to_nation
+
+    p = GrowthParams()
+    nat = balanced_growth_state(p, 0.024, 100.0)
+    national = simulate(p, np.r_[0.024, np.full(9, 0.034)], nat.K0, nat.H0, 10, start_year=2025)
+    specs = {}
+    for name, share, tau in (("big", 0.9, 0.025), ("small", 0.1, 0.12)):
+        s = balanced_growth_state(p, 0.024, 100.0 * share)
+        specs[name] = dict(tau_path=np.r_[0.024, np.full(9, tau)], K0=s.K0, H0=s.H0)
+    raw, _ = simulate_regions(p, specs, 10, start_year=2025)
+    bounded = bound_to_nation(raw, national)
+    for column in ("Y", "C", "K", "H_T"):
+        total = bounded.groupby("year")[column].sum()
+        assert total.to_numpy() == pytest.approx(national[column].to_numpy(), rel=1e-12)
+    # Each year a region keeps its simulated share of the regions' output.
+    share_raw = raw.set_index(["year", "region"])["Y"].unstack()
+    share_bounded = bounded.set_index(["year", "region"])["Y"].unstack()
+    assert (share_bounded.div(share_bounded.sum(axis=1), axis=0).to_numpy()
+            == pytest.approx(share_raw.div(share_raw.sum(axis=1), axis=0).to_numpy(), rel=1e-12))
+    small = bounded[bounded["region"] == "small"].set_index("year")
+    assert small["g_Y"].iloc[1:].to_numpy() == pytest.approx(
+        (small["Y"] / small["Y"].shift(1) - 1).iloc[1:].to_numpy(), rel=1e-12)
+    with pytest.raises(ValueError, match="lacks the years"):
+        bound_to_nation(raw, national.iloc[:5])

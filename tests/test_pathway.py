@@ -15,10 +15,10 @@ from planner.pathway import (
     REGIONS,
     planned_years,
     province_regions,
-    read_growth,
     run_pathway,
     write_pathway,
 )
+from planner.pathway_files import read_growth
 from planner.run import run_scenario
 from planner.rundir import RUN_FILES, read_run, write_run
 from planner.scenario import ScenarioError, load_scenario
@@ -262,3 +262,47 @@ def test_edwc_run_writes_a_pathway(tmp_path):
     assert "Growth (mean per year" in result.output
     result = CliRunner().invoke(main, ["growth", str(out), "--formats", "png"])
     assert result.exit_code == 0, result.output
+
+
+def test_regions_add_up_to_the_nation(pathway):
+    table = pathway.growth
+    national = table[table["region"] == "national"].set_index("year")
+    regions = table[table["region"] != "national"]
+    for column in ("Y_plan", "C_plan", "Y_counterfactual", "C_counterfactual"):
+        total = regions.groupby("year")[column].sum()
+        assert total.to_numpy() == pytest.approx(national[column].to_numpy(), rel=1e-12), column
+    # The regional output gaps, weighted by counterfactual output, are the national gap; so the
+    # national gap lies between the smallest and the largest regional one.
+    weights = regions["Y_counterfactual"] / regions["year"].map(national["Y_counterfactual"])
+    weighted = (weights * regions["output_gap"]).groupby(regions["year"]).sum()
+    assert weighted.to_numpy() == pytest.approx(national["output_gap"].to_numpy(), abs=1e-12)
+    by_year = regions.groupby("year")["output_gap"]
+    assert (by_year.min() <= national["output_gap"] + 1e-12).all()
+    assert (by_year.max() >= national["output_gap"] - 1e-12).all()
+    # Capex is attributed where the compute serves demand; it adds up to what was built.
+    row = pathway.table.set_index("year")
+    served = row[[f"compute_capex_served_{r}_cny" for r in REGIONS]].sum(axis=1)
+    assert served.to_numpy() == pytest.approx(row["compute_capex_cny"].to_numpy(), rel=1e-9)
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return run_pathway(load_scenario("pathway-2035"))
+
+
+def test_shipped_pathway_growth_lies_in_the_calibrated_bands(shipped):
+    # docs/growth.md: a region's output gap after T years lies between -0.1 % (households smooth
+    # consumption ahead of the plan) and (1 + Δg)^T - 1, Δg the balanced-growth lift at its largest τ.
+    from planner.growth import discrete_bgp_growth
+
+    params = shipped.params
+    assert params.preset == "calibrated"
+    for region, group in shipped.growth.groupby("region"):
+        years = len(group) - 1
+        lift = discrete_bgp_growth(group["tau_plan"].max(), params) - discrete_bgp_growth(0.024, params)
+        assert 0.0 < lift < 0.004, region
+        assert (group["output_gap"] >= -0.001).all(), region
+        assert (group["output_gap"] <= (1 + lift) ** years - 1).all(), region
+    summary = shipped.growth_summary
+    assert 0.0 < summary["output_gap_end"] < 0.02
+    assert 0.0 < summary["growth_rate_plan"] - summary["growth_rate_counterfactual"] < 0.002

@@ -77,7 +77,7 @@ def format_growth_table(params=None) -> str:
 
 
 def format_run_growth(frames: dict) -> str:
-    """Key growth figures of a pathway run (from :func:`planner.pathway.read_growth`)."""
+    """Key growth figures of a pathway run (from :func:`planner.pathway_files.read_growth`)."""
     plan, cf = frames["national"]
     first, last = int(plan.index[0]), int(plan.index[-1])
     span = max(last - first, 1)
@@ -136,7 +136,7 @@ def growth(run_dir, out_dir, lang, formats, preset, debug):
     else:
         import pandas as pd
 
-        from planner.pathway import read_growth
+        from planner.pathway_files import read_growth
 
         frames = read_growth(run_dir)  # the run directory and growth.csv, validated: RunDirError is exit 2
         target = claim_folder(out_dir if out_dir is not None else run_dir, "output", accept=("run", "output"))
