@@ -22,8 +22,9 @@ import pandas as pd
 import yaml
 from edwc_data.tables import load_tables
 
+from optimizer.diagnose import precheck_conflicts
 from optimizer.results import Results
-from optimizer.status import PlanNotSolved
+from optimizer.status import PlanInfeasible, PlanNotSolved
 from planner.growth import (
     Calibration,
     GrowthParams,
@@ -42,7 +43,8 @@ __all__ = [
     "PATHWAY_FILES",
     "REGIONS",
     "Pathway",
-    "format_pathway",
+    "build_limit_factor",
+    "check_pathway_capacity",
     "investment_table",
     "planned_years",
     "province_regions",
@@ -120,7 +122,10 @@ class Pathway:
     def final(self) -> Results:
         """The last planned year's Results, its summary extended by the growth figures."""
         last = self.results[self.years[-1]]
-        summary = dataclasses.replace(last.summary, pathway={"year": self.years[-1], **self.growth_summary})
+        row = self.table.iloc[-1]
+        costs = {key: float(row[key]) for key in ("total_cost_cny", "carried_capex_annual_cny", "annual_cost_cny")}
+        # total_cost_cny is the year's own plan (as the summary's headline); annual_cost_cny adds earlier builds.
+        summary = dataclasses.replace(last.summary, pathway={"year": self.years[-1], **costs, **self.growth_summary})
         metadata = {
             **last.metadata,
             "pathway": {
@@ -182,6 +187,16 @@ def _demand_factors(scenario: Scenario, workloads: pd.Index, year: int) -> pd.Se
     rates = scenario.horizon.demand_growth
     age = year - scenario.year
     return pd.Series([(1.0 + rates.get(k, 0.0)) ** age for k in workloads], index=workloads)
+
+
+def build_limit_factor(scenario: Scenario, previous: int, year: int) -> float:
+    """Multiple of the first year's ``max_new_mw`` that planned ``year`` may build.
+
+    The planned year stands for the calendar years (previous, year]; calendar year k allows
+    ``(1 + horizon.build_limit_growth)^(k − scenario.year)`` times the first year's limit.
+    """
+    growth = 1.0 + scenario.horizon.build_limit_growth
+    return float(sum(growth ** (k - scenario.year) for k in range(previous + 1, year + 1)))
 
 
 def year_scenario(scenario: Scenario, year: int, existing_mw: pd.Series | None = None,
@@ -496,7 +511,67 @@ def simulate_pathway_growth(scenario: Scenario, investment: pd.DataFrame
 
 def _not_solved(exc: PlanNotSolved, scenario: Scenario, year: int) -> PlanNotSolved:
     message = f"scenario '{scenario.name}', pathway year {year} | {exc.status}: {exc}"
+    shortfall = [c for c in exc.diagnosis or () if getattr(c, "constraint", None) == "capacity"]
+    if shortfall:  # earlier years built only what they needed; the year's own limit is too small
+        message = (f"{message.rstrip('.')}. The pathway's year is short by "
+                   f"{sum(c.amount for c in shortfall) / 1e3:,.1f} GW; to fix: {PATHWAY_CAPACITY_FIX}")
     return type(exc)(message, status=exc.status, diagnosis=exc.diagnosis)
+
+
+PATHWAY_CAPACITY_FIX = ("raise horizon.build_limit_growth or sites.<id>.max_new_mw, lower "
+                        "horizon.demand_growth.<class>, or end the pathway earlier (horizon.end_year)")
+
+
+def check_pathway_capacity(scenario: Scenario, existing_retirement: str = "none") -> None:
+    """Before any solve: each planned year's peak demand fits what could stand in it at most.
+
+    The most that can stand in planned year t is the first year's capacity (less its linear
+    retirement, if chosen), every earlier planned year's whole build limit still within its life,
+    and year t's own limit (:func:`build_limit_factor`), all fitted, at ``utilisation_max``. A
+    year whose peak exceeds it cannot be planned whatever earlier years build. The myopic plan
+    builds less than its limits, so a year can still fail later in the solve; that message
+    names the year too.
+
+    Raises
+    ------
+    optimizer.status.PlanInfeasible
+        Naming the first such year, its peak demand, the capacity that could stand, the
+        shortfall in GW and the fields that fix it.
+    """
+    years = planned_years(scenario)
+    if len(years) < 2:
+        return
+    first = build_inputs(scenario)
+    base = first.sites.set_index("site")
+    base_shares = first.workloads.set_index("workload")["share"].astype(float)
+    existing0, max_new0 = base["existing_mw"].astype(float), base["max_new_mw"].astype(float)
+    lifetime = scenario.costs.lifetime_years
+    limits: dict[int, pd.Series] = {}
+    previous = years[0] - 1
+    for year in years:
+        limits[year] = max_new0 * build_limit_factor(scenario, previous, year)
+        previous = year
+        if year == years[0]:
+            continue  # the first year is the plain single-year plan: its own pre-check applies
+        age = year - years[0]
+        remaining = 1.0 if existing_retirement == "none" else max(0.0, 1.0 - age / lifetime)
+        standing = existing0 * remaining + sum(
+            (limits[v] for v in limits if v < year and year - v < lifetime), existing0 * 0.0)
+        derived = year_scenario(scenario, year, standing, limits[year], base_shares, standing * 0.0 + 1.0)
+        inputs = build_inputs(derived)
+        short = [c for c in precheck_conflicts(inputs) if c.constraint == "capacity"]
+        if not short:
+            continue
+        capacity = inputs.utilisation_max * float(
+            (inputs.sites["existing_mw"] + inputs.sites["max_new_mw"]).sum())
+        gap_mw = short[0].amount
+        message = (
+            f"scenario '{scenario.name}', pathway year {year} | infeasible before solving: peak demand "
+            f"{(capacity + gap_mw) / 1e3:,.1f} GW exceeds the {capacity / 1e3:,.1f} GW that could stand "
+            f"at {inputs.utilisation_max:.0%} utilisation even if every planned year built its whole limit "
+            f"(short by {gap_mw / 1e3:,.1f} GW). To fix: {PATHWAY_CAPACITY_FIX}"
+        )
+        raise PlanInfeasible(message, diagnosis=short)
 
 
 def run_pathway(scenario: Scenario, existing_retirement: str = "none",
@@ -505,8 +580,9 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
 
     Each planned year is built with :func:`year_scenario` and solved and verified with
     :func:`planner.run.run_scenario`. Capacity new in year v stands in every later year t with
-    ``t − v < costs.lifetime_years``; ``max_new_mw`` stays a yearly limit, so a planned year
-    ``gap`` years after the previous one may build ``gap ×`` the scenario's ``max_new_mw``.
+    ``t − v < costs.lifetime_years``; ``max_new_mw`` is a yearly limit growing at
+    ``horizon.build_limit_growth``, and a planned year ``gap`` years after the previous one may
+    build the limits of those ``gap`` calendar years (:func:`build_limit_factor`).
 
     Parameters
     ----------
@@ -534,6 +610,7 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
                f"got {existing_retirement!r}")
         raise ValueError(msg)
     _check_baseline(scenario)  # before hours of solving, not after
+    check_pathway_capacity(scenario, existing_retirement)
     years = planned_years(scenario)
     first = build_inputs(scenario)
     base_sites = first.sites.set_index("site")
@@ -563,7 +640,8 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
         occupancy = (in_use / existing.where(existing > 0)).fillna(1.0).clip(0.0, 1.0)
         # A planned year standing for `gap` years may build and fit out that many years' worth.
         share = scenario.policy.fitout_max_share
-        derived = year_scenario(scenario, year, existing, max_new0 * gap, base_shares, occupancy,
+        max_new = max_new0 * build_limit_factor(scenario, previous, year)
+        derived = year_scenario(scenario, year, existing, max_new, base_shares, occupancy,
                                 None if share is None else min(1.0, share * gap))
         try:
             res = run_scenario(derived)
@@ -584,7 +662,7 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
             "hub_class": base_sites["hub_class"].to_numpy(), "region": host_region.to_numpy(),
             "existing_mw": existing.to_numpy(), "retired_mw": retired.to_numpy(),
             "new_mw": new.to_numpy(), "capacity_mw": (existing + new).to_numpy(),
-            "max_new_mw": (max_new0 * gap).to_numpy(),
+            "max_new_mw": max_new.to_numpy(),
             "mean_load_mw": sites["mean_load_mw"].reindex(existing0.index).to_numpy(),
             "capex_cny": capex.to_numpy(),
         }))
@@ -706,33 +784,3 @@ def run_and_write(scenario: Scenario, out_dir: Path | str,
     pathway = run_pathway(scenario, progress=progress)
     write_pathway(pathway, out_dir, extras)
     return pathway
-
-
-def format_pathway(pathway: Pathway) -> str:
-    """A readable table of a pathway: one line per planned year, then the growth figures."""
-    header = (f"{'year':>4}  {'demand MW':>10}  {'capacity MW':>11}  {'new MW':>8}  "
-              f"{'retired MW':>10}  {'MtCO2':>7}  {'cost bn CNY/yr':>14}  {'capex bn CNY':>12}  "
-              f"{'τ':>6}")
-    lines = [header]
-    for row in pathway.table.itertuples():
-        lines.append(
-            f"{row.year:>4}  {row.demand_mw:>10,.0f}  {row.capacity_mw:>11,.0f}  "
-            f"{row.new_mw:>8,.0f}  {row.retired_mw:>10,.0f}  {row.emissions_tco2 / 1e6:>7,.1f}  "
-            f"{row.annual_cost_cny / 1e9:>14,.1f}  {row.compute_capex_cny / 1e9:>12,.1f}  "
-            f"{row.tau:>6.2%}")
-    g = pathway.growth_summary
-    lines.append("(cost: the year's operating cost, its new build's annuity and the annuities of earlier "
-                 "builds still standing)")
-    lines.append("")
-    if g["growth_rate_plan"] is not None:
-        lines.append(f"Growth (mean per year, {g['pathway_years'][0]}–{g['pathway_years'][1]}): "
-                     f"plan {g['growth_rate_plan']:.2%}, counterfactual "
-                     f"{g['growth_rate_counterfactual']:.2%}; output gap at the end "
-                     f"{g['output_gap_end']:+.2%}")
-        regional = ", ".join(f"{r} {v:.2%}" for r, v in g["growth_rate_plan_by_region"].items())
-        lines.append(f"  by region (plan): {regional}")
-    lines.append(f"τ: baseline {g['tau_baseline']:.2%}, plan mean {g['tau_plan_mean']:.2%}, "
-                 f"max {g['tau_plan_max']:.2%}")
-    lines.append(f"Calibration: {g['growth_calibration']}")
-    return "\n".join(lines)
-

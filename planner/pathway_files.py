@@ -1,4 +1,4 @@
-"""Reading a pathway run directory's growth.csv back (``edwc growth RUN_DIR``)."""
+"""Pathway outputs as text and files read back: the table ``edwc run`` prints, growth.csv."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.pathway import REGIONS
+from planner.pathway import REGIONS, Pathway
 
-__all__ = ["GROWTH_COLUMNS", "read_growth"]
+__all__ = ["GROWTH_COLUMNS", "format_pathway", "read_growth"]
 
 
 #: Columns of growth.csv: per region and year, the plan's and the counterfactual's paths.
@@ -102,3 +102,37 @@ def read_growth(run_dir: Path | str) -> dict[str, tuple[pd.DataFrame, pd.DataFra
         msg = "has no national rows. Rerun `edwc run` on the pathway."
         raise RunDirError(msg, source=where, field="region")
     return {"national": frames.pop("national"), **frames}
+
+
+def format_pathway(pathway: Pathway) -> str:
+    """A readable table of a pathway: one line per planned year, then the growth figures."""
+    header = (f"{'year':>4}  {'demand MW':>10}  {'capacity MW':>11}  {'new MW':>8}  "
+              f"{'retired MW':>10}  {'MtCO2':>7}  {'cost bn CNY/yr':>14}  {'capex bn CNY':>12}  "
+              f"{'τ':>6}")
+    lines = [header]
+    for row in pathway.table.itertuples():
+        lines.append(
+            f"{row.year:>4}  {row.demand_mw:>10,.0f}  {row.capacity_mw:>11,.0f}  "
+            f"{row.new_mw:>8,.0f}  {row.retired_mw:>10,.0f}  {row.emissions_tco2 / 1e6:>7,.1f}  "
+            f"{row.annual_cost_cny / 1e9:>14,.1f}  {row.compute_capex_cny / 1e9:>12,.1f}  "
+            f"{row.tau:>6.2%}")
+    g = pathway.growth_summary
+    last = pathway.table.iloc[-1]
+    lines.append("(cost: the year's full annual cost = its plan's cost (operations and the annuity of its own "
+                 "new build) + the annuities of earlier builds still standing; capex: overnight, not annualised)")
+    lines.append(f"The headline 'Total annual cost' is the plan's cost of {last['year']} alone: "
+                 f"{last['total_cost_cny'] / 1e9:,.1f} + {last['carried_capex_annual_cny'] / 1e9:,.1f} of "
+                 f"earlier builds = {last['annual_cost_cny'] / 1e9:,.1f} bn CNY/yr in the table.")
+    lines.append("")
+    if g["growth_rate_plan"] is not None:
+        lines.append(f"Growth (mean per year, {g['pathway_years'][0]}–{g['pathway_years'][1]}): "
+                     f"plan {g['growth_rate_plan']:.2%}, counterfactual "
+                     f"{g['growth_rate_counterfactual']:.2%}; output gap at the end "
+                     f"{g['output_gap_end']:+.2%}")
+        regional = ", ".join(f"{r} {v:.2%}" for r, v in g["growth_rate_plan_by_region"].items())
+        lines.append(f"  by region (plan): {regional}")
+    lines.append(f"τ: baseline {g['tau_baseline']:.2%}, plan mean {g['tau_plan_mean']:.2%}, "
+                 f"max {g['tau_plan_max']:.2%}")
+    lines.append(f"Calibration: {g['growth_calibration']}")
+    return "\n".join(lines)
+

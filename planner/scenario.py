@@ -328,6 +328,9 @@ class HorizonSettings(_Strict):
     demand_growth: dict[str, Annotated[float, Field(ge=-0.5, le=2.0)]] = Field(
         description="Annual growth of demand by workload class. [-/yr]"
     )
+    build_limit_growth: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        description="Annual growth of every site's max_new_mw after the first planned year. [-/yr]"
+    )
 
 
 class InvestmentSettings(_Strict):
