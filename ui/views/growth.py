@@ -7,7 +7,6 @@ import streamlit as st
 from optimizer.status import PlanStatus
 from planner.growth import preset_params
 from ui import charts, jobs
-from ui import state as ui_state
 from ui.engine import get_engine, wait_for
 from ui.i18n import t
 from ui.views import common
@@ -35,12 +34,17 @@ def _pathway_section(scenario) -> dict | None:
         end = cols[0].number_input(t("end_year"), min_value=scenario.year + 1, max_value=2100,
                                    value=min(scenario.year + 10, 2100), step=1, key="growth_end_year")
         if cols[1].button(t("set_end_year"), key="growth_set_end", type="primary"):
-            error = ui_state.apply_edits({"horizon.end_year": int(end)})
-            if error:
-                st.error(error)
-            else:
-                st.rerun()
-        return None
+            st.session_state["growth_pathway_end"] = int(end)
+        chosen = st.session_state.get("growth_pathway_end")
+        if chosen is None:
+            return None
+        # The pathway plans a copy with the chosen last year; the session's scenario stays as it is.
+        from planner.scenario import resolve_scenario
+
+        document = scenario.to_dict()
+        document["horizon"]["end_year"] = chosen
+        scenario = resolve_scenario(document, name=scenario.name, source=f"scenario '{scenario.name}'")
+        st.caption(t("pathway_copy", end=chosen))
     engine = get_engine()
     key = ("pathway", scenario.input_hash())
     outcome = engine.cached(key)
@@ -55,8 +59,9 @@ def _pathway_section(scenario) -> dict | None:
             outcome = wait_for(
                 engine.submit(key, jobs.solve_pathway, scenario.to_dict()),
                 lambda s: line.write(t("step_solving", seconds=s)))
-            state = "complete" if outcome["status"] == PlanStatus.OPTIMAL else "error"
-            status.update(label=t("pathway_done"), state=state, expanded=False)
+            solved = outcome["status"] == PlanStatus.OPTIMAL
+            status.update(label=t("pathway_done" if solved else "pathway_failed"),
+                          state="complete" if solved else "error", expanded=False)
         if outcome["status"] == PlanStatus.OPTIMAL:
             st.rerun()  # draw the page again without the button, from the cache
     if outcome["status"] != PlanStatus.OPTIMAL:
