@@ -7,13 +7,14 @@
 # (r, w given); "pe" = household Euler equation at given r, w; "ge" = general-equilibrium
 # balanced growth (r, w endogenous), a hump in τ peaking at 1 − α. Rates are per year
 # (0.05 = 5 %/yr); levels are index units (Y0 = 100). Derivations: docs/growth.md.
+# Two parameter sets (PRESETS): "calibrated", the default, takes the output elasticities from
+# Chinese figures (data/defaults.yaml ``growth``); "report" is the report's illustrative set.
 
 from __future__ import annotations
 
 import dataclasses
 import math
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -23,6 +24,7 @@ from scipy import optimize
 
 __all__ = [
     "MODES",
+    "PRESETS",
     "BalancedGrowthState",
     "Calibration",
     "GrowthParams",
@@ -36,9 +38,9 @@ __all__ = [
     "growth_derivative",
     "market_tau",
     "optimal_tau",
+    "preset_params",
     "service_price",
     "simulate",
-    "simulate_regions",
     "steady_state_growth",
     "threshold_compute_rental",
 ]
@@ -62,15 +64,16 @@ class Calibration:
     g0 : float
         Target ge-mode steady-state growth, per year (0.05 = 5 %/yr).
     tau0 : float
-        Compute share of investment at which the target holds, in (0, 1).
+        Compute share of investment at which the target holds, in (0, 1). The default 0.024 is
+        the default baseline τ (ICT investment 2.4 % of gross fixed capital formation).
     timing : {"continuous", "discrete"}
         ``"continuous"``: the ge formula of :func:`steady_state_growth` equals g0;
-        ``"discrete"``: the yearly balanced path of :func:`simulate` grows at g0.
+        ``"discrete"`` (default): the yearly balanced path of :func:`simulate` grows at g0.
     """
 
     g0: float = 0.05
-    tau0: float = 0.30
-    timing: str = "continuous"
+    tau0: float = 0.024
+    timing: str = "discrete"
 
     def __post_init__(self):
         if self.timing not in TIMINGS:
@@ -104,7 +107,10 @@ class GrowthParams:
     ----------
     alpha, beta : float
         Output elasticities of non-compute capital K and of compute capital H used by final-goods
-        firms; compute services get 1 − α − β. Need α, β > 0 and α + β < 1.
+        firms; compute services get 1 − α − β. Need α, β > 0 and α + β < 1. Defaults (the
+        ``calibrated`` preset): 1 − α = 0.2, the elasticity of GDP to compute, and
+        1 − α − β = 0.015, the revenue share of compute services (data/defaults.yaml ``growth``,
+        docs/growth.md); the report's illustrative set is ``preset_params("report")``.
     sigma : float
         Relative risk aversion (inverse intertemporal elasticity), > 0.
     delta : float
@@ -113,12 +119,12 @@ class GrowthParams:
         Utility discount rate, > 0.
     r, w : float
         Rental of K and of compute capital, used only by the fixed-price modes "report" and "pe"
-        (defaults 0.05 and 0.06, just above the report's threshold w* = 0.04875).
+        (defaults 0.05 and 0.06, the report's: just above its threshold w* = 0.04875 there).
     eta : float
         Compute capital needed per unit of compute service (X = H_X / η), > 0.
     A : float or None
         Productivity level. ``None`` (default) calibrates it so that ge growth meets ``calibration``
-        (default 5 %/yr at τ = 0.30, giving A = 0.73225 with the other defaults).
+        (default: the yearly balanced path grows 5 %/yr at τ = 0.024).
     Hbar : float
         Average compute stock in the synergy term (H̄ K)^α, held constant (folded into A), > 0.
     calibration : Calibration or None
@@ -132,8 +138,8 @@ class GrowthParams:
         On any invalid value, with a one-line message.
     """
 
-    alpha: float = 0.40
-    beta: float = 0.30
+    alpha: float = 0.80
+    beta: float = 0.185
     sigma: float = 1.5
     delta: float = 0.05
     rho: float = 0.02
@@ -198,11 +204,70 @@ class GrowthParams:
         return self.A * self.Hbar**a * (1 - g) ** b * (g / self.eta) ** (1 - a - b)
 
     @property
+    def preset(self) -> str | None:
+        """Name of the entry of ``PRESETS`` whose structural parameters these are, else None."""
+        for name, values in PRESETS.items():
+            if all(math.isclose(getattr(self, key), values[key], rel_tol=1e-12) for key in STRUCTURAL):
+                return name
+        return None
+
+    @property
     def calibration_note(self) -> str:
-        """One line saying how A was set, for captions next to any growth figure."""
+        """One line saying which parameter set and how A was set, for captions next to any growth figure."""
+        name = self.preset
+        which = PRESET_LABELS[name] if name else "parameters set directly"
+        tail = f"{which} (α = {self.alpha:g}, β = {self.beta:g})"
         if self.calibration is None:
-            return f"A = {self.A:.4f} set directly (not calibrated)"
-        return f"A = {self.A:.4f} calibrated: {self.calibration}"
+            return f"A = {self.A:.4f} set directly (not calibrated); {tail}"
+        return f"A = {self.A:.4f} calibrated: {self.calibration}; {tail}"
+
+
+#: Parameters that define a parameter set (A follows from them and the calibration).
+STRUCTURAL = ("alpha", "beta", "sigma", "delta", "rho", "r", "w", "eta", "Hbar")
+#: Named parameter sets. "calibrated" is the default: 1 − α = 0.2 is the elasticity of GDP to
+#: compute and 1 − α − β = 0.015 the revenue share of compute services, both from Chinese figures
+#: (data/SOURCES.md, docs/growth.md), A set so that the yearly path grows 5 %/yr at the baseline
+#: τ = 0.024. "report" is the illustrative set of the 2023 compute report's appendix (A at 5 %/yr
+#: for τ = 0.30 in the continuous formula): for reproducing the report, not for quoting a plan.
+PRESETS: dict[str, dict] = {
+    "calibrated": {"alpha": 0.80, "beta": 0.185, "sigma": 1.5, "delta": 0.05, "rho": 0.02,
+                   "r": 0.05, "w": 0.06, "eta": 1.0, "Hbar": 1.0,
+                   "calibration": Calibration(0.05, 0.024, "discrete")},
+    "report": {"alpha": 0.40, "beta": 0.30, "sigma": 1.5, "delta": 0.05, "rho": 0.02,
+               "r": 0.05, "w": 0.06, "eta": 1.0, "Hbar": 1.0,
+               "calibration": Calibration(0.05, 0.30, "continuous")},
+}
+#: Caption of each preset, next to every growth figure.
+PRESET_LABELS = {"calibrated": "calibrated to Chinese data",
+                 "report": "the 2023 compute report's illustrative set"}
+
+
+def preset_params(name: str = "calibrated", **changes) -> GrowthParams:
+    """Parameters of a named set (``PRESETS``), A calibrated with the set's calibration.
+
+    Parameters
+    ----------
+    name : {"calibrated", "report"}
+        ``"calibrated"``: the data-calibrated default (docs/growth.md); ``"report"``: the 2023
+        compute report's illustrative α = 0.4, β = 0.3 (A ≈ 0.7322: 5 %/yr at τ = 0.30).
+    **changes
+        Fields replaced before A is calibrated (e.g. ``sigma=2``).
+
+    Returns
+    -------
+    GrowthParams
+
+    Raises
+    ------
+    GrowthParamsError
+        Unknown preset name or an invalid value.
+    """
+    if name not in PRESETS:
+        msg = f"GrowthParams: preset must be one of {tuple(PRESETS)}, got {name!r}"
+        raise GrowthParamsError(msg)
+    values = {**PRESETS[name], **changes}
+    values.setdefault("A", None)
+    return GrowthParams(**values)
 
 
 def _calibrated_A(p: GrowthParams, cal: Calibration) -> float:
@@ -218,8 +283,8 @@ def _calibrated_A(p: GrowthParams, cal: Calibration) -> float:
     return y0 / shape / (p.Hbar**a * (1 - g) ** b * (g / p.eta) ** (1 - a - b))
 
 
-def calibrate_A(g0: float = 0.05, tau0: float = 0.30, params: GrowthParams | None = None,
-                timing: str = "continuous") -> float:
+def calibrate_A(g0: float = 0.05, tau0: float = 0.024, params: GrowthParams | None = None,
+                timing: str = "discrete") -> float:
     """Productivity level A at which ge-mode steady-state growth equals ``g0`` at ``tau0``.
 
     Parameters
@@ -231,8 +296,8 @@ def calibrate_A(g0: float = 0.05, tau0: float = 0.30, params: GrowthParams | Non
     params : GrowthParams, optional
         Supplies every other parameter (its own A is ignored). Defaults to ``GrowthParams()``.
     timing : {"continuous", "discrete"}
-        Match the ge formula of :func:`steady_state_growth` (default) or the yearly balanced path of
-        :func:`simulate` (:func:`discrete_bgp_growth`).
+        Match the ge formula of :func:`steady_state_growth` or the yearly balanced path of
+        :func:`simulate` (:func:`discrete_bgp_growth`, the default).
 
     Returns
     -------
@@ -242,8 +307,8 @@ def calibrate_A(g0: float = 0.05, tau0: float = 0.30, params: GrowthParams | Non
     return _calibrated_A(params or GrowthParams(), Calibration(g0, tau0, timing))
 
 
-def calibrated_params(g0: float = 0.05, tau0: float = 0.30, params: GrowthParams | None = None,
-                      timing: str = "continuous") -> GrowthParams:
+def calibrated_params(g0: float = 0.05, tau0: float = 0.024, params: GrowthParams | None = None,
+                      timing: str = "discrete") -> GrowthParams:
     """Copy of ``params`` with A calibrated as in :func:`calibrate_A`, the calibration recorded.
 
     Returns
@@ -263,7 +328,7 @@ def threshold_compute_rental(params: GrowthParams | None = None) -> float:
     Returns
     -------
     float
-        Compute-capital rental per year (0.04875 with the defaults).
+        Compute-capital rental per year (0.04875 with the report preset).
     """
     p = params or GrowthParams()
     return p.phi_H * p.r / p.alpha
@@ -424,7 +489,7 @@ def discrete_bgp_growth(tau, params: GrowthParams | None = None):
     """Yearly growth on the balanced path of :func:`simulate`, G − 1 with
     ``G = [(1 + R − δ)/(1 + ρ)]^(1/σ)`` and ``R = (α+Φ_H)·y`` (the portfolio return).
 
-    It differs from the continuous ge formula by second-order terms (4.84 % vs 5.00 % at defaults).
+    It differs from the continuous ge formula by second-order terms (4.84 % vs 5.00 % with the report preset).
     """
     p = params or GrowthParams()
     t = _as_tau(tau, open_interval=True)
@@ -670,78 +735,3 @@ def simulate(params: GrowthParams | None, tau_path, K0: float, H0: float, years:
     df.attrs.update(calibration=p.calibration_note, consumption=consumption,
                     params=dataclasses.asdict(p))
     return df
-
-
-def _region_specs(regions) -> dict[str, dict]:
-    if isinstance(regions, pd.DataFrame):
-        missing = {"region", "tau", "K0", "H0"} - set(regions.columns)
-        if missing:
-            msg = f"regions DataFrame lacks columns {sorted(missing)}"
-            raise ValueError(msg)
-        specs = {}
-        for name, grp in regions.groupby("region", sort=False):
-            grp = grp.sort_values("year") if "year" in grp else grp
-            first = grp.iloc[0]
-            spec = {"tau_path": grp["tau"].to_numpy(), "K0": first["K0"], "H0": first["H0"]}
-            if "A" in grp and pd.notna(first["A"]):
-                spec["A"] = first["A"]
-            if "year" in grp:
-                spec["start_year"] = int(first["year"])
-            specs[name] = spec
-        return specs
-    if not isinstance(regions, Mapping):
-        msg = "regions must be a mapping name -> dict or a DataFrame"
-        raise TypeError(msg)
-    return {name: dict(spec) for name, spec in regions.items()}
-
-
-def simulate_regions(params: GrowthParams | None, regions, years: int | None = None,
-                     consumption: str = "exact", start_year: int = 0):
-    """Simulate regions as separate closed economies and measure their dispersion.
-
-    Parameters
-    ----------
-    params : GrowthParams or None
-        Shared parameters; a region's own ``A`` replaces the shared one (then uncalibrated).
-    regions : mapping or pandas.DataFrame
-        Mapping ``name -> {"tau_path": float | sequence, "K0": float, "H0": float, "A": float
-        (optional)}``; or a long DataFrame with columns ``region, tau, K0, H0`` and optionally
-        ``year`` and ``A``: each region's rows (sorted by year) form its τ path, and K0, H0, A are
-        read from its first row. A one-row-per-region frame means constant τ (give ``years``).
-    years : int, optional
-        Horizon; inferred from the τ paths when they are sequences (they must agree).
-    consumption : {"exact", "rule"}
-        Passed to :func:`simulate`.
-    start_year : int
-        First year label (a DataFrame's ``year`` column takes precedence).
-
-    Returns
-    -------
-    (paths, dispersion) : tuple of pandas.DataFrame
-        ``paths``: long format, the :func:`simulate` columns plus ``region`` and ``year``.
-        ``dispersion``: indexed by year, ``sd_log_Y`` (population s.d. of log Y across regions) and
-        ``max_min_ratio`` (largest over smallest Y).
-    """
-    p = params or GrowthParams()
-    specs = _region_specs(regions)
-    if not specs:
-        msg = "regions is empty"
-        raise ValueError(msg)
-    lengths = {np.size(s["tau_path"]) for s in specs.values() if np.ndim(s["tau_path"]) > 0}
-    if years is None:
-        if len(lengths) != 1:
-            msg = f"give years, or tau paths of one length (got {sorted(lengths)})"
-            raise ValueError(msg)
-        years = lengths.pop()
-    frames = []
-    for name, s in specs.items():
-        pr = dataclasses.replace(p, A=float(s["A"])) if s.get("A") is not None else p
-        df = simulate(pr, s["tau_path"], s["K0"], s["H0"], years, consumption,
-                      s.get("start_year", start_year))
-        frames.append(df.reset_index().assign(region=name))
-    paths = pd.concat(frames, ignore_index=True)[["region", "year", *PATH_COLUMNS]]
-    logY = np.log(paths.pivot(index="year", columns="region", values="Y"))
-    dispersion = pd.DataFrame({"sd_log_Y": logY.std(axis=1, ddof=0),
-                               "max_min_ratio": np.exp(logY.max(axis=1) - logY.min(axis=1))})
-    paths.attrs["calibration"] = p.calibration_note
-    return paths, dispersion

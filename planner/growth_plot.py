@@ -143,7 +143,7 @@ def plot_growth_paths(national_df: pd.DataFrame, counterfactual_df: pd.DataFrame
     national_df, counterfactual_df : pandas.DataFrame
         Outputs of :func:`planner.growth.simulate` over the same years (index = year).
     regional_df : pandas.DataFrame, optional
-        Long output of :func:`planner.growth.simulate_regions` (columns region, year, Y, ...).
+        Long output of :func:`planner.growth_regions.simulate_regions` (columns region, year, Y, ...).
     out_dir : str or Path
     formats : sequence of str
     lang : {"en", "zh"}

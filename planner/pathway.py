@@ -6,13 +6,12 @@
 # the compute share τ of investment year by year; the growth model of the 2023 compute report
 # (planner/growth.py) turns that τ path into output paths, against a counterfactual in which τ
 # stays at its baseline. Regions are the provinces hosting east-hub clusters, those hosting
-# west-hub clusters, and the rest (docs/pathway.md).
+# west-hub clusters, and the rest; they add up to the nation (docs/pathway.md).
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,15 +22,17 @@ import pandas as pd
 import yaml
 from edwc_data.tables import load_tables
 
+from optimizer.diagnose import precheck_conflicts
 from optimizer.results import Results
-from optimizer.status import PlanNotSolved
+from optimizer.status import PlanInfeasible, PlanNotSolved
 from planner.growth import (
+    Calibration,
     GrowthParams,
     balanced_growth_state,
-    calibrated_params,
+    preset_params,
     simulate,
-    simulate_regions,
 )
+from planner.growth_regions import bound_to_nation, simulate_regions
 from planner.preprocess import build_inputs, capital_recovery_factor
 from planner.run import run_scenario
 from planner.rundir import neutralise_formulas, write_run
@@ -42,13 +43,15 @@ __all__ = [
     "PATHWAY_FILES",
     "REGIONS",
     "Pathway",
-    "format_pathway",
+    "build_limit_factor",
+    "check_pathway_capacity",
     "investment_table",
     "planned_years",
     "province_regions",
-    "read_growth",
     "run_and_write",
     "run_pathway",
+    "scenario_growth_params",
+    "served_capex",
     "simulate_pathway_growth",
     "write_pathway",
     "year_scenario",
@@ -119,7 +122,10 @@ class Pathway:
     def final(self) -> Results:
         """The last planned year's Results, its summary extended by the growth figures."""
         last = self.results[self.years[-1]]
-        summary = dataclasses.replace(last.summary, pathway={"year": self.years[-1], **self.growth_summary})
+        row = self.table.iloc[-1]
+        costs = {key: float(row[key]) for key in ("total_cost_cny", "carried_capex_annual_cny", "annual_cost_cny")}
+        # total_cost_cny is the year's own plan (as the summary's headline); annual_cost_cny adds earlier builds.
+        summary = dataclasses.replace(last.summary, pathway={"year": self.years[-1], **costs, **self.growth_summary})
         metadata = {
             **last.metadata,
             "pathway": {
@@ -181,6 +187,16 @@ def _demand_factors(scenario: Scenario, workloads: pd.Index, year: int) -> pd.Se
     rates = scenario.horizon.demand_growth
     age = year - scenario.year
     return pd.Series([(1.0 + rates.get(k, 0.0)) ** age for k in workloads], index=workloads)
+
+
+def build_limit_factor(scenario: Scenario, previous: int, year: int) -> float:
+    """Multiple of the first year's ``max_new_mw`` that planned ``year`` may build.
+
+    The planned year stands for the calendar years (previous, year]; calendar year k allows
+    ``(1 + horizon.build_limit_growth)^(k − scenario.year)`` times the first year's limit.
+    """
+    growth = 1.0 + scenario.horizon.build_limit_growth
+    return float(sum(growth ** (k - scenario.year) for k in range(previous + 1, year + 1)))
 
 
 def year_scenario(scenario: Scenario, year: int, existing_mw: pd.Series | None = None,
@@ -249,7 +265,8 @@ def _capex_per_mw(scenario: Scenario, kind: pd.Series) -> pd.Series:
                      index=kind.index)
 
 
-def investment_table(scenario: Scenario, capex_by_region: pd.DataFrame) -> pd.DataFrame:
+def investment_table(scenario: Scenario, capex_by_region: pd.DataFrame,
+                     served_by_region: pd.DataFrame | None = None) -> pd.DataFrame:
     """Yearly gross fixed investment, baseline compute investment, plan capex and τ by region.
 
     ``total_t = gfcf_cny × (1 + gfcf_growth)^(t − year)``; ``baseline_t = baseline_compute_share
@@ -262,7 +279,11 @@ def investment_table(scenario: Scenario, capex_by_region: pd.DataFrame) -> pd.Da
         The pathway scenario (``investment`` settings).
     capex_by_region : pandas.DataFrame
         Indexed by calendar year, one column per region of ``REGIONS``: the plan's compute
-        capex spent in that year. [CNY/yr]
+        capex spent in that year, by where it is built. [CNY/yr]
+    served_by_region : pandas.DataFrame, optional
+        The same capex by the region whose demand the capacity serves (:func:`served_capex`);
+        adds ``compute_capex_served_<r>_cny`` and ``tau_served_<r>``, the τ the growth model uses
+        for region r. [CNY/yr]
 
     Returns
     -------
@@ -288,7 +309,41 @@ def investment_table(scenario: Scenario, capex_by_region: pd.DataFrame) -> pd.Da
         table[f"compute_capex_{region}_cny"] = capex
         baseline = inv.baseline_compute_share * regional_total
         table[f"tau_{region}"] = (baseline + capex) / regional_total
+        if served_by_region is not None:
+            served = served_by_region[region].to_numpy()
+            table[f"compute_capex_served_{region}_cny"] = served
+            table[f"tau_served_{region}"] = (baseline + served) / regional_total
     return table
+
+
+def served_capex(flows: pd.DataFrame, capex: pd.Series, region_of: pd.Series) -> pd.Series:
+    """A year's compute capex attributed to the regions whose demand the capacity serves.
+
+    Each site's capex is split by the energy it serves to each region's provinces that year; a
+    site that serves nothing is split like the national demand. A west-hub campus serving
+    eastern demand thus counts as compute capital of the east, where its output is used.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        The year's ``Results.flows`` (province, site, hours, load_mw).
+    capex : pandas.Series
+        Capex of the year per site. [CNY]
+    region_of : pandas.Series
+        Region of each province (:func:`province_regions`).
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``REGIONS``; sums to ``capex.sum()``. [CNY]
+    """
+    energy = (flows["load_mw"] * flows["hours"]).groupby(
+        [flows["site"], flows["province"].map(region_of)]).sum().unstack(fill_value=0.0)
+    energy = energy.reindex(columns=list(REGIONS), fill_value=0.0)
+    national = energy.sum() / energy.to_numpy().sum()
+    shares = energy.div(energy.sum(axis=1), axis=0).reindex(capex.index)
+    shares.loc[shares.isna().any(axis=1)] = national.to_numpy()
+    return shares.mul(capex, axis=0).sum().reindex(list(REGIONS))
 
 
 def _spread_capex(capex_by_year: pd.DataFrame, years: list[int]) -> pd.DataFrame:
@@ -319,7 +374,8 @@ def _check_baseline(scenario: Scenario) -> None:
 
 
 def _check_tau(scenario: Scenario, investment: pd.DataFrame) -> None:
-    columns = ["tau", *(f"tau_{r}" for r in REGIONS)]
+    columns = [c for c in ("tau", *(f"tau{kind}_{r}" for kind in ("", "_served") for r in REGIONS))
+               if c in investment]
     values = investment[columns].to_numpy()
     if not np.all((values > 0) & (values < 1)):
         outside = investment[columns].stack().loc[lambda s: (s <= 0) | (s >= 1)]
@@ -330,15 +386,41 @@ def _check_tau(scenario: Scenario, investment: pd.DataFrame) -> None:
         raise ScenarioError(message, source=source, field="investment")
 
 
+def scenario_growth_params(scenario: Scenario) -> GrowthParams:
+    """Growth-model parameters of a scenario (``growth``), A calibrated at its baseline τ.
+
+    The ``calibrated`` preset takes α = 1 − ``compute_elasticity`` and
+    β = ``compute_elasticity`` − ``services_share``; the ``report`` preset keeps the 2023 compute
+    report's α = 0.4, β = 0.3. Either way A is set so that the yearly balanced path grows at
+    ``investment.growth_target`` at ``investment.baseline_compute_share`` (timing "discrete").
+
+    Returns
+    -------
+    GrowthParams
+        ``.preset`` names the set; ``.calibration_note`` is the caption of every growth figure.
+    """
+    _check_baseline(scenario)
+    settings, inv = scenario.growth, scenario.investment
+    elasticities = {}
+    if settings.preset == "calibrated":
+        elasticities = {"alpha": 1.0 - settings.compute_elasticity,
+                        "beta": settings.compute_elasticity - settings.services_share}
+    calibration = Calibration(inv.growth_target, inv.baseline_compute_share, "discrete")
+    return preset_params(settings.preset, sigma=settings.sigma, delta=settings.delta, rho=settings.rho,
+                         calibration=calibration, **elasticities)
+
+
 def simulate_pathway_growth(scenario: Scenario, investment: pd.DataFrame
                             ) -> tuple[pd.DataFrame, GrowthParams, dict]:
     """Output paths of the plan's τ path against the baseline τ, nationally and by region.
 
-    A is calibrated so that the yearly balanced path grows at ``investment.growth_target`` at
-    the baseline τ (:func:`planner.growth.calibrated_params`, timing "discrete"): the
-    counterfactual then grows at exactly the target and any difference is the plan's τ. Every
-    economy starts on its balanced growth path at the baseline τ, the nation at Y = 100 and each
-    region at 100 × its GDP share; regions are separate closed economies (the model has no trade).
+    Parameters come from the scenario's ``growth`` section (:func:`scenario_growth_params`), A
+    calibrated so that the yearly balanced path grows at ``investment.growth_target`` at the
+    baseline τ: the counterfactual then grows at exactly the target and any difference is the
+    plan's τ. Every economy starts on its balanced growth path at the baseline τ, the nation at
+    Y = 100 and each region at 100 × its GDP share. A region's τ is that of the compute serving its
+    demand (``tau_served_<r>`` when given); its simulated levels are scaled to add up to the
+    national path (:func:`planner.growth_regions.bound_to_nation`).
 
     Returns
     -------
@@ -350,7 +432,7 @@ def simulate_pathway_growth(scenario: Scenario, investment: pd.DataFrame
     _check_tau(scenario, investment)
     inv = scenario.investment
     tau0 = inv.baseline_compute_share
-    params = calibrated_params(g0=inv.growth_target, tau0=tau0, timing="discrete")
+    params = scenario_growth_params(scenario)
     years = len(investment)
     start = int(investment.index[0])
     note = params.calibration_note
@@ -364,11 +446,15 @@ def simulate_pathway_growth(scenario: Scenario, investment: pd.DataFrame
     specs_plan, specs_cf = {}, {}
     for region in REGIONS:
         state = balanced_growth_state(params, tau0, Y0_INDEX * shares[region])
-        specs_plan[region] = {"tau_path": investment[f"tau_{region}"].to_numpy(),
+        served = f"tau_served_{region}" if f"tau_served_{region}" in investment else f"tau_{region}"
+        specs_plan[region] = {"tau_path": investment[served].to_numpy(),
                               "K0": state.K0, "H0": state.H0}
         specs_cf[region] = {"tau_path": tau0, "K0": state.K0, "H0": state.H0}
-    paths_plan, _ = simulate_regions(params, specs_plan, years, CONSUMPTION, start)
-    paths_cf, _ = simulate_regions(params, specs_cf, years, CONSUMPTION, start)
+    # Regions share one nation: their levels are scaled to add up to the national paths.
+    paths_plan = bound_to_nation(simulate_regions(params, specs_plan, years, CONSUMPTION, start)[0],
+                                 frames["national"][0])
+    paths_cf = bound_to_nation(simulate_regions(params, specs_cf, years, CONSUMPTION, start)[0],
+                               frames["national"][1])
     for region in REGIONS:
         frames[region] = (paths_plan[paths_plan["region"] == region].set_index("year"),
                           paths_cf[paths_cf["region"] == region].set_index("year"))
@@ -425,7 +511,67 @@ def simulate_pathway_growth(scenario: Scenario, investment: pd.DataFrame
 
 def _not_solved(exc: PlanNotSolved, scenario: Scenario, year: int) -> PlanNotSolved:
     message = f"scenario '{scenario.name}', pathway year {year} | {exc.status}: {exc}"
+    shortfall = [c for c in exc.diagnosis or () if getattr(c, "constraint", None) == "capacity"]
+    if shortfall:  # earlier years built only what they needed; the year's own limit is too small
+        message = (f"{message.rstrip('.')}. The pathway's year is short by "
+                   f"{sum(c.amount for c in shortfall) / 1e3:,.1f} GW; to fix: {PATHWAY_CAPACITY_FIX}")
     return type(exc)(message, status=exc.status, diagnosis=exc.diagnosis)
+
+
+PATHWAY_CAPACITY_FIX = ("raise horizon.build_limit_growth or sites.<id>.max_new_mw, lower "
+                        "horizon.demand_growth.<class>, or end the pathway earlier (horizon.end_year)")
+
+
+def check_pathway_capacity(scenario: Scenario, existing_retirement: str = "none") -> None:
+    """Before any solve: each planned year's peak demand fits what could stand in it at most.
+
+    The most that can stand in planned year t is the first year's capacity (less its linear
+    retirement, if chosen), every earlier planned year's whole build limit still within its life,
+    and year t's own limit (:func:`build_limit_factor`), all fitted, at ``utilisation_max``. A
+    year whose peak exceeds it cannot be planned whatever earlier years build. The myopic plan
+    builds less than its limits, so a year can still fail later in the solve; that message
+    names the year too.
+
+    Raises
+    ------
+    optimizer.status.PlanInfeasible
+        Naming the first such year, its peak demand, the capacity that could stand, the
+        shortfall in GW and the fields that fix it.
+    """
+    years = planned_years(scenario)
+    if len(years) < 2:
+        return
+    first = build_inputs(scenario)
+    base = first.sites.set_index("site")
+    base_shares = first.workloads.set_index("workload")["share"].astype(float)
+    existing0, max_new0 = base["existing_mw"].astype(float), base["max_new_mw"].astype(float)
+    lifetime = scenario.costs.lifetime_years
+    limits: dict[int, pd.Series] = {}
+    previous = years[0] - 1
+    for year in years:
+        limits[year] = max_new0 * build_limit_factor(scenario, previous, year)
+        previous = year
+        if year == years[0]:
+            continue  # the first year is the plain single-year plan: its own pre-check applies
+        age = year - years[0]
+        remaining = 1.0 if existing_retirement == "none" else max(0.0, 1.0 - age / lifetime)
+        standing = existing0 * remaining + sum(
+            (limits[v] for v in limits if v < year and year - v < lifetime), existing0 * 0.0)
+        derived = year_scenario(scenario, year, standing, limits[year], base_shares, standing * 0.0 + 1.0)
+        inputs = build_inputs(derived)
+        short = [c for c in precheck_conflicts(inputs) if c.constraint == "capacity"]
+        if not short:
+            continue
+        capacity = inputs.utilisation_max * float(
+            (inputs.sites["existing_mw"] + inputs.sites["max_new_mw"]).sum())
+        gap_mw = short[0].amount
+        message = (
+            f"scenario '{scenario.name}', pathway year {year} | infeasible before solving: peak demand "
+            f"{(capacity + gap_mw) / 1e3:,.1f} GW exceeds the {capacity / 1e3:,.1f} GW that could stand "
+            f"at {inputs.utilisation_max:.0%} utilisation even if every planned year built its whole limit "
+            f"(short by {gap_mw / 1e3:,.1f} GW). To fix: {PATHWAY_CAPACITY_FIX}"
+        )
+        raise PlanInfeasible(message, diagnosis=short)
 
 
 def run_pathway(scenario: Scenario, existing_retirement: str = "none",
@@ -434,8 +580,9 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
 
     Each planned year is built with :func:`year_scenario` and solved and verified with
     :func:`planner.run.run_scenario`. Capacity new in year v stands in every later year t with
-    ``t − v < costs.lifetime_years``; ``max_new_mw`` stays a yearly limit, so a planned year
-    ``gap`` years after the previous one may build ``gap ×`` the scenario's ``max_new_mw``.
+    ``t − v < costs.lifetime_years``; ``max_new_mw`` is a yearly limit growing at
+    ``horizon.build_limit_growth``, and a planned year ``gap`` years after the previous one may
+    build the limits of those ``gap`` calendar years (:func:`build_limit_factor`).
 
     Parameters
     ----------
@@ -463,6 +610,7 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
                f"got {existing_retirement!r}")
         raise ValueError(msg)
     _check_baseline(scenario)  # before hours of solving, not after
+    check_pathway_capacity(scenario, existing_retirement)
     years = planned_years(scenario)
     first = build_inputs(scenario)
     base_sites = first.sites.set_index("site")
@@ -492,7 +640,8 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
         occupancy = (in_use / existing.where(existing > 0)).fillna(1.0).clip(0.0, 1.0)
         # A planned year standing for `gap` years may build and fit out that many years' worth.
         share = scenario.policy.fitout_max_share
-        derived = year_scenario(scenario, year, existing, max_new0 * gap, base_shares, occupancy,
+        max_new = max_new0 * build_limit_factor(scenario, previous, year)
+        derived = year_scenario(scenario, year, existing, max_new, base_shares, occupancy,
                                 None if share is None else min(1.0, share * gap))
         try:
             res = run_scenario(derived)
@@ -513,11 +662,13 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
             "hub_class": base_sites["hub_class"].to_numpy(), "region": host_region.to_numpy(),
             "existing_mw": existing.to_numpy(), "retired_mw": retired.to_numpy(),
             "new_mw": new.to_numpy(), "capacity_mw": (existing + new).to_numpy(),
-            "max_new_mw": (max_new0 * gap).to_numpy(),
+            "max_new_mw": max_new.to_numpy(),
             "mean_load_mw": sites["mean_load_mw"].reindex(existing0.index).to_numpy(),
             "capex_cny": capex.to_numpy(),
         }))
         rows.append(_year_row(year, res, sites, existing, new, retired, capex, host_region))
+        for region, value in served_capex(res.flows, capex, region_of).items():
+            rows[-1][f"compute_capex_served_{region}_cny"] = float(value)
         # The year's LP prices only its own new build; capacity built in earlier planned years
         # still within its life keeps costing its annuity, which a year's full cost must include.
         carried_capex = sum(
@@ -537,10 +688,13 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
     table = pd.DataFrame(rows).set_index("year")
     capex_by_year = table[[f"compute_capex_{r}_cny" for r in REGIONS]]
     capex_by_year.columns = list(REGIONS)
-    investment = investment_table(scenario, _spread_capex(capex_by_year, years))
+    served_by_year = table[[f"compute_capex_served_{r}_cny" for r in REGIONS]]
+    served_by_year.columns = list(REGIONS)
+    investment = investment_table(scenario, _spread_capex(capex_by_year, years),
+                                  _spread_capex(served_by_year, years))
     growth, params, growth_summary = simulate_pathway_growth(scenario, investment)
     for column in ("gfcf_cny", "baseline_compute_cny", "tau_baseline", "tau",
-                   *(f"tau_{r}" for r in REGIONS)):
+                   *(f"tau_{r}" for r in REGIONS), *(f"tau_served_{r}" for r in REGIONS)):
         table[column] = investment.loc[years, column].to_numpy()
     table["growth_calibration"] = params.calibration_note
     return Pathway(scenario, years, results, table.reset_index(),
@@ -630,124 +784,3 @@ def run_and_write(scenario: Scenario, out_dir: Path | str,
     pathway = run_pathway(scenario, progress=progress)
     write_pathway(pathway, out_dir, extras)
     return pathway
-
-
-#: Columns of growth.csv: per region and year, the plan's and the counterfactual's paths.
-GROWTH_COLUMNS = ("region", "year", "calibration", "consumption",
-                  *(f"{v}_{run}" for run in ("plan", "counterfactual") for v in ("tau", "Y", "C", "g_Y", "g_C")))
-#: Largest growth.csv read back. [bytes]
-MAX_GROWTH_BYTES = 64_000_000
-
-
-def read_growth(run_dir: Path | str) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
-    """Plan and counterfactual frames of a pathway run directory's ``growth.csv``, validated.
-
-    The run directory is checked as :func:`planner.rundir.read_run_checked` checks it (marker,
-    files, scenario schema, input hash, finite numbers); ``growth.csv`` must be a regular file
-    with every column and finite numbers.
-
-    Returns
-    -------
-    dict
-        ``region -> (plan, counterfactual)``, ``national`` first; each frame indexed by year
-        with columns tau, Y, C, g_Y, g_C (what :func:`planner.growth_plot.plot_growth_paths`
-        reads) and ``attrs["calibration"]``, ``attrs["consumption"]``.
-
-    Raises
-    ------
-    planner.rundir.RunDirError
-        Not a (pathway) run directory, or one whose files do not check out.
-    """
-    import io
-
-    from edwc_data.files import FileRefused, read_regular_file
-    from edwc_data.outputs import shown_path
-
-    from planner.rundir import RunDirError, read_run_checked
-
-    read_run_checked(run_dir)
-    path = Path(run_dir) / "growth.csv"
-    where = shown_path(path)
-    if not os.path.lexists(path):
-        msg = (
-            "no growth.csv: not a pathway run. Run `edwc run` on a scenario with horizon.end_year "
-            "set, e.g. `edwc run pathway-2035`."
-        )
-        raise RunDirError(msg, source=shown_path(run_dir))
-    try:
-        growth = pd.read_csv(io.BytesIO(read_regular_file(path, MAX_GROWTH_BYTES, what=where)))
-    except FileRefused as exc:
-        raise RunDirError(exc.message, source=where) from None
-    except Exception:  # noqa: BLE001 - any parse failure: not the file the tool wrote
-        msg = "cannot be read as a table. Rerun `edwc run` on the pathway."
-        raise RunDirError(msg, source=where) from None
-    missing = [column for column in GROWTH_COLUMNS if column not in growth.columns]
-    if missing or growth.empty:
-        msg = (
-            f"has no {'rows' if not missing else 'column ' + ', '.join(missing[:3])}. "
-            "Rerun `edwc run` on the pathway."
-        )
-        raise RunDirError(msg, source=where)
-    for column in GROWTH_COLUMNS:
-        if column in ("region", "calibration", "consumption"):
-            continue
-        values = pd.to_numeric(growth[column], errors="coerce").to_numpy(float)
-        # A growth rate is undefined (NaN, blank in the file) where a path has no year before it.
-        allowed = np.isnan(values) & (growth[column].isna().to_numpy() if column.startswith("g_") else False)
-        if not (np.isfinite(values) | allowed).all():
-            msg = "holds a value that is not a finite number. Rerun `edwc run` on the pathway."
-            raise RunDirError(msg,
-                              source=where, field=column)
-        growth[column] = values
-    unknown = sorted(set(growth["region"].astype(str)) - {"national", *REGIONS})
-    if unknown:  # region names become file names: only the model's own
-        msg = f"holds the unknown region {unknown[0][:40]!r}. Rerun `edwc run` on the pathway."
-        raise RunDirError(msg,
-                          source=where, field="region")
-    frames = {}
-    for region, group in growth.groupby("region", sort=False):
-        pair = []
-        for run in ("plan", "counterfactual"):
-            frame = pd.DataFrame({
-                "tau": group[f"tau_{run}"].to_numpy(), "Y": group[f"Y_{run}"].to_numpy(),
-                "C": group[f"C_{run}"].to_numpy(), "g_Y": group[f"g_Y_{run}"].to_numpy(),
-                "g_C": group[f"g_C_{run}"].to_numpy(),
-            }, index=pd.Index(group["year"].to_numpy().astype(int), name="year"))
-            frame.attrs.update(calibration=str(group["calibration"].iloc[0]),
-                               consumption=str(group["consumption"].iloc[0]))
-            pair.append(frame)
-        frames[str(region)] = tuple(pair)
-    if "national" not in frames:
-        msg = "has no national rows. Rerun `edwc run` on the pathway."
-        raise RunDirError(msg, source=where, field="region")
-    return {"national": frames.pop("national"), **frames}
-
-
-def format_pathway(pathway: Pathway) -> str:
-    """A readable table of a pathway: one line per planned year, then the growth figures."""
-    header = (f"{'year':>4}  {'demand MW':>10}  {'capacity MW':>11}  {'new MW':>8}  "
-              f"{'retired MW':>10}  {'MtCO2':>7}  {'cost bn CNY/yr':>14}  {'capex bn CNY':>12}  "
-              f"{'τ':>6}")
-    lines = [header]
-    for row in pathway.table.itertuples():
-        lines.append(
-            f"{row.year:>4}  {row.demand_mw:>10,.0f}  {row.capacity_mw:>11,.0f}  "
-            f"{row.new_mw:>8,.0f}  {row.retired_mw:>10,.0f}  {row.emissions_tco2 / 1e6:>7,.1f}  "
-            f"{row.annual_cost_cny / 1e9:>14,.1f}  {row.compute_capex_cny / 1e9:>12,.1f}  "
-            f"{row.tau:>6.2%}")
-    g = pathway.growth_summary
-    lines.append("(cost: the year's operating cost, its new build's annuity and the annuities of earlier "
-                 "builds still standing)")
-    lines.append("")
-    if g["growth_rate_plan"] is not None:
-        lines.append(f"Growth (mean per year, {g['pathway_years'][0]}–{g['pathway_years'][1]}): "
-                     f"plan {g['growth_rate_plan']:.2%}, counterfactual "
-                     f"{g['growth_rate_counterfactual']:.2%}; output gap at the end "
-                     f"{g['output_gap_end']:+.2%}")
-        regional = ", ".join(f"{r} {v:.2%}" for r, v in g["growth_rate_plan_by_region"].items())
-        lines.append(f"  by region (plan): {regional}")
-    lines.append(f"τ: baseline {g['tau_baseline']:.2%}, plan mean {g['tau_plan_mean']:.2%}, "
-                 f"max {g['tau_plan_max']:.2%}")
-    lines.append(f"Calibration: {g['growth_calibration']}")
-    return "\n".join(lines)
-

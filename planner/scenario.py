@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from edwc_data.tables import load_defaults, load_tables, scenario_dir
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from planner.errors import ScenarioError
@@ -328,6 +328,9 @@ class HorizonSettings(_Strict):
     demand_growth: dict[str, Annotated[float, Field(ge=-0.5, le=2.0)]] = Field(
         description="Annual growth of demand by workload class. [-/yr]"
     )
+    build_limit_growth: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        description="Annual growth of every site's max_new_mw after the first planned year. [-/yr]"
+    )
 
 
 class InvestmentSettings(_Strict):
@@ -341,6 +344,34 @@ class InvestmentSettings(_Strict):
     growth_target: Annotated[float, Field(ge=-0.1, le=0.2)] = Field(
         description="Growth the growth model is calibrated to at the baseline τ. [-/yr]"
     )
+
+
+class GrowthSettings(_Strict):
+    """Parameters of the compute-capital growth model (planner/growth.py, docs/growth.md)."""
+
+    preset: Literal["calibrated", "report"] = Field(
+        description="'calibrated': the output elasticities below (Chinese data); 'report': the 2023 compute "
+        "report's illustrative set (α = 0.4, β = 0.3), which ignores the two elasticities below."
+    )
+    compute_elasticity: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        description="Output elasticity of compute capital, 1 − α (GDP growth per 1 % more compute). [-]"
+    )
+    services_share: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        description="Revenue share of compute services in output, 1 − α − β; below compute_elasticity. [-]"
+    )
+    sigma: Annotated[float, Field(gt=0.0, le=20.0)] = Field(
+        description="Relative risk aversion (inverse intertemporal elasticity of substitution). [-]"
+    )
+    delta: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(description="Depreciation of both capitals. [-/yr]")
+    rho: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(description="Households' utility discount rate. [-/yr]")
+
+    @model_validator(mode="after")
+    def _services_within_compute(self):
+        if self.preset == "calibrated" and not self.services_share < self.compute_elasticity:
+            msg = (f"services_share ({self.services_share:g}) must be below compute_elasticity "
+                   f"({self.compute_elasticity:g}): compute capital used directly needs a positive share")
+            raise ValueError(msg)
+        return self
 
 
 class SolverSettings(_Strict):
@@ -387,6 +418,7 @@ class Scenario(_Strict):
     )
     horizon: HorizonSettings
     investment: InvestmentSettings
+    growth: GrowthSettings
     solver: SolverSettings = Field(default_factory=SolverSettings)
 
     @field_validator("name")

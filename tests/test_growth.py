@@ -20,14 +20,16 @@ from planner.growth import (
     growth_derivative,
     market_tau,
     optimal_tau,
+    preset_params,
     service_price,
     simulate,
-    simulate_regions,
     steady_state_growth,
     threshold_compute_rental,
 )
+from planner.growth_regions import simulate_regions
 
-P = GrowthParams()
+#: The report's illustrative set: every figure of the report's model is checked on it.
+P = preset_params("report")
 TAUS = np.array([0.05, 0.2, 0.3, 0.45, 0.6, 0.8, 0.95])
 
 
@@ -50,21 +52,21 @@ def test_defaults_and_calibrated_A():
     A_hand = (0.145 / 0.79) / ((1 - gamma) ** 0.3 * gamma**0.3 * 0.7**0.4 * 0.3**0.6)
     assert P.A == pytest.approx(A_hand, rel=1e-12)
     assert P.A == pytest.approx(0.7322, abs=5e-4)  # the reference page quotes ≈ 0.7324
-    assert calibrate_A() == pytest.approx(P.A, rel=1e-12)
+    assert calibrate_A(0.05, 0.30, P, "continuous") == pytest.approx(P.A, rel=1e-12)
     assert 1 / gm._y_ge(P, 0.3) == pytest.approx(5.448, abs=1e-3)  # capital/output ≈ 5.4
     assert "5.0 %/yr at τ = 0.30" in P.calibration_note
 
 
 @pytest.mark.parametrize("g0,tau0", [(0.05, 0.30), (0.03, 0.45), (0.08, 0.15)])
 def test_calibration_reproduces_target(g0, tau0):
-    p = calibrated_params(g0, tau0)
+    p = calibrated_params(g0, tau0, P, "continuous")
     assert steady_state_growth(tau0, p, "ge") == pytest.approx(g0, abs=1e-13)
     assert (p.calibration.g0, p.calibration.tau0) == (g0, tau0)
     # Independent numerical check: solve g(A) = g0 by bracketing instead of the closed form.
     A_num = optimize.brentq(lambda A: steady_state_growth(
         tau0, dataclasses.replace(P, A=A), "ge") - g0, 1e-3, 10, xtol=1e-14)
-    assert calibrate_A(g0, tau0) == pytest.approx(A_num, rel=1e-10)
-    pd_ = calibrated_params(g0, tau0, timing="discrete")
+    assert calibrate_A(g0, tau0, P, "continuous") == pytest.approx(A_num, rel=1e-10)
+    pd_ = calibrated_params(g0, tau0, P, timing="discrete")
     assert discrete_bgp_growth(tau0, pd_) == pytest.approx(g0, abs=1e-13)
 
 
@@ -74,7 +76,7 @@ def test_replace_clears_stale_calibration_and_A_none_recalibrates():
     assert "set directly" in p2.calibration_note
     p3 = dataclasses.replace(P, sigma=2.0, A=None)
     assert steady_state_growth(0.3, p3, "ge") == pytest.approx(0.05, abs=1e-13)
-    assert GrowthParams(A=P.A).calibration is None
+    assert dataclasses.replace(P, A=P.A * 1.01).calibration is None
 
 
 @pytest.mark.parametrize("kwargs,word", [
@@ -153,7 +155,7 @@ def test_threshold_market_and_optimal_tau():
     assert optimal_tau(P) == pytest.approx(0.6)
     assert market_tau(P) == pytest.approx(0.39 / 0.79)
     for a, b in [(0.4, 0.3), (0.2, 0.5), (0.6, 0.1), (0.3, 0.6)]:
-        p = GrowthParams(alpha=a, beta=b)
+        p = preset_params("report", alpha=a, beta=b)
         assert market_tau(p) < optimal_tau(p)
         r, w = ge_factor_prices(market_tau(p), p)
         assert r == pytest.approx(w, rel=1e-12)  # τ_m is where ge rentals are equal
@@ -192,7 +194,7 @@ def test_ge_equals_euler_at_ge_prices_and_report_gap():
 @pytest.mark.parametrize("mode", gm.MODES)
 def test_derivatives_match_finite_differences(mode):
     h = 1e-6
-    for p in (P, GrowthParams(alpha=0.25, beta=0.5, sigma=0.8, w=0.03)):
+    for p in (P, preset_params("report", alpha=0.25, beta=0.5, sigma=0.8, w=0.03)):
         up, down = steady_state_growth(TAUS + h, p, mode), steady_state_growth(TAUS - h, p, mode)
         num = (up - down) / (2 * h)
         np.testing.assert_allclose(growth_derivative(TAUS, p, mode), num, rtol=1e-6, atol=1e-9)
@@ -218,7 +220,7 @@ def test_report_slope_sign_flips_at_threshold():
 
 def test_ge_peak_at_one_minus_alpha():
     for alpha, beta in [(0.4, 0.3), (0.25, 0.5), (0.55, 0.2)]:
-        p = GrowthParams(alpha=alpha, beta=beta)
+        p = preset_params("report", alpha=alpha, beta=beta)
         grid = np.linspace(0.001, 0.999, 99_801)
         g = steady_state_growth(grid, p, "ge")
         assert grid[np.argmax(g)] == pytest.approx(1 - alpha, abs=2e-5)
@@ -347,3 +349,79 @@ def test_plots_write_files(tmp_path):
                               consumption="rule")
     out = plot_growth_paths(plan, cf, reg, out_dir=tmp_path, formats=("png",))
     assert out[0].exists() and out[0].stat().st_size > 5000
+
+
+# ----------------------------------------------------------------------------- calibrated default
+
+def test_default_is_the_calibrated_preset_and_matches_the_data():
+    from edwc_data.tables import load_defaults
+
+    d = load_defaults()["growth"]
+    p = GrowthParams()
+    assert p.preset == "calibrated" and d["preset"] == "calibrated"
+    assert 1 - p.alpha == pytest.approx(d["compute_elasticity"], rel=1e-12)
+    assert 1 - p.alpha - p.beta == pytest.approx(d["services_share"], rel=1e-12)
+    assert (p.sigma, p.delta, p.rho) == (d["sigma"], d["delta"], d["rho"])
+    assert p.calibration.tau0 == load_defaults()["investment"]["baseline_compute_share"]
+    assert preset_params() == p
+    assert "calibrated to Chinese data" in p.calibration_note
+    assert "illustrative" in P.calibration_note and P.preset == "report"
+    with pytest.raises(GrowthParamsError, match="preset"):
+        preset_params("guess")
+
+
+def test_calibrated_default_reproduces_its_targets():
+    p = GrowthParams()
+    bg = balanced_growth_state(p, 0.024)
+    # Target 1 (CAICT): +1 % of compute capital gives +0.2 % of output, measured on the production function.
+    h = 1e-4
+    lo, hi = gm._production(p, bg.K0, bg.H0 * np.exp(-h)), gm._production(p, bg.K0, bg.H0 * np.exp(h))
+    assert np.log(hi["Y"] / lo["Y"]) / (2 * h) == pytest.approx(0.2, abs=1e-9)
+    # Target 2 (CAICT, NBS): compute services earn 1.5 % of output, every year of a run.
+    run = simulate(p, 0.024, bg.K0, bg.H0, 5, consumption="exact")
+    assert (run["p_X"] * run["X"] / run["Y"]).to_numpy() == pytest.approx(0.015, abs=1e-9)
+    # Target 3 (NBS): 5 %/yr on the yearly balanced path at the baseline τ = 2.4 %.
+    assert run["g_Y"].dropna().to_numpy() == pytest.approx(0.05, abs=1e-9)
+    # Regression values of what the calibration implies (docs/growth.md, "Calibration").
+    assert p.A == pytest.approx(0.355904, abs=1e-6)
+    assert (1 - p.alpha) * run["Y"].iloc[0] / run["H_T"].iloc[0] == pytest.approx(1.2472, abs=1e-4)
+    assert (bg.K0 + bg.H0) / 100 == pytest.approx(6.682, abs=1e-3)
+
+
+def test_calibrated_growth_stays_plausible():
+    p = GrowthParams()
+    grid = np.linspace(0.005, 0.30, 300)
+    g = discrete_bgp_growth(grid, p)
+    assert g.min() > 0.02 and g.max() < 0.08  # the report's set peaks near 38 %/yr
+    assert discrete_bgp_growth(optimal_tau(p), p) == pytest.approx(0.07834, abs=1e-5)
+    assert discrete_bgp_growth(optimal_tau(P), preset_params("report", calibration=p.calibration)) > 0.35
+    # A plan that lifts τ by 0.7 points moves balanced growth by a few tenths of a point.
+    lift = discrete_bgp_growth(0.031, p) - discrete_bgp_growth(0.024, p)
+    assert 0.001 < lift < 0.006
+
+
+def test_bound_to_nation_keeps_shares_and_adds_up():
+    from planner.growth_regions import bound_to_nation
+
+    p = GrowthParams()
+    nat = balanced_growth_state(p, 0.024, 100.0)
+    national = simulate(p, np.r_[0.024, np.full(9, 0.034)], nat.K0, nat.H0, 10, start_year=2025)
+    specs = {}
+    for name, share, tau in (("big", 0.9, 0.025), ("small", 0.1, 0.12)):
+        s = balanced_growth_state(p, 0.024, 100.0 * share)
+        specs[name] = dict(tau_path=np.r_[0.024, np.full(9, tau)], K0=s.K0, H0=s.H0)
+    raw, _ = simulate_regions(p, specs, 10, start_year=2025)
+    bounded = bound_to_nation(raw, national)
+    for column in ("Y", "C", "K", "H_T"):
+        total = bounded.groupby("year")[column].sum()
+        assert total.to_numpy() == pytest.approx(national[column].to_numpy(), rel=1e-12)
+    # Each year a region keeps its simulated share of the regions' output.
+    share_raw = raw.set_index(["year", "region"])["Y"].unstack()
+    share_bounded = bounded.set_index(["year", "region"])["Y"].unstack()
+    assert (share_bounded.div(share_bounded.sum(axis=1), axis=0).to_numpy()
+            == pytest.approx(share_raw.div(share_raw.sum(axis=1), axis=0).to_numpy(), rel=1e-12))
+    small = bounded[bounded["region"] == "small"].set_index("year")
+    assert small["g_Y"].iloc[1:].to_numpy() == pytest.approx(
+        (small["Y"] / small["Y"].shift(1) - 1).iloc[1:].to_numpy(), rel=1e-12)
+    with pytest.raises(ValueError, match="lacks the years"):
+        bound_to_nation(raw, national.iloc[:5])

@@ -15,10 +15,10 @@ from planner.pathway import (
     REGIONS,
     planned_years,
     province_regions,
-    read_growth,
     run_pathway,
     write_pathway,
 )
+from planner.pathway_files import read_growth
 from planner.run import run_scenario
 from planner.rundir import RUN_FILES, read_run, write_run
 from planner.scenario import ScenarioError, load_scenario
@@ -27,7 +27,7 @@ GROWTH = {"ai_inference": 0.10, "ai_training": 0.10, "finance": 0.03, "web_inter
           "industrial_control": 0.03, "offline_analytics": 0.03, "backup": 0.0}
 # Three yearly plans of four slices a day; a two-year life makes the 2025 build retire in 2027.
 # 20 GW of IT load is more than today's fitted and vacant halls hold, so the first year builds.
-SMALL = ["horizon.end_year=2027", "time.hours_per_day=4", "costs.lifetime_years=2",
+SMALL = ["horizon.end_year=2027", "time.hours_per_day=4", "costs.lifetime_years=2", "horizon.build_limit_growth=0",
          "demand.national_it_load_mw=20000",
          *(f"horizon.demand_growth.{k}={v}" for k, v in GROWTH.items())]
 EAST_HOSTS = {"hebei", "shanghai", "anhui", "guangdong", "sichuan", "chongqing"}
@@ -37,6 +37,11 @@ WEST_HOSTS = {"inner_mongolia", "guizhou", "gansu", "ningxia"}
 @pytest.fixture(scope="module")
 def pathway():
     return run_pathway(load_scenario(None, SMALL))
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return run_pathway(load_scenario("pathway-2035"))
 
 
 @pytest.fixture(scope="module")
@@ -190,8 +195,15 @@ def test_infeasible_year_stops_the_pathway_naming_it(tmp_path):
     scenario = load_scenario(None, ["horizon.end_year=2027", "time.hours_per_day=4",
                                     "demand.national_it_load_mw=20000",
                                     "horizon.demand_growth.web_interactive=2.0"])
-    with pytest.raises(PlanInfeasible, match=r"pathway year 2026 \| infeasible"):
+    # Before any solve (issue 13): 2027 is the first year no build could carry; 2026 fails only
+    # because the myopic 2025 plan builds what 2025 needs, which only the solve can tell.
+    with pytest.raises(PlanInfeasible, match=r"pathway year 2027 \| infeasible before solving"):
         run_pathway(scenario)
+    # Past the pre-check, a year the myopic plan cannot carry stops the solve, naming the year and the fix.
+    with pytest.raises(PlanInfeasible, match=r"pathway year 2026 \| infeasible.*short by .* GW.*build_limit_growth"):
+        run_pathway(load_scenario(None, ["horizon.end_year=2026", "time.hours_per_day=4",
+                                         "demand.national_it_load_mw=20000",
+                                         "horizon.demand_growth.web_interactive=2.0"]))
 
 
 def test_growth_needs_a_positive_baseline_share():
@@ -201,8 +213,14 @@ def test_growth_needs_a_positive_baseline_share():
 
 
 def test_cli_growth_table_and_plot(tmp_path):
-    result = CliRunner().invoke(growth, ["--out", str(tmp_path), "--formats", "png,svg"])
+    default = CliRunner().invoke(growth, ["--out", str(tmp_path.parent / (tmp_path.name + "-calibrated")),
+                                          "--formats", "png"])
+    assert default.exit_code == 0, default.output
+    assert "calibrated to Chinese data" in default.output and "τ* = 1 − α = 0.20" in default.output
+    # The report's illustrative set: its threshold w*, as the report prints it.
+    result = CliRunner().invoke(growth, ["--preset", "report", "--out", str(tmp_path), "--formats", "png,svg"])
     assert result.exit_code == 0, result.output
+    assert "illustrative" in result.output
     assert "ge peak τ* = 1 − α" in result.output and "market τ_m" in result.output
     assert "w* = Φ_H·r/α = 4.875%" in result.output
     assert "calibrated" in result.output
@@ -231,11 +249,12 @@ def test_cli_growth_rejects_a_plain_run_and_bad_formats(tmp_path):
     assert "bmp" in result.output
 
 
-def test_shipped_pathway_2035_solves_to_2035():
-    result = run_pathway(load_scenario("pathway-2035"))
+def test_shipped_pathway_2035_solves_to_2035(shipped):
+    result = shipped
     final = result.final.summary
     # Final-year totals; myopic years inherit earlier tie-breaks, so looser than single-year pins.
-    assert final.total_cost_cny == pytest.approx(275431281674.0042, rel=1e-3)
+    # Build limits growing 18 %/yr (issue 13) moved the cost from 275.43 bn.
+    assert final.total_cost_cny == pytest.approx(274538960298.0526, rel=1e-3)
     assert final.emissions_tco2 == pytest.approx(221149912.14140496, rel=1e-2)
     assert final.new_capacity_mw == pytest.approx(9132.540020160146, rel=1e-2)
     # Today's vacant halls carry the first years; building grows as demand outgrows them.
@@ -256,3 +275,94 @@ def test_edwc_run_writes_a_pathway(tmp_path):
     assert "Growth (mean per year" in result.output
     result = CliRunner().invoke(main, ["growth", str(out), "--formats", "png"])
     assert result.exit_code == 0, result.output
+
+
+def test_regions_add_up_to_the_nation(pathway):
+    table = pathway.growth
+    national = table[table["region"] == "national"].set_index("year")
+    regions = table[table["region"] != "national"]
+    for column in ("Y_plan", "C_plan", "Y_counterfactual", "C_counterfactual"):
+        total = regions.groupby("year")[column].sum()
+        assert total.to_numpy() == pytest.approx(national[column].to_numpy(), rel=1e-12), column
+    # The regional output gaps, weighted by counterfactual output, are the national gap; so the
+    # national gap lies between the smallest and the largest regional one.
+    weights = regions["Y_counterfactual"] / regions["year"].map(national["Y_counterfactual"])
+    weighted = (weights * regions["output_gap"]).groupby(regions["year"]).sum()
+    assert weighted.to_numpy() == pytest.approx(national["output_gap"].to_numpy(), abs=1e-12)
+    by_year = regions.groupby("year")["output_gap"]
+    assert (by_year.min() <= national["output_gap"] + 1e-12).all()
+    assert (by_year.max() >= national["output_gap"] - 1e-12).all()
+    # Capex is attributed where the compute serves demand; it adds up to what was built.
+    row = pathway.table.set_index("year")
+    served = row[[f"compute_capex_served_{r}_cny" for r in REGIONS]].sum(axis=1)
+    assert served.to_numpy() == pytest.approx(row["compute_capex_cny"].to_numpy(), rel=1e-9)
+
+
+
+def test_shipped_pathway_growth_lies_in_the_calibrated_bands(shipped):
+    # docs/growth.md: a region's output gap after T years lies between -0.1 % (households smooth
+    # consumption ahead of the plan) and (1 + Δg)^T - 1, Δg the balanced-growth lift at its largest τ.
+    from planner.growth import discrete_bgp_growth
+
+    params = shipped.params
+    assert params.preset == "calibrated"
+    for region, group in shipped.growth.groupby("region"):
+        years = len(group) - 1
+        lift = discrete_bgp_growth(group["tau_plan"].max(), params) - discrete_bgp_growth(0.024, params)
+        assert 0.0 < lift < 0.004, region
+        assert (group["output_gap"] >= -0.001).all(), region
+        assert (group["output_gap"] <= (1 + lift) ** years - 1).all(), region
+    summary = shipped.growth_summary
+    assert 0.0 < summary["output_gap_end"] < 0.02
+    assert 0.0 < summary["growth_rate_plan"] - summary["growth_rate_counterfactual"] < 0.002
+
+
+def test_build_limits_grow_by_hand():
+    from planner.pathway import build_limit_factor
+
+    scenario = load_scenario(None, ["horizon.end_year=2029", "horizon.build_limit_growth=0.1"])
+    assert build_limit_factor(scenario, 2024, 2025) == pytest.approx(1.0)
+    assert build_limit_factor(scenario, 2025, 2026) == pytest.approx(1.1)
+    assert build_limit_factor(scenario, 2026, 2028) == pytest.approx(1.1**2 + 1.1**3)
+    frozen = load_scenario(None, ["horizon.end_year=2029", "horizon.build_limit_growth=0"])
+    assert build_limit_factor(frozen, 2026, 2028) == pytest.approx(2.0)
+
+
+def test_an_impossible_year_is_named_before_any_solve(monkeypatch):
+    import planner.pathway as pathway_module
+    from planner.pathway import check_pathway_capacity
+
+    def no_solve(_scenario):
+        msg = "solved a year although the pre-check should have stopped the pathway"
+        raise AssertionError(msg)
+
+    monkeypatch.setattr(pathway_module, "run_scenario", no_solve)
+    scenario = load_scenario(None, ["horizon.end_year=2040", "horizon.build_limit_growth=0"])
+    with pytest.raises(PlanInfeasible) as err:
+        run_pathway(scenario)
+    message = str(err.value)
+    assert "pathway year 2037 | infeasible before solving" in message
+    assert "peak demand 135.8 GW" in message and "132.2 GW" in message and "short by 3.6 GW" in message
+    for field in ("horizon.build_limit_growth", "max_new_mw", "horizon.demand_growth", "horizon.end_year"):
+        assert field in message
+    assert "\n" not in message
+    check_pathway_capacity(load_scenario(None, ["horizon.end_year=2035"]))  # the default decade fits
+
+
+def test_the_default_decade_plans_every_year(tmp_path):
+    # "Plan a pathway" from the default scenario: every year to 2035, limits growing with demand.
+    pathway = run_pathway(load_scenario(None, ["horizon.end_year=2035"]))
+    assert pathway.years == list(range(2025, 2036))
+    sites = pathway.sites.groupby("year")["max_new_mw"].sum()
+    assert sites[2035] / sites[2025] == pytest.approx(1.18**10, rel=1e-9)
+    table = pathway.table.set_index("year")
+    assert (table["peak_demand_mw"] <= 0.9 * table["capacity_mw"] * (1 + 1e-6)).all()
+    # The headline and the table: the final year's own plan plus the annuities of earlier builds.
+    final = pathway.final.summary.pathway
+    assert final["total_cost_cny"] == pytest.approx(pathway.final.summary.total_cost_cny)
+    assert final["annual_cost_cny"] == pytest.approx(table.loc[2035, "annual_cost_cny"])
+    assert final["annual_cost_cny"] == pytest.approx(final["total_cost_cny"] + final["carried_capex_annual_cny"])
+    from planner.pathway_files import format_pathway
+
+    text = format_pathway(pathway)
+    assert f"{final['total_cost_cny'] / 1e9:,.1f} + {final['carried_capex_annual_cny'] / 1e9:,.1f}" in text

@@ -44,11 +44,13 @@ def format_growth_table(params=None) -> str:
     )
 
     p = params or GrowthParams()
-    marks = {optimal_tau(p): "ge peak τ* = 1 − α", market_tau(p): "market τ_m = Φ_H/(α+Φ_H)"}
+    # Rounded so that 1 − 0.8 = 0.19999999999999996 and the table's 0.20 are one row.
+    marks = {round(optimal_tau(p), 12): "ge peak τ* = 1 − α",
+             round(market_tau(p), 12): "market τ_m = Φ_H/(α+Φ_H)"}
     if p.calibration is not None:
-        marks.setdefault(p.calibration.tau0, "calibration point")
+        marks.setdefault(round(p.calibration.tau0, 12), "calibration point")
     baseline = load_defaults()["investment"]["baseline_compute_share"]
-    marks.setdefault(baseline, "default baseline τ (investment.baseline_compute_share)")
+    marks.setdefault(round(baseline, 12), "default baseline τ (investment.baseline_compute_share)")
     taus = sorted({*TABLE_TAUS, *marks})
     lines = [f"{'τ':>6}  {'report':>9}  {'pe':>9}  {'ge':>9}  {'∂g/∂τ ge':>9}",
              f"{'':>6}  {'printed':>9}  {'r,w given':>9}  {'r,w endog':>9}"]
@@ -75,7 +77,7 @@ def format_growth_table(params=None) -> str:
 
 
 def format_run_growth(frames: dict) -> str:
-    """Key growth figures of a pathway run (from :func:`planner.pathway.read_growth`)."""
+    """Key growth figures of a pathway run (from :func:`planner.pathway_files.read_growth`)."""
     plan, cf = frames["national"]
     first, last = int(plan.index[0]), int(plan.index[-1])
     span = max(last - first, 1)
@@ -105,30 +107,36 @@ def format_run_growth(frames: dict) -> str:
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", help="Figure labels.")
 @click.option("--formats", default="png,svg", show_default=True,
               help="Figure formats, comma-separated (png, svg, pdf).")
+@click.option("--preset", type=click.Choice(["calibrated", "report"]), default="calibrated", show_default=True,
+              help="Parameter set of the g(τ) table: calibrated to Chinese data, or the 2023 report's "
+              "illustrative one (docs/growth.md). A pathway run keeps the set its scenario chose.")
 @debug_option
-def growth(run_dir, out_dir, lang, formats, debug):
+def growth(run_dir, out_dir, lang, formats, preset, debug):
     """Growth of the compute-capital model of the 2023 compute report.
 
-    Without RUN_DIR: print steady-state growth g against the compute share τ of investment in the
-    three readings (the report's printed formula, household Euler at given r and w, general
-    equilibrium) and plot it (growth_vs_tau). With RUN_DIR, a pathway run directory (`edwc run`
-    on a scenario with horizon.end_year set, e.g. pathway-2035): plot the plan's τ path and
-    growth, nationally and by region, against the counterfactual with the baseline τ only
-    (growth_paths*), and print the key figures. RUN_DIR is checked like a scenario file first.
+    Without RUN_DIR: print steady-state growth g against the compute share τ of investment (for
+    the --preset parameter set) in the three readings (the report's printed formula, household
+    Euler at given r and w, general equilibrium) and plot it (growth_vs_tau). With RUN_DIR, a
+    pathway run directory (`edwc run` on a scenario with horizon.end_year set, e.g.
+    pathway-2035): plot the plan's τ path and growth, nationally and by region, against the
+    counterfactual with the baseline τ only (growth_paths*), and print the key figures. RUN_DIR
+    is checked like a scenario file first.
     """
     from edwc_data.outputs import claim_folder
 
+    from planner.growth import preset_params
     from planner.growth_plot import plot_growth_paths, plot_growth_vs_tau
 
     fmts = _parse_formats(formats)
     if run_dir is None:
         target = claim_folder(out_dir or Path("runs") / "growth", "output", accept=("output", "run"))
-        click.echo(format_growth_table())
-        written = plot_growth_vs_tau(out_dir=target, formats=fmts, lang=lang)
+        params = preset_params(preset)
+        click.echo(format_growth_table(params))
+        written = plot_growth_vs_tau(params, out_dir=target, formats=fmts, lang=lang)
     else:
         import pandas as pd
 
-        from planner.pathway import read_growth
+        from planner.pathway_files import read_growth
 
         frames = read_growth(run_dir)  # the run directory and growth.csv, validated: RunDirError is exit 2
         target = claim_folder(out_dir if out_dir is not None else run_dir, "output", accept=("run", "output"))

@@ -175,7 +175,8 @@ def _solve_and_write(loaded, target, label, edits, with_map, lang, whole_year, g
     name = terminal_text(loaded.name)
     workers = workers_note(workers)
     if loaded.horizon.end_year is not None and not whole_year:  # a year plan refuses a pathway itself
-        from planner.pathway import format_pathway, run_and_write
+        from planner.pathway import run_and_write
+        from planner.pathway_files import format_pathway
 
         try:
             pathway = run_and_write(

@@ -5,9 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from optimizer.status import PlanStatus
-from planner.growth import calibrated_params
+from planner.growth import preset_params
 from ui import charts, jobs
-from ui import state as ui_state
 from ui.engine import get_engine, wait_for
 from ui.i18n import t
 from ui.views import common
@@ -35,12 +34,17 @@ def _pathway_section(scenario) -> dict | None:
         end = cols[0].number_input(t("end_year"), min_value=scenario.year + 1, max_value=2100,
                                    value=min(scenario.year + 10, 2100), step=1, key="growth_end_year")
         if cols[1].button(t("set_end_year"), key="growth_set_end", type="primary"):
-            error = ui_state.apply_edits({"horizon.end_year": int(end)})
-            if error:
-                st.error(error)
-            else:
-                st.rerun()
-        return None
+            st.session_state["growth_pathway_end"] = int(end)
+        chosen = st.session_state.get("growth_pathway_end")
+        if chosen is None:
+            return None
+        # The pathway plans a copy with the chosen last year; the session's scenario stays as it is.
+        from planner.scenario import resolve_scenario
+
+        document = scenario.to_dict()
+        document["horizon"]["end_year"] = chosen
+        scenario = resolve_scenario(document, name=scenario.name, source=f"scenario '{scenario.name}'")
+        st.caption(t("pathway_copy", end=chosen))
     engine = get_engine()
     key = ("pathway", scenario.input_hash())
     outcome = engine.cached(key)
@@ -55,8 +59,9 @@ def _pathway_section(scenario) -> dict | None:
             outcome = wait_for(
                 engine.submit(key, jobs.solve_pathway, scenario.to_dict()),
                 lambda s: line.write(t("step_solving", seconds=s)))
-            state = "complete" if outcome["status"] == PlanStatus.OPTIMAL else "error"
-            status.update(label=t("pathway_done"), state=state, expanded=False)
+            solved = outcome["status"] == PlanStatus.OPTIMAL
+            status.update(label=t("pathway_done" if solved else "pathway_failed"),
+                          state="complete" if solved else "error", expanded=False)
         if outcome["status"] == PlanStatus.OPTIMAL:
             st.rerun()  # draw the page again without the button, from the cache
     if outcome["status"] != PlanStatus.OPTIMAL:
@@ -109,8 +114,10 @@ def render() -> None:
     choice = st.radio(
         t("calibration"), ("scenario", "report"), horizontal=True, key="growth_calibration",
         format_func=lambda c: t("calibration_" + c, language, tau=tau0))
-    # The pathway calibrates at the scenario's baseline τ; docs/growth.md at τ = 0.30.
-    params = calibrated_params(g0=investment.growth_target, tau0=tau0 if choice == "scenario" else 0.30)
+    from planner.pathway import scenario_growth_params
+
+    # The scenario's set is what the pathway uses; "report" is the report's illustrative set (docs/growth.md).
+    params = scenario_growth_params(scenario) if choice == "scenario" else preset_params("report")
     marks = {t("tau_baseline_mark", language): investment.baseline_compute_share}
     if outcome is not None and outcome["summary"].get("tau_plan_mean") is not None:
         marks[t("tau_plan_mark", language)] = outcome["summary"]["tau_plan_mean"]
