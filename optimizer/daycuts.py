@@ -162,15 +162,24 @@ class DaySolver:
             status = read_highs_status(self.highs, self.time_limit_s)
         except PlanNotSolved:
             # A warm start can end in numerical trouble (status 'unknown') where a cold solve does not:
-            # solve once more from scratch, and only then give up.
+            # solve once more from scratch, then by the interior-point method (with crossover, so the
+            # duals a cut needs come from a basis), and only then give up.
             self.highs.clearSolver()
             self.highs.run()
             try:
                 status = read_highs_status(self.highs, self.time_limit_s)
             except PlanNotSolved:
                 self.highs.clearSolver()
-                self._matrix = None
-                raise
+                self.highs.setOptionValue("solver", "ipm")
+                try:
+                    self.highs.run()
+                    status = read_highs_status(self.highs, self.time_limit_s)
+                except PlanNotSolved:
+                    self.highs.clearSolver()
+                    self._matrix = None
+                    raise
+                finally:
+                    self.highs.setOptionValue("solver", "choose")
         return status, time.perf_counter() - start
 
 
