@@ -2,7 +2,7 @@
 
 Run on demand (never in the test suite):
 
-    python benchmarks/bench_lp.py                 # the default scenario (4 clustered days and the peak days) and 12 days
+    python benchmarks/bench_lp.py                 # the default (4 clustered days and the peak days) and 12 days
     python benchmarks/bench_lp.py --days 1 --repeat 3
     python benchmarks/bench_lp.py --days 1 4 12 --backends highs --repeat 5 --handover
 
@@ -87,7 +87,8 @@ def handover(days: int, repeat: int) -> dict:
     pass_lp(highs, *arrays)
     highs.run()
     solve = float(highs.getRunTime())
-    return {"slices": int(inputs.hours.size), "columns": lp.num_cols, "nonzeros": int(arrays[3].nnz), "pointer_s": pointer,
+    return {"slices": int(inputs.hours.size), "columns": lp.num_cols, "nonzeros": int(arrays[3].nnz),
+            "pointer_s": pointer,
             "highs_lp_s": fields, "solve_s": solve, "speed_up": fields / pointer}
 
 
