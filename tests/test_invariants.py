@@ -30,11 +30,13 @@ def _floats(low, high):
 
 
 def _amounts(high):
-    """A power in MW: none, or at least a hundred-thousandth of ``high``.
+    """A power in MW (or an emission factor): none, or at least a hundred-thousandth of ``high``.
 
     HiGHS's tolerances are absolute (1e-7): it may leave a demand or a bound smaller than that at
     zero, and verification, relative to the plan's own scale, then refuses the plan rather than
     call it served (test_status.py::test_a_plan_below_the_solvers_resolution_is_not_verified).
+    Likewise HiGHS drops matrix coefficients below 1e-9: a carbon row of 1e-150 tCO2/MWh factors
+    vanishes, and verification refuses the plan that ignored it.
     """
     return st.one_of(st.just(0.0), _floats(1e-5 * high, high))
 
@@ -61,7 +63,7 @@ def plans(draw):
             hub_class="local" if local else draw(st.sampled_from(["east", "west"])),
             serves=f"p{j}" if local else "",
             pue=draw(_floats(1.0, 1.6)), existing=existing, max_new=draw(_amounts(2 * need_mw)),
-            price=draw(_floats(200.0, 800.0)), ef=draw(_floats(0.0, 1.0)), green=draw(_amounts(30.0)),
+            price=draw(_floats(200.0, 800.0)), ef=draw(_amounts(1.0)), green=draw(_amounts(30.0)),
             premium=draw(_floats(0.0, 100.0)), green_new_share=draw(st.sampled_from([0.0, 0.5])),
             capex_annual=draw(_floats(0.0, 1e6)),
         ))
