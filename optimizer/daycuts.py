@@ -205,7 +205,7 @@ def _model(task: DayTask, position: int, day: PlanInputs | None) -> _DayModel:
     return _MODELS[key]
 
 
-def _coupling_bounds(model: _DayModel, task: DayTask, allocation: np.ndarray | None):
+def _coupling_bounds(model: _DayModel, task: DayTask):
     """(a·m̂, the day's own part of each additive bound) of the coupling rows, (R,) each."""
     coupling = task.coupling
     positions = coupling.positions
@@ -240,7 +240,7 @@ def _fixed_arrays(model: _DayModel, task: DayTask, allocation: np.ndarray | None
         if allocation is None:
             row_lower[positions], row_upper[positions] = -INF, INF
         else:
-            shift, share = _coupling_bounds(model, task, allocation)
+            shift, share = _coupling_bounds(model, task)
             bound = shift + share + allocation
             row_lower[positions] = np.where(coupling.sense > 0, bound, -INF)
             row_upper[positions] = np.where(coupling.sense > 0, INF, bound)
@@ -310,7 +310,7 @@ def solve_days(task: DayTask) -> list[DayCut] | MissingDays:
                      iterations, solve_s, verified)
         if split:
             shortfall = col_values[model.slack_columns]
-            shift, share = _coupling_bounds(model, task, allocation)
+            shift, share = _coupling_bounds(model, task)
             # B·x: the row's activity without a·m̂ and the slack; net of the day's own part of its bound.
             rows = _row_values(model, col_values, task)
             cut.allocation_gradient = allocation_gradient
