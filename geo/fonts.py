@@ -151,7 +151,7 @@ def resolve_lang(lang: str) -> str:
     if lang == "zh" and find_cjk_font() is None:
         if not _warned:
             warnings.warn(
-                "maps | no font file with Chinese glyphs found, Chinese labels fall back to English. "
+                "maps | no CJK font found (no font file with Chinese glyphs), Chinese labels fall back to English. "
                 f"Install one (apt-get install fonts-noto-cjk; ./setup.sh does) or set {FONT_ENV} to a font file.",
                 stacklevel=2,
             )
