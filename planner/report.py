@@ -401,6 +401,7 @@ def build_report(
     compare: list[Path | str] | tuple[Path | str, ...] = (),
     study: Path | str | None = None,
     lang: str = "en",
+    run_name: str | None = None,
 ) -> Report:
     """The report of the run in ``run_dir``, as a document model.
 
@@ -413,6 +414,8 @@ def build_report(
     study : path, optional
         A study folder (``edwc sweep``) whose ranges and charts make the sensitivity section.
     lang : {"en", "zh"}
+    run_name : str, optional
+        How the subtitle names the run (default: the run directory's name).
 
     Raises
     ------
@@ -434,7 +437,7 @@ def build_report(
     name = str((results.scenario or {}).get("name", results.summary.scenario))
     report = Report(lang, t("report_title", lang, name=name),
                     t("report_generated", lang, date=dt.date.today().isoformat(), version=version,
-                      run=run_dir.name))
+                      run=run_name or run_dir.name))
     report.sections += [_question(results, run_dir, lang), _headline(results, lang), _map(results, lang),
                         _costs(results, lang)]
     if others:
@@ -569,3 +572,23 @@ def write_report(
     report = build_report(run_dir, compare=compare, study=study, lang=lang)
     folder = claim_folder(target, "output", accept=("run", "output"))
     return [write_bytes_atomic(folder / f"report-{lang}.{fmt}", report_bytes(report, fmt)) for fmt in wanted]
+
+
+def report_files(results: Results, lang: str = "en", formats: tuple[str, ...] = FORMATS, stem: str = "report",
+                 run_name: str | None = None) -> dict[str, bytes]:
+    """The report of solved ``results`` in each format, by file name (the app's Export page).
+
+    The results are written as a run directory in a private scratch folder first and read back as
+    any run directory is, so the app's report is the command line's.
+    """
+    from edwc_data.outputs import remove_owned, scratch_folder
+
+    from planner.rundir import write_run
+
+    wanted = check_formats(list(formats))
+    scratch = scratch_folder("edwc-report-")
+    try:
+        report = build_report(write_run(results, scratch / "run"), lang=lang, run_name=run_name)
+        return {f"{stem}-{lang}.{fmt}": report_bytes(report, fmt) for fmt in wanted}
+    finally:
+        remove_owned(scratch)

@@ -157,3 +157,29 @@ def test_a_folder_that_is_no_run_or_study_exits_2(runs, tmp_path):
                      "--out", str(tmp_path / "out"))
     assert result.exit_code == 2 and ".edwc-study" in result.output
     assert FORMATS == ("pdf", "docx", "html")
+
+
+def test_the_export_page_offers_the_report_in_every_format(monkeypatch):
+    from test_ui import new_app, no_exception, solve_on_plan_page
+
+    monkeypatch.setenv("EDWC_UI_INLINE", "1")  # the report is built on the script thread
+    at = new_app()
+    solve_on_plan_page(at)
+    at.radio(key="lang").set_value("zh").run()
+    at.switch_page("app_pages/export.py").run()
+    no_exception(at)
+    at.button(key="prepare_report").click().run()
+    no_exception(at)
+    buttons = {button.key for button in at.get("download_button")}
+    assert {f"dl_report_{fmt}" for fmt in FORMATS} <= buttons
+
+
+def test_report_files_of_solved_results_are_the_command_lines_report(runs):
+    from planner.report import report_files
+    from planner.rundir import read_run
+
+    files = report_files(read_run(runs["priced"]), lang="zh", formats=("pdf", "html"), stem="plan", run_name="#7 mine")
+    assert list(files) == ["plan-zh.pdf", "plan-zh.html"]
+    assert files["plan-zh.pdf"].startswith(b"%PDF")
+    page = files["plan-zh.html"].decode("utf-8")
+    assert "#7 mine" in page and "carbon.price_cny_per_tco2" in page
