@@ -134,3 +134,28 @@ def test_the_page_inlines_leaflet_and_links_nothing_outside(map_files):
     assert loaded == []
     for cdn in ("cdn.jsdelivr.net", "cdnjs.cloudflare.com", "code.jquery.com", "bootstrapcdn"):
         assert cdn not in page
+
+
+def test_the_static_map_legend_reads_at_the_apps_size(map_files):
+    """Each legend line is at least 9 px tall where the app shows the map (about 720 px wide); 7.5 pt gave 8."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from geo.maps import plot_plan_map
+    from planner.rundir import read_run
+
+    results = read_run(map_files["en"].parents[1] / "run")
+    figure = plot_plan_map(results, metric="west_share", lang="en")
+    try:
+        dpi = 110  # as the app draws it (ui.jobs.plan_map_png)
+        figure.set_dpi(dpi)
+        figure.canvas.draw()
+        shown = 720 / (figure.get_size_inches()[0] * dpi)  # image pixels to screen pixels
+        legends = [legend for ax in figure.axes for legend in ax.findobj(matplotlib.legend.Legend)]
+        texts = [text for legend in legends for text in legend.get_texts()]
+        assert len(texts) >= 6 and any("MW" in text.get_text() for text in texts)
+        renderer = figure.canvas.get_renderer()
+        heights = [text.get_window_extent(renderer).height * shown for text in texts if text.get_text()]
+        assert min(heights) >= 9.0, heights
+    finally:
+        plt.close(figure)
