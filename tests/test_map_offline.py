@@ -6,15 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
+import test_ui_browser
 from click.testing import CliRunner
-from playwright import sync_api
 
 from geo.export import CONTENT_SECURITY_POLICY, leaflet_assets
 from planner.cli import main
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's, installed by ./setup.sh --test
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run"]
+#: Debian's Chromium driven by Playwright: the browser tests' fixture.
+browser = test_ui_browser.browser
 WAIT_MS = 60_000
 #: A point in western Sichuan (Garzê, away from clusters and flow lines) and the Tianfu cluster's. [deg]
 WEST_SICHUAN, TIANFU = (31.0, 100.5), (30.66, 104.07)
@@ -34,14 +33,6 @@ def map_files(tmp_path_factory):
         assert result.exit_code == 0, result.output
         files[lang] = root / lang / "plan_map.html"
     return files
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _open_offline(browser, path: Path):

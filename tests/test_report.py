@@ -183,3 +183,20 @@ def test_report_files_of_solved_results_are_the_command_lines_report(runs):
     assert files["plan-zh.pdf"].startswith(b"%PDF")
     page = files["plan-zh.html"].decode("utf-8")
     assert "#7 mine" in page and "carbon.price_cny_per_tco2" in page
+
+
+def test_markup_in_a_scenario_stays_text_and_nothing_is_fetched(tmp_path):
+    scenario = tmp_path / "hostile.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "name": "hostile <b>x</b>",
+        "description": "<img src='http://192.0.2.1/x.png'> <script>alert(1)</script> {{ 7*7 }}",
+        "time": {"hours_per_day": 2},
+    }), encoding="utf-8")
+    run = tmp_path / "run"
+    assert _invoke("run", str(scenario), "--no-map", "--out", str(run)).exit_code == 0
+    written = write_report(run, tmp_path / "out", formats=("html", "pdf"), lang="en")
+    page = written[0].read_text(encoding="utf-8")
+    assert "<script>" not in page and "<img src='http" not in page and "<b>x</b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "{{ 7*7 }}" in page
+    _, text = _pdf_text(written[1])
+    assert "<script>alert(1)</script>" in text  # shown as written, as text
