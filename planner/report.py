@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from edwc_data.files import FileRefused, read_regular_file, write_bytes_atomic
-from edwc_data.labels import MONEY_SCALE, check_lang, t
+from edwc_data.labels import MONEY_SCALE, t
 from edwc_data.outputs import claim_folder, require_owned, shown_path
 from edwc_data.tables import data_dir, load_tables
 
@@ -429,7 +429,6 @@ def build_report(
     if lang not in ("en", "zh"):
         msg = f"must be 'en' or 'zh', got {lang!r}. Choose one of the two."
         raise ReportError(msg, source="--lang")
-    check_lang(lang)
     run_dir = Path(run_dir)
     results, _ = read_run_checked(run_dir)
     others = [(read_run_checked(Path(path))[0], Path(path)) for path in compare]
