@@ -397,6 +397,39 @@ class SolverSettings(_Strict):
     )
 
 
+#: Most futures a stochastic plan lists or samples (the memory budget usually allows fewer). [-]
+MAX_FUTURES = 50
+
+
+class FutureSpec(_Strict):
+    """One future of a two-stage stochastic plan (docs/robust.md)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)] = Field(description="Name of the future.")
+    probability: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        description="Its probability; the futures' add up to 1. [-]")
+    description: str = Field(default="", max_length=2000, description="Free text.")
+    set: dict[str, Any] = Field(default_factory=dict, description="Its edits of the scenario, in the dotted form "
+                                "of --set (demand.scale: 1.3, sites.qingyang.price_cny_per_mwh: 400).")
+
+
+class FutureSample(_Strict):
+    """Futures drawn from a study's distributions, each with probability 1/sample."""
+
+    sample: Annotated[int, Field(ge=1, le=MAX_FUTURES)] = Field(description="Number of futures drawn. [-]")
+    study: Annotated[str, Field(min_length=1, max_length=300)] = Field(
+        description="Study file (or shipped study name) whose distributions and factors are drawn from.")
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = Field(default=0, description="Seed of the draws.")
+
+
+class RiskSettings(_Strict):
+    """Risk aversion of a stochastic plan: CVaR of the cost in the objective."""
+
+    cvar_alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        description="CVaR level α: the mean cost of the dearest 1 − α of the futures' probability. [-]")
+    cvar_weight: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        description="Weight ω of CVaR in the objective (1 − ω on the expected cost). [-]")
+
+
 class Scenario(_Strict):
     """A complete, validated scenario: defaults merged with the user's file and ``--set`` overrides."""
 
@@ -420,6 +453,10 @@ class Scenario(_Strict):
     investment: InvestmentSettings
     growth: GrowthSettings
     solver: SolverSettings = Field(default_factory=SolverSettings)
+    futures: Annotated[list[FutureSpec], Field(min_length=1, max_length=MAX_FUTURES)] | FutureSample | None = Field(
+        default=None, description="Futures of a two-stage stochastic plan (docs/robust.md); null plans one future.")
+    risk: RiskSettings | None = Field(default=None, description="CVaR in a stochastic plan's objective; null: "
+                                      "expected cost only.")
 
     @field_validator("name")
     @classmethod
@@ -715,6 +752,7 @@ def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
     if abs(total - 1.0) > 1e-6:
         problems.append(("workloads", f"shares must add up to 1, got {total:.6f}. Rescale the shares."))
 
+    problems.extend(_future_problems(scenario))
     enabled_clusters = [s for s in clusters if (scenario.sites.get(s) or SiteOverride()).enabled is not False]
     if scenario.policy.hub_new_share_min and not enabled_clusters:
         problems.append(("policy.hub_new_share_min",
@@ -724,3 +762,30 @@ def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
         if len(problems) > 1:
             message += f" ({len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}.)"
         raise ScenarioError(message, source=source, field=field)
+
+
+def _future_problems(scenario: Scenario) -> list[tuple[str, str]]:
+    """Probabilities that do not add up to 1, repeated names, futures beside a horizon or risk without futures."""
+    problems = []
+    futures = scenario.futures
+    if isinstance(futures, list):
+        total = sum(future.probability for future in futures)
+        if abs(total - 1.0) > 1e-6:
+            problems.append(("futures.probability", f"the futures' probabilities add up to {total:.6g}, not 1. "
+                             "Rescale them."))
+        names = [future.name for future in futures]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            problems.append(("futures.name", f"repeats {shown_value(repeated[0])}. Name each future once."))
+        for i, future in enumerate(futures):
+            nested = [key for key in future.set if key.split(".")[0] in ("futures", "risk", "horizon", "name")]
+            if nested:
+                problems.append((f"futures.{i}.set.{shown_key(nested[0])}",
+                                 "a future edits its plan's inputs, not the futures, risk, horizon or name. "
+                                 "Remove the key."))
+    if futures is not None and scenario.horizon.end_year is not None:
+        problems.append(("futures", "a stochastic plan plans one year; it cannot have horizon.end_year. "
+                         "Set horizon.end_year to null."))
+    if scenario.risk is not None and futures is None:
+        problems.append(("risk", "is set but the scenario has no futures. Add futures or set risk to null."))
+    return problems
