@@ -411,3 +411,55 @@ def evaluate_fixed(inputs: PlanInputs, families: list[str], values: np.ndarray, 
     quantities, _ = verify_solution(inputs, elastic, index, solution, tolerance, penalty_cny_per_mwh)
     unserved = float(quantities.unserved_mw.sum(axis=(0, 1)) @ inputs.hours)
     return float(solution.objective), unserved
+
+
+@dataclass
+class ValueFigures:
+    """The stochastic plan against the mean-future plan and against perfect information.
+
+    Attributes
+    ----------
+    mean_plan_costs_cny, mean_plan_unserved_mwh : numpy.ndarray (F,)
+        The mean-future plan's year decisions fixed in each future: its cost (unserved demand at
+        the penalty included) [CNY/yr] and the demand it leaves unserved [MWh/yr].
+    perfect_costs_cny : numpy.ndarray (F,)
+        Each future's own optimum. [CNY/yr]
+    mean_plan_objective_cny, perfect_objective_cny : float
+        Their objectives (:func:`risk_measure`). [CNY/yr]
+    vss_cny : float
+        Value of the stochastic solution: the mean-future plan's objective minus the stochastic optimum. [CNY/yr]
+    evpi_cny : float
+        Expected value of perfect information: the stochastic optimum minus the perfect-information objective. [CNY/yr]
+    """
+
+    mean_plan_costs_cny: np.ndarray
+    mean_plan_unserved_mwh: np.ndarray
+    perfect_costs_cny: np.ndarray
+    mean_plan_objective_cny: float
+    perfect_objective_cny: float
+    vss_cny: float
+    evpi_cny: float
+
+
+def value_figures(futures: list[Future], mean_inputs: PlanInputs, plan: StochasticPlan, risk: Risk | None,
+                  penalty_cny_per_mwh: float, **settings) -> ValueFigures:
+    """VSS and EVPI of a stochastic plan (every solve verified; ``settings`` as :func:`solve_alone`).
+
+    Parameters
+    ----------
+    mean_inputs : PlanInputs
+        The mean future: the futures' uncertain numbers at their probability-weighted means.
+    penalty_cny_per_mwh : float
+        Price of demand the mean-future plan cannot serve in a future. [CNY/MWh]
+    """
+    families = plan.metadata["shared_families"]
+    p = np.array([future.probability for future in futures])
+    _, mean_values = solve_alone(mean_inputs, families, **settings)
+    on_futures = np.array([evaluate_fixed(future.inputs, families, mean_values, penalty_cny_per_mwh, **settings)
+                           for future in futures])
+    perfect = np.array([solve_alone(future.inputs, families, **settings)[0].summary.total_cost_cny
+                        for future in futures])
+    mean_objective, _ = risk_measure(on_futures[:, 0], p, risk)
+    perfect_objective, _ = risk_measure(perfect, p, risk)
+    return ValueFigures(on_futures[:, 0], on_futures[:, 1], perfect, mean_objective, perfect_objective,
+                        mean_objective - plan.objective_cny, plan.objective_cny - perfect_objective)

@@ -29,13 +29,11 @@ from optimizer.stochastic import (
     Future,
     Risk,
     StochasticRefused,
-    evaluate_fixed,
     futures_within,
     risk_measure,
-    shared_families,
-    solve_alone,
     solve_stochastic,
     stacked_size,
+    value_figures,
 )
 from planner.errors import PlanTooLarge, ScenarioError
 from planner.preprocess import build_inputs
@@ -105,8 +103,16 @@ def future_cases(scenario: Scenario, source: str | None = None) -> list[FutureCa
         listed = [(future.name, future.probability, dict(future.set)) for future in futures]
     else:
         listed = _sampled(scenario, futures, source)
+    if scenario.horizon.end_year is not None:
+        msg = "a stochastic plan plans one year; it cannot have horizon.end_year. Set horizon.end_year to null."
+        raise ScenarioError(msg, source=source, field="futures")
     cases = []
     for i, (name, probability, edits) in enumerate(listed):
+        nested = [key for key in edits if key.split(".")[0] in ("futures", "risk", "horizon", "name")]
+        if nested:
+            msg = (f"future '{name}' edits {shown_key(nested[0])}; a future edits its plan's inputs only. "
+                   "Remove the key.")
+            raise ScenarioError(msg, source=source, field=f"futures.{i}.set.{shown_key(nested[0])}")
         document = _base_document(scenario)
         for key, value in edits.items():
             set_dotted(document, key, value)
@@ -224,25 +230,20 @@ def plan_robust(scenario: Scenario, source: str | None = None, penalty_cny_per_m
     inputs_s = time.perf_counter() - start
     try:
         stochastic = solve_stochastic(futures, risk, **settings)
-        families = shared_families(futures[0].inputs)
-    except (StochasticRefused, ValueError) as exc:
+    except StochasticRefused as exc:
         raise ScenarioError(str(exc).removeprefix("stochastic plan | "), source=source or f"scenario '{scenario.name}'",
                             field="futures") from None
     stochastic_s = time.perf_counter() - start - inputs_s
-    _, mean_values = solve_alone(build_inputs(mean), families, **settings)
-    on_futures = [evaluate_fixed(future.inputs, families, mean_values, penalty, **settings) for future in futures]
-    perfect = [solve_alone(future.inputs, families, **settings)[0].summary.total_cost_cny for future in futures]
+    values = value_figures(futures, build_inputs(mean), stochastic, risk, penalty, **settings)
     probabilities = [case.probability for case in cases]
-    mean_objective, _ = risk_measure([cost for cost, _ in on_futures], probabilities, risk)
-    perfect_objective, _ = risk_measure(perfect, probabilities, risk)
     expected, cvar = risk_measure(stochastic.costs_cny, probabilities, None)[0], stochastic.metadata.get("cvar_cny")
     table = pd.DataFrame({
         "future": [case.name for case in cases],
         "probability": probabilities,
         "cost_cny": stochastic.costs_cny,
-        "mean_plan_cost_cny": [cost for cost, _ in on_futures],
-        "mean_plan_unserved_mwh": [unserved for _, unserved in on_futures],
-        "perfect_cost_cny": perfect,
+        "mean_plan_cost_cny": values.mean_plan_costs_cny,
+        "mean_plan_unserved_mwh": values.mean_plan_unserved_mwh,
+        "perfect_cost_cny": values.perfect_costs_cny,
         "new_capacity_mw": [plan.summary.new_capacity_mw for plan in stochastic.plans],
     }, columns=FUTURE_COLUMNS)
     shown = max(range(len(cases)), key=lambda k: (cases[k].probability, -k))
@@ -252,10 +253,10 @@ def plan_robust(scenario: Scenario, source: str | None = None, penalty_cny_per_m
         "cvar_cny": cvar,
         "cvar_alpha": None if risk is None else risk.alpha,
         "cvar_weight": None if risk is None else risk.weight,
-        "vss_cny": mean_objective - stochastic.objective_cny,
-        "evpi_cny": stochastic.objective_cny - perfect_objective,
-        "mean_plan_objective_cny": mean_objective,
-        "perfect_objective_cny": perfect_objective,
+        "vss_cny": values.vss_cny,
+        "evpi_cny": values.evpi_cny,
+        "mean_plan_objective_cny": values.mean_plan_objective_cny,
+        "perfect_objective_cny": values.perfect_objective_cny,
         "shown_future": cases[shown].name,
         "futures": table.to_dict(orient="records"),
     }

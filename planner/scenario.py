@@ -14,7 +14,17 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from edwc_data.tables import load_defaults, load_tables, scenario_dir
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from planner.errors import ScenarioError
@@ -453,7 +463,11 @@ class Scenario(_Strict):
     investment: InvestmentSettings
     growth: GrowthSettings
     solver: SolverSettings = Field(default_factory=SolverSettings)
-    futures: Annotated[list[FutureSpec], Field(min_length=1, max_length=MAX_FUTURES)] | FutureSample | None = Field(
+    futures: Annotated[
+        Annotated[Annotated[list[FutureSpec], Field(min_length=1, max_length=MAX_FUTURES)], Tag("list")]
+        | Annotated[FutureSample, Tag("model-sample")],
+        Discriminator(lambda value: "list" if isinstance(value, list) else "model-sample"),
+    ] | None = Field(
         default=None, description="Futures of a two-stage stochastic plan (docs/robust.md); null plans one future.")
     risk: RiskSettings | None = Field(default=None, description="CVaR in a stochastic plan's objective; null: "
                                       "expected cost only.")
@@ -558,9 +572,11 @@ _RANGE_ERRORS = ("greater_than", "less_than", "too_short", "too_long", "string_t
                  "multiple_of")
 
 
-def _error_field(loc: tuple) -> str:
-    parts = list(loc)
-    while len(parts) > 1 and isinstance(parts[-1], str) and _SCHEMA_LABEL.match(parts[-1]):
+def _error_field(loc: tuple, keep_last: bool = False) -> str:
+    # Union members' labels sit inside the path too (futures: list or sample): the user wrote none of them.
+    parts = [loc[0], *(part for part in loc[1:-1] if not (isinstance(part, str) and _SCHEMA_LABEL.match(part)))]
+    parts = parts + list(loc[-1:]) if len(loc) > 1 else parts
+    while not keep_last and len(parts) > 1 and isinstance(parts[-1], str) and _SCHEMA_LABEL.match(parts[-1]):
         parts.pop()
     return ".".join(shown_key(part) for part in parts)
 
@@ -569,8 +585,7 @@ def _format_validation_error(source: str, error: ValidationError) -> ScenarioErr
     errors = error.errors()
     first = errors[0]
     kind = first["type"]
-    field = ".".join(shown_key(part) for part in first["loc"]) if kind in (
-        "extra_forbidden", "missing") else _error_field(first["loc"])
+    field = _error_field(first["loc"], keep_last=kind in ("extra_forbidden", "missing"))
     got = first.get("input")
     if kind == "extra_forbidden":
         message = "unknown key. Check the spelling against docs/scenario.md or remove it."
@@ -765,7 +780,7 @@ def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
 
 
 def _future_problems(scenario: Scenario) -> list[tuple[str, str]]:
-    """Probabilities that do not add up to 1, repeated names, futures beside a horizon or risk without futures."""
+    """Probabilities that do not add up to 1, repeated names, risk without futures (the rest: planner.robust)."""
     problems = []
     futures = scenario.futures
     if isinstance(futures, list):
@@ -777,15 +792,6 @@ def _future_problems(scenario: Scenario) -> list[tuple[str, str]]:
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             problems.append(("futures.name", f"repeats {shown_value(repeated[0])}. Name each future once."))
-        for i, future in enumerate(futures):
-            nested = [key for key in future.set if key.split(".")[0] in ("futures", "risk", "horizon", "name")]
-            if nested:
-                problems.append((f"futures.{i}.set.{shown_key(nested[0])}",
-                                 "a future edits its plan's inputs, not the futures, risk, horizon or name. "
-                                 "Remove the key."))
-    if futures is not None and scenario.horizon.end_year is not None:
-        problems.append(("futures", "a stochastic plan plans one year; it cannot have horizon.end_year. "
-                         "Set horizon.end_year to null."))
     if scenario.risk is not None and futures is None:
         problems.append(("risk", "is set but the scenario has no futures. Add futures or set risk to null."))
     return problems
