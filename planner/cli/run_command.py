@@ -153,8 +153,9 @@ def run(scenario, overrides, out_dir, backend, with_map, lang, whole_year, gap, 
     """Solve SCENARIO (a YAML file or a shipped name; default: baseline) and write its run directory.
 
     Shipped scenarios: baseline, policy-2025, low-carbon, no-west, pathway-2035 (a horizon to 2035),
-    hourly-2025 (clustered days, deferral). The run is named from the scenario and its edits
-    ("baseline · carbon.price_cny_per_tco2=300") and recorded in the run catalog (`edwc runs`).
+    hourly-2025 (clustered days, deferral), robust-2030 (futures: one stochastic plan). The run is
+    named from the scenario and its edits ("baseline · carbon.price_cny_per_tco2=300") and recorded
+    in the run catalog (`edwc runs`).
     Its directory is --out, or a new folder runs/<slug of the name> in the current folder
     (runs/<slug>-2, ... when taken: an earlier run is never replaced); a folder the tool did not
     write is never replaced.
