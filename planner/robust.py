@@ -37,7 +37,7 @@ from optimizer.stochastic import (
 )
 from planner.errors import PlanTooLarge, ScenarioError
 from planner.preprocess import build_inputs
-from planner.rundir import write_csv, write_run
+from planner.rundir import write_run
 from planner.safe_yaml import shown_key, shown_value
 from planner.scenario import Scenario, resolve_scenario, set_dotted
 from planner.sizing import estimate_plan_size
@@ -274,11 +274,5 @@ def plan_robust(scenario: Scenario, source: str | None = None, penalty_cny_per_m
 
 
 def write_robust(plan: RobustPlan, out_dir: Path | str, extras=None) -> Path:
-    """Write the run directory of a stochastic plan (:func:`planner.rundir.write_run`) with ``futures.csv``."""
-
-    def more(results: Results, folder: Path) -> None:
-        write_csv(plan.futures, folder / "futures.csv")
-        if extras is not None:
-            extras(results, folder)
-
-    return write_run(plan.results, out_dir, extras=more)
+    """Write the run directory of a stochastic plan (:func:`planner.rundir.write_run` adds ``futures.csv``)."""
+    return write_run(plan.results, out_dir, extras=extras)

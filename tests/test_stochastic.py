@@ -19,6 +19,7 @@ from optimizer.stochastic import (
 )
 from planner.cli import main
 from planner.errors import ScenarioError
+from planner.robust import FUTURE_COLUMNS, future_cases, mean_future
 from planner.rundir import RUN_FILES, read_run
 from planner.scenario import load_scenario
 
@@ -142,8 +143,6 @@ def test_scenario_probabilities_must_add_up_to_one(tmp_path):
 
 
 def test_a_future_edit_the_schema_refuses_names_the_future(tmp_path):
-    from planner.robust import future_cases
-
     path = tmp_path / "futures.yaml"
     path.write_text("futures:\n  - {name: a, probability: 1, set: {demand.scale: -1}}\n")
     with pytest.raises(ScenarioError, match=r"futures.0.set.demand.scale \| future 'a': "):
@@ -164,8 +163,27 @@ def test_edwc_run_robust_2030(tmp_path):
     expected = sum(row["probability"] * row["cost_cny"] for row in rows)
     assert figures["expected_cost_cny"] == pytest.approx(expected, rel=1e-9)
     assert figures["objective_cny"] == pytest.approx(expected, rel=1e-6)
+    # Regression: the stochastic optimum is unique in cost (the plan's MW may tie).
+    assert expected == pytest.approx(361_373_112_390.69, rel=1e-6)
+    assert (out / "futures.csv").read_text().splitlines()[0] == ",".join(FUTURE_COLUMNS)
     assert figures["vss_cny"] >= -1e-6 * expected and figures["evpi_cny"] >= -1e-6 * expected
     # Every future's own optimum is at most what the stochastic plan costs there.
     assert all(row["perfect_cost_cny"] <= row["cost_cny"] * (1 + 1e-9) for row in rows)
     assert json.loads((out / "summary.json").read_text())["stochastic"]["shown_future"] == "base"
     assert results.metadata["max_violation"] < 1e-6
+
+
+def test_futures_sampled_from_a_study_and_their_mean(tmp_path):
+    path = tmp_path / "sampled.yaml"
+    path.write_text("futures: {sample: 3, study: monte-carlo, seed: 7}\n")
+    scenario = load_scenario(path)
+    cases = future_cases(scenario)
+    assert [case.probability for case in cases] == pytest.approx([1 / 3] * 3)
+    # The study's factor scales this scenario's western prices; its other keys are set as drawn.
+    base_price = 350.0  # sites.csv, horinger
+    for case in cases:
+        assert set(case.edits) >= {"demand.scale", "costs.capex_usd_per_mw", "sites.horinger.price_cny_per_mwh"}
+        assert case.edits["sites.horinger.price_cny_per_mwh"] / base_price == pytest.approx(
+            case.edits["sites.guian.price_cny_per_mwh"] / 340.0, rel=1e-9)
+    mean = mean_future(scenario, cases)
+    assert mean.demand.scale == pytest.approx(np.mean([case.edits["demand.scale"] for case in cases]), rel=1e-12)
