@@ -187,3 +187,27 @@ def test_futures_sampled_from_a_study_and_their_mean(tmp_path):
             case.edits["sites.guian.price_cny_per_mwh"] / 340.0, rel=1e-9)
     mean = mean_future(scenario, cases)
     assert mean.demand.scale == pytest.approx(np.mean([case.edits["demand.scale"] for case in cases]), rel=1e-12)
+
+
+def test_plan_page_shows_the_futures_of_a_stochastic_run(monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from ui import state as ui_state
+
+    monkeypatch.setenv("EDWC_UI_INLINE", "1")  # solve on the script thread
+    at = AppTest.from_file(str(Path(__file__).parents[1] / "ui" / "app.py"), default_timeout=300)
+    at.session_state["base"] = ui_state.shipped_base("robust-2030")
+    at.session_state["overrides"] = {"time.hours_per_day": 4}
+    at.run()
+    at.switch_page("app_pages/plan.py").run()
+    at.button(key="solve_plan").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [metric.label for metric in at.metric]
+    for label in ("Expected cost", "Value of the stochastic solution (VSS)",
+                  "Expected value of perfect information (EVPI)"):
+        assert label in labels
+    futures = next(frame.value for frame in at.dataframe if "future" in frame.value.columns)
+    assert list(futures["future"]) == ["slow", "base", "fast", "dear-west"]
+    assert futures["probability"].sum() == pytest.approx(1.0)

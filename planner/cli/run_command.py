@@ -89,7 +89,7 @@ def format_futures(plan, lang: str = "en") -> str:
             for row in plan.futures.itertuples()]
     widths = [max(display_width(line[i]) for line in [header, *rows]) for i in range(len(header))]
     lines = [t("robust_shown", lang, future=terminal_text(plan.results.summary.stochastic["shown_future"])), "",
-             t("robust_title", lang, unit=t("robust_money_unit", lang))]
+             t("robust_title", lang, unit=t("unit_money_yr", lang))]
     lines += ["  ".join(pad(cell, width) for cell, width in zip(line, widths, strict=True)) for line in [header, *rows]]
     figures = [(t("robust_expected", lang), plan.expected_cost_cny)]
     if plan.cvar_cny is not None:
