@@ -211,3 +211,33 @@ def test_plan_page_shows_the_futures_of_a_stochastic_run(monkeypatch):
     futures = next(frame.value for frame in at.dataframe if "future" in frame.value.columns)
     assert list(futures["future"]) == ["slow", "base", "fast", "dear-west"]
     assert futures["probability"].sum() == pytest.approx(1.0)
+
+
+def test_a_stochastic_lp_over_the_memory_budget_is_refused_before_it_is_built():
+    from planner.errors import PlanTooLarge
+    from planner.robust import check_robust_size
+
+    # The process's 0.4 GB and 0.285 GB a future of the default size: four futures 1.54 GB, two 0.97 GB.
+    scenario = load_scenario("robust-2030", ["solver.memory_budget_gb=1.0"])
+    with pytest.raises(PlanTooLarge) as caught:
+        check_robust_size(scenario, future_cases(scenario))
+    message = str(caught.value)
+    assert message.startswith("scenario 'robust-2030': futures | 4 futures give a stochastic LP of ")
+    assert "2 futures of this size fit" in message and "\n" not in message
+    assert check_robust_size(load_scenario("robust-2030", ["solver.memory_budget_gb=2.0"]),
+                             future_cases(scenario)).columns > 4 * 64_000
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["robust-2030", "--year"], "a stochastic plan (futures) plans on representative days; run it without --year."),
+    (["uneven.yaml"], "uneven.yaml: futures.probability | the futures' probabilities add up to 1.1, not 1."),
+])
+def test_edwc_run_refuses_in_one_line(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "uneven.yaml").write_text("futures:\n  - {name: a, probability: 0.6}\n"
+                                          "  - {name: b, probability: 0.5}\n")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", *args, "--no-map", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1 and message in result.output
+    assert not out.exists()
