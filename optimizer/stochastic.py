@@ -208,6 +208,7 @@ def build_stochastic_lp(futures: list[Future], risk: Risk | None = None) -> Stoc
     p = check_probabilities([future.probability for future in futures])
     families = shared_families(futures[0].inputs)
     parts = [build_lp(future.inputs) for future in futures]
+
     def width(lp, family):
         return lp.columns[family].stop - lp.columns[family].start
 
