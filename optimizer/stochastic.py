@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optimizer.decompose import YearPlanRefused, year_structure
+from optimizer.diagnose import diagnose_infeasible, explain_conflicts, precheck_conflicts
 from optimizer.dispatch import with_unserved
 from optimizer.extract import PlanQuantities
 from optimizer.formulation import build_lp
@@ -38,7 +39,7 @@ from optimizer.lp import INF, LinearProgram
 from optimizer.plan import OBJECTIVE_FLOOR_CNY, OptimisedPlan, tabulate, verify_solution
 from optimizer.size import BASE_MEMORY_BYTES, BYTES_PER_NONZERO, LPSize
 from optimizer.solve import Solution, dual_objective, solve_lp
-from optimizer.status import PlanNotSolved, PlanStatus
+from optimizer.status import PlanInfeasible, PlanNotSolved, PlanStatus
 
 #: Probabilities must add up to 1 within this. [-]
 PROBABILITY_TOLERANCE = 1e-6
@@ -341,10 +342,18 @@ def solve_stochastic(
     StochasticRefused, ValueError
         As :func:`build_stochastic_lp`.
     """
+    for future in futures:  # a future no plan can serve dooms the shared plan: name it, as a plan's solve would
+        conflicts = precheck_conflicts(future.inputs)
+        if conflicts:
+            msg = f"future '{future.name}': {explain_conflicts(conflicts)}"
+            raise PlanInfeasible(msg, diagnosis=conflicts)
     start = time.perf_counter()
     built = build_stochastic_lp(futures, risk)
     formulate_s = time.perf_counter() - start
-    solution = solve_lp(built.lp, backend=backend, time_limit_s=time_limit_s, options=options)
+    try:
+        solution = solve_lp(built.lp, backend=backend, time_limit_s=time_limit_s, options=options)
+    except PlanInfeasible:
+        raise PlanInfeasible(_why_infeasible(futures, time_limit_s)) from None
     scale = max(abs(solution.objective), OBJECTIVE_FLOOR_CNY)
     if not abs(solution.objective - solution.dual_objective) / scale <= 1e-6:
         msg = "the stochastic LP's primal and dual objectives differ: the optimum is not proven"
@@ -386,6 +395,19 @@ def solve_stochastic(
     if cvar is not None:
         metadata["cvar_cny"] = cvar
     return StochasticPlan(plans, costs, float(solution.objective), shared_values, metadata)
+
+
+def _why_infeasible(futures: list[Future], time_limit_s: float) -> str:
+    """One line on a stochastic LP HiGHS proved infeasible: the first future with no plan of its own, if any."""
+    for future in futures:
+        lp, index = build_lp(future.inputs)
+        try:
+            solve_lp(lp, backend="highs", time_limit_s=time_limit_s)
+        except PlanInfeasible:
+            conflicts = diagnose_infeasible(future.inputs, lp, index, time_limit_s=time_limit_s)
+            return f"future '{future.name}': {explain_conflicts(conflicts)}"
+    return ("every future has a plan of its own, but no one plan of new capacity serves them all. "
+            "Check the limits on new capacity and the rules on it that differ between the futures")
 
 
 def solve_alone(inputs: PlanInputs, families: list[str], backend: str = "auto", time_limit_s: float = 600.0,

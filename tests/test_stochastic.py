@@ -241,3 +241,11 @@ def test_edwc_run_refuses_in_one_line(tmp_path, monkeypatch, args, message):
     assert result.exit_code == 2, result.output
     assert len(result.output.strip().splitlines()) == 1 and message in result.output
     assert not out.exists()
+
+
+def test_a_future_no_plan_can_serve_is_named():
+    from optimizer.status import PlanInfeasible
+
+    # 300 MW against at most 100 MW new at a and 100 MW at b.
+    with pytest.raises(PlanInfeasible, match="^future 'huge': "):
+        solve_stochastic([Future("low", 0.5, one_year(10.0)), Future("huge", 0.5, one_year(300.0))])
