@@ -84,7 +84,7 @@ def format_futures(plan, lang: str = "en") -> str:
     scale = MONEY_SCALE[lang]
     header = [t("robust_future", lang), t("robust_probability", lang), t("robust_cost", lang),
               t("robust_mean_plan_cost", lang), t("robust_perfect_cost", lang)]
-    rows = [[terminal_text(row.future), f"{row.probability:.0%}", f"{row.cost_cny / scale:,.1f}",
+    rows = [[terminal_text(row.future), f"{row.probability:.1%}", f"{row.cost_cny / scale:,.1f}",
              f"{row.mean_plan_cost_cny / scale:,.1f}", f"{row.perfect_cost_cny / scale:,.1f}"]
             for row in plan.futures.itertuples()]
     widths = [max(display_width(line[i]) for line in [header, *rows]) for i in range(len(header))]
