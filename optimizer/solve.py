@@ -72,6 +72,17 @@ def _stdout_silenced():
         os.close(saved)
 
 
+#: Environment variable that caps HiGHS's threads in this process (set on cluster workers, which
+#: each hold one core: HiGHS would otherwise start a thread pool the size of the node).
+HIGHS_THREADS_ENV = "EDWC_HIGHS_THREADS"
+
+
+def thread_options() -> dict:
+    """``{'threads': n}`` when :data:`HIGHS_THREADS_ENV` holds a whole number n ≥ 1, else ``{}``."""
+    value = os.environ.get(HIGHS_THREADS_ENV, "").strip()
+    return {"threads": int(value)} if value.isdigit() and int(value) >= 1 else {}
+
+
 def new_highs(time_limit_s: float | None = None, options: dict | None = None) -> highspy.Highs:
     """A quiet highspy.Highs instance with a time limit [s] and further HiGHS options."""
     with _stdout_silenced():
@@ -79,7 +90,7 @@ def new_highs(time_limit_s: float | None = None, options: dict | None = None) ->
     highs.setOptionValue("output_flag", False)
     if time_limit_s is not None:
         highs.setOptionValue("time_limit", float(time_limit_s))
-    for key, value in (options or {}).items():
+    for key, value in {**thread_options(), **(options or {})}.items():
         highs.setOptionValue(key, value)
     return highs
 
@@ -298,7 +309,7 @@ def _solve_pulp(lp: LinearProgram, time_limit_s: float, options: dict) -> tuple[
     start = time.perf_counter()
     prob, variables = build_pulp_problem(lp)
     timings["build_s"] = time.perf_counter() - start
-    solver = pulp.HiGHS(msg=False, timeLimit=time_limit_s, **options)
+    solver = pulp.HiGHS(msg=False, timeLimit=time_limit_s, **{**thread_options(), **options})
     start = time.perf_counter()
     with _stdout_silenced():
         prob.solve(solver)

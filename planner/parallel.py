@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import os
 import re
+import shutil
 import socket
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,7 +16,12 @@ from planner.errors import ScenarioError
 from planner.safe_yaml import shown_value
 
 #: Where tasks may run.
-EXECUTORS = ("local", "dask", "serial")
+EXECUTORS = ("local", "dask", "serial", "slurm", "pbs")
+#: Executors that submit Dask workers as batch jobs (dask-jobqueue), and the command each needs here.
+JOBQUEUE_COMMANDS = {"slurm": "sbatch", "pbs": "qsub"}
+#: Times a task is tried again on another worker when its worker is lost (a job killed at its walltime, a node
+#: gone); a run's own failure is recorded, not retried.
+TASK_RETRIES = 2
 #: Longest wait for a Dask scheduler to accept a connection before the study is refused. [s]
 SCHEDULER_TIMEOUT_S = 3.0
 _ADDRESS = re.compile(r"^(?P<scheme>tcp|tls)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]{1,5})$")
@@ -64,13 +71,75 @@ def check_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> Non
               "check the address, or use --executor local.", source="--address")
 
 
-def check_executor(executor: str, workers: int | None = None, address: str | None = None) -> None:
-    """Check executor options before anything runs or is written (names, worker count, the scheduler)."""
+@dataclasses.dataclass(frozen=True)
+class JobSpec:
+    """The batch jobs a ``slurm`` or ``pbs`` executor asks for; each job runs ``cores`` single-threaded workers.
+
+    Attributes
+    ----------
+    jobs : int
+        Jobs to start (the most, with ``adaptive``).
+    cores : int
+        Cores, and worker processes, per job.
+    memory : str
+        Memory per job, e.g. ``'16GB'`` (each worker gets its share).
+    walltime : str
+        Wall-clock limit of a job, ``HH:MM:SS``.
+    queue, account : str, optional
+        Queue (partition) and account to charge.
+    adaptive : bool
+        Scale between one job and ``jobs`` with the work waiting, instead of starting them all.
+    dashboard : bool
+        Serve the Dask dashboard (its address is printed).
+    """
+
+    jobs: int = 1
+    cores: int = 4
+    memory: str = "16GB"
+    walltime: str = "01:00:00"
+    queue: str | None = None
+    account: str | None = None
+    adaptive: bool = False
+    dashboard: bool = False
+
+
+_WALLTIME = re.compile(r"^(\d+-)?\d{1,3}:\d{2}(:\d{2})?$")
+
+
+def check_jobs(jobs: JobSpec) -> None:
+    """Refuse job settings the queue would reject, before anything is submitted."""
+    from dask.utils import parse_bytes
+
+    for name in ("jobs", "cores"):
+        value = getattr(jobs, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            _fail(f"must be a whole number of at least 1, got {shown_value(value)}.", source=f"--{name}")
+    try:
+        memory = parse_bytes(jobs.memory)
+    except (ValueError, TypeError):
+        memory = 0
+    if memory < 2**28:
+        _fail(f"expected a size such as 16GB (at least 256MB), got {shown_value(jobs.memory)}.",
+              source="--job-memory")
+    if not isinstance(jobs.walltime, str) or not _WALLTIME.match(jobs.walltime):
+        _fail(f"expected HH:MM:SS (or D-HH:MM:SS), got {shown_value(jobs.walltime)}.", source="--walltime")
+
+
+def check_executor(executor: str, workers: int | None = None, address: str | None = None,
+                   jobs: JobSpec | None = None) -> None:
+    """Check executor options before anything runs or is written (names, worker count, the scheduler, jobs)."""
     if executor not in EXECUTORS:
         _fail(f"must be one of {', '.join(EXECUTORS)}, got {shown_value(executor)}. Choose one of them.",
               source="executor")
     if address and executor != "dask":
         _fail("a scheduler address needs executor='dask'. Add --executor dask.", source="address")
+    if executor in JOBQUEUE_COMMANDS:
+        check_jobs(jobs or JobSpec())
+        command = JOBQUEUE_COMMANDS[executor]
+        if shutil.which(command) is None:
+            _fail(f"{command} is not on this machine's PATH: {executor} jobs can only be submitted from a "
+                  "machine of that cluster (its login node). Run there, or use --executor local.",
+                  source="executor")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         _fail(f"must be a whole number of at least 1, got {shown_value(workers)}. Give a count.", source="workers")
     if address:
@@ -122,7 +191,7 @@ class _DaskExecutor(_Executor):
     def map_unordered(self, function, tasks):
         from distributed import as_completed
 
-        futures = [self.client.submit(function, task, pure=False) for task in tasks]
+        futures = [self.client.submit(function, task, pure=False, retries=TASK_RETRIES) for task in tasks]
         by_key = {future.key: task for future, task in zip(futures, tasks, strict=True)}
         try:
             for future in as_completed(futures):
@@ -146,9 +215,48 @@ def _local_context():
     return multiprocessing.get_context("spawn")
 
 
+def _pin_threads() -> None:
+    # Run on every Dask worker as it joins, before its first task: HiGHS keeps to the worker's
+    # one core (optimizer.solve.HIGHS_THREADS_ENV) instead of a thread pool the size of the node.
+    os.environ["EDWC_HIGHS_THREADS"] = "1"
+
+
+#: The dask-jobqueue cluster class of each batch executor, by module and name (imported when used).
+JOBQUEUE_CLUSTERS = {"slurm": ("dask_jobqueue", "SLURMCluster"), "pbs": ("dask_jobqueue", "PBSCluster")}
+
+
+def _jobqueue_cluster(executor: str, jobs: JobSpec):
+    """A dask-jobqueue cluster of ``jobs`` for ``executor``, scaled (or adaptive); one thread per worker."""
+    import importlib
+    import logging
+
+    module, name = JOBQUEUE_CLUSTERS[executor]
+    cluster_class = getattr(importlib.import_module(module), name)
+    options: dict[str, Any] = {
+        "cores": jobs.cores,
+        "processes": jobs.cores,  # single-threaded workers: one LP solve per core
+        "memory": jobs.memory,
+        "walltime": jobs.walltime,
+        "job_name": "edwc-study",
+        "silence_logs": logging.ERROR,
+        "dashboard_address": ":8787" if jobs.dashboard else None,
+    }
+    if jobs.queue:
+        options["queue"] = jobs.queue
+    if jobs.account:
+        options["account"] = jobs.account
+    cluster = cluster_class(**options)
+    if jobs.adaptive:
+        cluster.adapt(minimum_jobs=1, maximum_jobs=jobs.jobs)
+    else:
+        cluster.scale(jobs=jobs.jobs)
+    return cluster
+
+
 @contextlib.contextmanager
 def open_executor(
-    executor: str = "local", workers: int | None = None, address: str | None = None
+    executor: str = "local", workers: int | None = None, address: str | None = None,
+    jobs: JobSpec | None = None, on_dashboard: Callable[[str], None] | None = None,
 ) -> Iterator[_Executor]:
     """A running executor for study tasks.
 
@@ -164,13 +272,19 @@ def open_executor(
     address : str, optional
         Scheduler address such as ``tcp://10.0.0.5:8786`` (Dask only). Its workers need
         edwc-planner installed. It must accept a connection within ``SCHEDULER_TIMEOUT_S``.
+    jobs : JobSpec, optional
+        The batch jobs of a ``'slurm'`` or ``'pbs'`` executor (dask-jobqueue): the scheduler runs
+        here, workers start as jobs in the queue (edwc-planner installed in the same environment on
+        the nodes); tasks of a lost worker are retried ``TASK_RETRIES`` times.
+    on_dashboard : callable, optional
+        Called with the dashboard's address when ``jobs.dashboard`` asks for one.
 
     Raises
     ------
     ScenarioError
         Bad options or an unreachable scheduler, before anything is started.
     """
-    check_executor(executor, workers, address)
+    check_executor(executor, workers, address, jobs)
     workers, _ = clamp_workers(workers)  # never more processes than cores
     if executor == "serial":
         yield _SerialExecutor()
@@ -193,6 +307,14 @@ def open_executor(
         if address:
             client = Client(address, timeout=f"{2 * SCHEDULER_TIMEOUT_S:g}s")
             workers = max(1, sum(client.nthreads().values()))
+        elif executor in JOBQUEUE_COMMANDS:
+            jobs = jobs or JobSpec()
+            cluster = _jobqueue_cluster(executor, jobs)
+            client = Client(cluster)
+            # Tasks are handed out as workers join; the queue may hold the jobs for a while.
+            workers = jobs.jobs * jobs.cores
+            if jobs.dashboard and on_dashboard is not None:
+                on_dashboard(client.dashboard_link)
         else:
             cluster = LocalCluster(
                 n_workers=workers,
@@ -202,6 +324,7 @@ def open_executor(
                 silence_logs=logging.ERROR,
             )
             client = Client(cluster)
+        client.register_worker_callbacks(_pin_threads)  # workers there now and those that join later
         try:
             yield _DaskExecutor(client, workers)
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -24,16 +25,40 @@ STUDY_KEYS = {"base", "grid", "samples", "distributions", "factors", "outputs", 
               "sampling", "sensitivity"}
 
 
-def _executor_options(function):
+def _job_options(function):
+    """Options of the batch jobs a slurm or pbs executor submits (dask-jobqueue)."""
+    for option in reversed(
+        [
+            click.option("--jobs", "job_count", type=click.IntRange(min=1), default=1, show_default=True,
+                         help="slurm/pbs: batch jobs to start (the most, with --adaptive)."),
+            click.option("--job-cores", type=click.IntRange(min=1), default=4, show_default=True,
+                         help="slurm/pbs: cores per job, one single-threaded worker each."),
+            click.option("--job-memory", default="16GB", show_default=True, help="slurm/pbs: memory per job."),
+            click.option("--walltime", default="01:00:00", show_default=True,
+                         help="slurm/pbs: wall-clock limit of a job (HH:MM:SS)."),
+            click.option("--queue", help="slurm/pbs: queue (partition) to submit to."),
+            click.option("--account", help="slurm/pbs: account to charge."),
+            click.option("--adaptive", is_flag=True,
+                         help="slurm/pbs: scale between 1 and --jobs jobs with the work waiting."),
+            click.option("--dashboard", is_flag=True, help="slurm/pbs: serve the Dask dashboard (address printed)."),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def _executor_options(function, batch: bool = False):
+    choices = ["local", "dask", "serial", *(["slurm", "pbs"] if batch else [])]
     for option in reversed(
         [
             click.option(
                 "--executor",
-                type=click.Choice(["local", "dask", "serial"]),
+                type=click.Choice(choices),
                 default="local",
                 show_default=True,
                 help="local: a process pool here; dask: Dask distributed "
-                "(a LocalCluster, or the scheduler at --address); serial: in this process.",
+                "(a LocalCluster, or the scheduler at --address); serial: in this process"
+                + ("; slurm, pbs: Dask workers as batch jobs (dask-jobqueue, see --jobs)." if batch else "."),
             ),
             click.option(
                 "--address",
@@ -91,8 +116,10 @@ def _sweep_plots(out_dir: Path, table, study) -> None:
 @out_option("Study folder: study.parquet, charts, report.md (re-run into it to resume).", required=True)
 @click.option("--keep-runs", is_flag=True, help="Also write a full run directory per run (runs/<hash>/).")
 @click.option("--plots/--no-plots", default=True, help="Write the charts (PNG and SVG).")
-@_executor_options
-def sweep_command(study_file, out_dir, keep_runs, plots, executor, address, workers, progress, debug):
+@_job_options
+@functools.partial(_executor_options, batch=True)
+def sweep_command(study_file, out_dir, keep_runs, plots, executor, address, workers, progress, debug,
+                  job_count, job_cores, job_memory, walltime, queue, account, adaptive, dashboard):
     """Run the grid and/or Monte Carlo samples of STUDY.yaml (a file or a shipped study name).
 
     Every run is solved in isolation: an infeasible or failing run is recorded with its message
@@ -102,9 +129,11 @@ def sweep_command(study_file, out_dir, keep_runs, plots, executor, address, work
     """
     from edwc_data.outputs import claim_folder
 
-    from planner.parallel import check_executor
+    from planner.parallel import JobSpec, check_executor
     from planner.studies import StudyError, load_study, run_study
     from planner.studies.report import write_report
+
+    jobs = JobSpec(job_count, job_cores, job_memory, walltime, queue, account, adaptive, dashboard)
 
     if address:
         executor = "dask"
@@ -116,12 +145,12 @@ def sweep_command(study_file, out_dir, keep_runs, plots, executor, address, work
         msg = "has no grid or samples to run. For a frontier only, use `edwc pareto`."
         raise StudyError(msg,
                          source=study.path.name, field="grid")
-    check_executor(executor, workers, address)
+    check_executor(executor, workers, address, jobs)
     claim_folder(out_dir, "study", create=False)
     try:
         table = run_study(
             study, out_dir, executor=executor, workers=workers, address=address, keep_runs=keep_runs,
-            progress=progress, record=study.record(),
+            progress=progress, record=study.record(), jobs=jobs,
         )
     except KeyboardInterrupt:
         fail(

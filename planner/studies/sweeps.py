@@ -17,7 +17,7 @@ from edwc_data.outputs import claim_folder
 
 from optimizer.results import Results
 from optimizer.status import PlanInfeasible, PlanStatus
-from planner.parallel import check_executor, open_executor
+from planner.parallel import JobSpec, check_executor, open_executor
 from planner.scenario import Scenario, ScenarioError
 from planner.studies.design import (
     RunSpec,
@@ -126,6 +126,10 @@ RESOLVE_CHUNK_RUNS = 500
 CHANGEABLE_KEYS = ("carbon.price_cny_per_tco2", "carbon.cap_tco2", "latency.mean_cap_ms")
 
 
+def _print_dashboard(link: str) -> None:
+    print(f"Dask dashboard: {link}", file=sys.stderr)
+
+
 def structure_key(scenario_dict: dict) -> str:
     """Identity of a scenario's LP apart from the carbon price and the values of its carbon and latency caps.
 
@@ -212,6 +216,7 @@ def sweep(
     record: dict[str, Any] | None = None,
     sampling: str = "random",
     sensitivity: str | None = None,
+    jobs: JobSpec | None = None,
 ) -> pd.DataFrame:
     """Solve every variant of a base scenario and tabulate the results, one row per run.
 
@@ -226,8 +231,8 @@ def sweep(
         Monte Carlo draws from ``distributions`` (combined with each grid point).
     seed : int
         Seed of ``numpy.random.default_rng`` for the draws.
-    executor : {'local', 'dask', 'serial'}
-        See :func:`open_executor`.
+    executor : {'local', 'dask', 'serial', 'slurm', 'pbs'}
+        See :func:`planner.parallel.open_executor`.
     workers : int, optional
         Worker processes (default ``os.cpu_count()``).
     address : str, optional
@@ -255,6 +260,8 @@ def sweep(
         Dotted key -> value applied to the base before anything is varied.
     reuse : bool
         Chain runs that differ only in carbon price or cap on one LP with warm starts.
+    jobs : planner.parallel.JobSpec, optional
+        The batch jobs of a ``slurm`` or ``pbs`` executor (cores, memory, walltime, queue, adaptive, dashboard).
     sampling : {'random', 'lhs', 'sobol'}
         How the samples spread: numpy draws, a Latin hypercube, a scrambled Sobol' sequence.
     sensitivity : {'sobol', 'morris'}, optional
@@ -287,7 +294,7 @@ def sweep(
     distributions = dict(distributions or {})
     # Everything that can be checked is checked before anything is written or started.
     _check_design(grid, samples, distributions, factors, outputs, keep_runs, out_dir, seed, sampling, sensitivity)
-    check_executor(executor, workers, address)
+    check_executor(executor, workers, address, jobs)
     if out_dir is not None:
         out_dir = claim_folder(out_dir, "study", create=False)
     base_scenario = load_base(base, overrides)
@@ -381,7 +388,7 @@ def sweep(
         with contextlib.ExitStack() as stack:
             # Whatever stops the study (Ctrl-C, an error), what has come in is on disk.
             stack.callback(save)
-            pool = stack.enter_context(open_executor(executor, workers, address))
+            pool = stack.enter_context(open_executor(executor, workers, address, jobs, _print_dashboard))
             bar = stack.enter_context(_progress(len(pending), progress, "sweep"))
             tasks = _plan_tasks(pending, outputs, reuse, pool.workers, runs_dir)
             for task, rows, exc in pool.map_unordered(solve_sweep_task, tasks):
