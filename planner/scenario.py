@@ -319,7 +319,7 @@ class WorkloadOverride(_Strict):
 
 
 class HorizonSettings(_Strict):
-    """A plan over several years, solved year by year (myopic), capacity carried forward."""
+    """A plan over several years: solved year by year (myopic) or as one LP (foresight), capacity carried forward."""
 
     end_year: Annotated[int, Field(ge=2000, le=2100)] | None = Field(
         description="Last planned year; null plans the single year ``year``."
@@ -330,6 +330,17 @@ class HorizonSettings(_Strict):
     )
     build_limit_growth: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         description="Annual growth of every site's max_new_mw after the first planned year. [-/yr]"
+    )
+    mode: Literal["myopic", "foresight"] = Field(
+        description="'myopic': each planned year solved on its own, capacity carried forward; 'foresight': one "
+        "LP over every planned year, capacity built early serving later years (docs/pathway.md)."
+    )
+    discount_rate: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
+        description="Rate discounting later years' costs in a pathway's total (both modes). [-/yr]"
+    )
+    salvage: Literal["annuity", "none"] = Field(
+        description="'annuity': capacity pays its annualised capex each year it stands within the horizon, the "
+        "rest of its value is left unpaid (salvage); 'none': the full overnight capex is charged when built."
     )
 
 
