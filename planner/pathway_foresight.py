@@ -63,11 +63,14 @@ def _year_scenarios(scenario: Scenario) -> tuple[list[int], pd.DataFrame, dict, 
     return years, base, derived, limits, pace
 
 
-def _check_size(scenario: Scenario, derived: dict[int, Scenario], new_sites: int, fitout_sites: int):
+def _check_size(scenario: Scenario, derived: dict[int, Scenario], new_sites: int, fitout_sites: int,
+                cap_bytes: int | None = None):
     """Refuse a foresight LP beyond the memory budget, before building it; return its estimated size."""
     size = foresight_size([estimate_plan_size(s) for s in derived.values()], new_sites, fitout_sites,
                           scenario.costs.lifetime_years, scenario.solver.backend)
     budget = memory_budget_bytes(scenario.solver.memory_budget_gb)
+    if cap_bytes is not None and (budget is None or cap_bytes < budget):
+        budget = cap_bytes  # a ceiling the scenario's own budget cannot raise (the app's workers)
     if budget is not None and size.memory_bytes > budget:
         msg = (f"the foresight LP over {len(derived)} planned years is {size.describe()}, over the budget of "
                f"{budget / BYTES_PER_GB:,.3g} GB. Plan fewer years (a larger horizon.step_years or an earlier "
@@ -77,13 +80,15 @@ def _check_size(scenario: Scenario, derived: dict[int, Scenario], new_sites: int
     return size
 
 
-def run_foresight(scenario: Scenario, progress: Callable[[int, Results], None] | None = None) -> Pathway:
+def run_foresight(scenario: Scenario, progress: Callable[[int, Results], None] | None = None,
+                  cap_bytes: int | None = None) -> Pathway:
     """Plan every year of a pathway in one LP (perfect foresight) and simulate its growth.
 
     The first year's existing capacity never retires within the horizon; capacity built in
     planned year v stands while t − v < ``costs.lifetime_years``; each planned year builds within
     the myopic pathway's limit (:func:`planner.pathway.build_limit_factor`). Costs are discounted at
     ``horizon.discount_rate``; ``horizon.salvage`` says how capex is charged (docs/pathway.md).
+    ``cap_bytes`` is a memory ceiling the scenario's budget cannot raise (the app's workers). [bytes]
 
     Returns
     -------
@@ -111,7 +116,8 @@ def run_foresight(scenario: Scenario, progress: Callable[[int, Results], None] |
             raise ValueError(msg)
     existing0 = inputs[years[0]].sites["existing_mw"].to_numpy(float)
     vacant = inputs[years[0]].fitout_max_mw
-    estimate = _check_size(scenario, derived, int((limits[years[0]] > 0).sum()), int((vacant > 1e-9).sum()))
+    estimate = _check_size(scenario, derived, int((limits[years[0]] > 0).sum()), int((vacant > 1e-9).sum()),
+                           cap_bytes)
     capex = _capex_per_mw(scenario, base["kind"]).reindex(order).to_numpy()
     plan_years = [ForesightYear(year, previous + 1 if i else year, inputs[year],
                                 limits[year].reindex(order).to_numpy(), pace[year])
@@ -163,7 +169,7 @@ def run_foresight(scenario: Scenario, progress: Callable[[int, Results], None] |
 
 
 def plan_pathway(scenario: Scenario, progress: Callable[[int, Results], None] | None = None,
-                 compare: bool = True) -> Pathway:
+                 compare: bool = True, cap_bytes: int | None = None) -> Pathway:
     """The pathway of ``horizon.mode``; a foresight one carries the myopic comparison (``compare``).
 
     The myopic run of the same inputs is cheap beside the foresight LP; its cost, capacity by
@@ -172,7 +178,7 @@ def plan_pathway(scenario: Scenario, progress: Callable[[int, Results], None] | 
     """
     if scenario.horizon.mode != "foresight":
         return run_pathway(scenario, progress=progress)
-    pathway = run_foresight(scenario, progress)
+    pathway = run_foresight(scenario, progress, cap_bytes)
     if compare:
         try:
             myopic = run_pathway(scenario)
