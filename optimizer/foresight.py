@@ -73,6 +73,9 @@ class ForesightPlan:
         (S,): vacant racks of the first year's stock fitted out by each planned year, cumulative. [MW]
     objective_cny : float
         Discounted cost of the pathway, recomputed from the plans and equal to the solver's. [CNY]
+    annual_cost_cny : dict of int to float
+        Each planned year's full annual cost: operations and the annuities of the capacity standing
+        in it (fit-outs pay theirs for ``L`` years, as in a myopic pathway). [CNY/yr]
     metadata : dict
         Size, timings and trust figures of the stacked LP.
     """
@@ -81,6 +84,7 @@ class ForesightPlan:
     built_mw: dict[int, np.ndarray]
     fitted_out_mw: dict[int, np.ndarray]
     objective_cny: float
+    annual_cost_cny: dict[int, float]
     metadata: dict = field(default_factory=dict)
 
 
@@ -172,6 +176,17 @@ class ForesightLP:
     link_rows: tuple[int, int]
 
 
+def _paid_off(years: list[int], i: int, lifetime_years: float) -> int | None:
+    """The last planned year v (position) whose fit-outs are paid off by year i (y_i − y_v ≥ L), if any."""
+    done = [v for v in range(i) if years[i] - years[v] >= lifetime_years]
+    return done[-1] if done else None
+
+
+def fitout_annuity(inputs: PlanInputs, index: PlanIndex) -> np.ndarray:
+    """Annualised capex of a MW fitted out at each fit-out site of a block. [CNY/(MW·yr)]"""
+    return inputs.site_values("fitout_capex_annual_cny_per_mw")[index.fitout_sites]
+
+
 def _standing(years: list[int], i: int, lifetime_years: float, before: bool = False) -> list[int]:
     """Planned years v (positions) whose build stands in year i: v ≤ i (v < i with ``before``), y_i − y_v < L."""
     last = i if before else i + 1
@@ -203,12 +218,22 @@ def build_foresight_lp(plan_years: list[ForesightYear], existing_mw: np.ndarray,
         raise ValueError(msg)
     years = [fy.year for fy in plan_years]
     weights, spends = year_weights(years, [fy.first_calendar_year for fy in plan_years], discount_rate)
+    # A fit-out's annuity is paid for L years, as the myopic pathway pays it, though its racks stay
+    # fitted: year y pays on F_y − F_{paid_off(y)}, so F_v carries −w_y for each y it pays off in.
+    paid_off = [_paid_off(years, i, lifetime_years) for i in range(len(years))]
+    credit = np.zeros(len(years))
+    for i, v in enumerate(paid_off):
+        if v is not None:
+            credit[v] += weights[i]
     lp = LinearProgram()
     blocks: list[_Block] = []
     for i, fy in enumerate(plan_years):
         block_lp, index = build_lp(fy.inputs)
         cost, lower, upper, matrix, row_lower, row_upper = block_lp.arrays()
         cost = cost * weights[i]
+        if salvage == "annuity" and "f" in block_lp.columns:
+            f = block_lp.columns["f"]
+            cost[f.start:f.stop] = fitout_annuity(fy.inputs, index) * (weights[i] - credit[i])
         if salvage == "none":  # capex is paid on the build columns, not on the capacity standing
             n = block_lp.columns["n"]
             cost[n.start:n.stop] = 0.0
@@ -344,7 +369,7 @@ def optimise_foresight(plan_years: list[ForesightYear], existing_mw: np.ndarray,
     formulate_s = time.perf_counter() - start
     solution = solve_lp(model.lp, backend=backend, time_limit_s=time_limit_s, options=options)
     start = time.perf_counter()
-    plans, built, fitted_out = {}, {}, {}
+    plans, built, fitted_out, annual = {}, {}, {}, {}
     num_s = existing_mw.size
     operating, annuity, overnight = [], [], []
     previous_fitout = np.zeros(num_s)
@@ -360,6 +385,12 @@ def optimise_foresight(plan_years: list[ForesightYear], existing_mw: np.ndarray,
         summary = plan.summary
         operating.append(summary.total_cost_cny - summary.capex_cny)
         annuity.append(summary.capex_cny)
+        v = _paid_off([y.year for y in plan_years], i, lifetime_years)
+        if v is not None and salvage == "annuity" and model.fitout_sites.size:
+            # Fit-outs older than the lifetime stay fitted but no longer pay their annuity.
+            old = fitted_out[plan_years[v].year][model.fitout_sites]
+            annuity[-1] -= float(fitout_annuity(fy.inputs, block.index) @ old)
+        annual[fy.year] = operating[-1] + annuity[-1]
         overnight.append(float(capex_cny_per_mw @ b + fitout_capex_cny_per_mw @ (fitout - previous_fitout)))
         previous_fitout = fitout
     recomputed = float(discounted_cost(model.weights, model.spends, np.array(operating), np.array(annuity),
@@ -391,4 +422,4 @@ def optimise_foresight(plan_years: list[ForesightYear], existing_mw: np.ndarray,
     for plan in plans.values():  # a block's own duality figures are the stacked LP's
         plan.metadata.update(dual_objective_cny=None, duality_gap=metadata["duality_gap"],
                              foresight={"columns": metadata["columns"], "rows": metadata["rows"]})
-    return ForesightPlan(plans, built, fitted_out, recomputed, metadata)
+    return ForesightPlan(plans, built, fitted_out, recomputed, annual, metadata)

@@ -374,6 +374,10 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
         carried = sum((new for built, new in vintages.items() if year - built < lifetime),
                       existing0 * 0.0)
         existing = existing0 * remaining + carried
+        # New build is fitted when built and leaves fitted when it retires: its racks in use go with
+        # it, rather than passing to vacant racks of the older stock for free.
+        in_use = (in_use - sum((new for built, new in vintages.items()
+                                if previous - built < lifetime <= year - built), existing0 * 0.0)).clip(lower=0.0)
         gap = year - previous
         occupancy = (in_use / existing.where(existing > 0)).fillna(1.0).clip(0.0, 1.0)
         # A planned year standing for `gap` years may build and fit out that many years' worth.

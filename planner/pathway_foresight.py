@@ -154,7 +154,7 @@ def run_foresight(scenario: Scenario, progress: Callable[[int, Results], None] |
         res = dataclasses.replace(res, sites=sites.reset_index())
         frame, row = record_year(scenario, year, res, existing, built, fitout,
                                  (standing_before - existing).clip(lower=0.0), limits[year].reindex(order),
-                                 investments, annual_cost_cny=res.summary.total_cost_cny)
+                                 investments, annual_cost_cny=plan.annual_cost_cny[year])
         site_rows.append(frame)
         rows.append(row)
         results[year] = res

@@ -154,3 +154,14 @@ def test_edwc_run_foresight_prints_both_modes(tmp_path):
     assert "Myopic on the same inputs: discounted total cost" in result.output
     table = pd.read_csv(out / "pathway.csv")
     assert (table["mode"] == "foresight").all() and "discounted_cost_cny" in table
+
+
+def test_no_dearer_when_capacity_retires_within_the_horizon():
+    # pathway-2035: the 2025 build and fit-outs reach their 10-year life in 2035. Its fitted racks
+    # leave with it (myopic), and fit-outs pay their annuity for the lifetime in both modes.
+    scenario = load_scenario("pathway-2035", ["time.days=1", "time.hours_per_day=4"])
+    myopic, foresight = run_pathway(scenario), run_foresight(scenario)
+    assert foresight.table.set_index("year").loc[2035, "retired_mw"] > 0
+    compare = compare_with_myopic(myopic, foresight)
+    assert compare["saving_cny"] >= -1e-9 * compare["discounted_cost_myopic_cny"]
+    assert foresight.table["discounted_cost_cny"].sum() == pytest.approx(foresight.solve["objective_cny"], rel=1e-9)
