@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Set up EDWC Planner on a fresh Debian/Ubuntu machine (or any machine with Python >= 3.11).
-#   ./setup.sh          system fonts for Chinese map labels + the package
+#   ./setup.sh          system fonts for Chinese labels, Pango for the PDF report (WeasyPrint) + the package
 #   ./setup.sh --test   the same, plus test tools and Chromium for the browser tests
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
 extras=""
-system_packages=(fonts-noto-cjk)
+# fonts-noto-cjk: the CJK font file geo/fonts.py registers; Pango and HarfBuzz: WeasyPrint's PDF layout.
+system_packages=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 if [[ "${1:-}" == "--test" ]]; then
   extras="[test]"
   system_packages+=(chromium)
@@ -19,6 +20,6 @@ if command -v apt-get >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${system_packages[@]}"
   fi
 else
-  echo "setup.sh: no apt-get here; install a CJK font (e.g. Noto Sans CJK) for Chinese map labels." >&2
+  echo "setup.sh: no apt-get here; install a CJK font (e.g. Noto Sans CJK) for Chinese labels and Pango for PDF reports." >&2
 fi
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".${extras}"

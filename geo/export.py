@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 import html
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -257,13 +260,83 @@ def _province_tooltip(row, t, lang) -> str:
     )
 
 
+#: What the interactive map may load: nothing but its own inline scripts, styles and data: images.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
+)
+
+
+@functools.cache
+def leaflet_assets() -> tuple[str, str]:
+    """Leaflet's JavaScript and CSS, from the ``xstatic-leaflet`` package, for inlining into a page.
+
+    The CSS's images (the layer control's icon, the default markers) become ``data:`` URIs, so the
+    page needs no file beside it and no network.
+
+    Returns
+    -------
+    (str, str)
+        The minified script and the stylesheet.
+    """
+    from xstatic.pkg import leaflet
+
+    folder = Path(leaflet.BASE_DIR)
+    script = (folder / "leaflet.js").read_text(encoding="utf-8")
+    css = (folder / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(match: re.Match) -> str:
+        image = (folder / match.group(1)).read_bytes()
+        return f"url(data:image/png;base64,{base64.b64encode(image).decode('ascii')})"
+
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", inline, css)
+    # A script holding "</script>" would end its element early; Leaflet's does not, and must not.
+    if "</script" in script.lower():
+        msg = "leaflet.js | holds '</script', cannot be inlined. Report this."
+        raise RuntimeError(msg)
+    return script, css
+
+
+def _offline(fmap) -> None:
+    """Make a folium map load nothing from the network: Leaflet inlined, folium's CDN links dropped.
+
+    The plan's map needs only Leaflet (no markers, no Bootstrap, no jQuery); the page's content
+    security policy then refuses any other request a browser might try.
+    """
+    import folium
+
+    fmap.default_js, fmap.default_css = [], []
+    script, css = leaflet_assets()
+    header = fmap.get_root().header
+    header.add_child(folium.Element(
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'), name="csp", index=0)
+    header.add_child(folium.Element(f"<style>{css}</style>\n<script>{script}</script>"), name="leaflet_inline")
+
+
+def _province_flows(flows: gpd.GeoDataFrame, results: Results, t: dict, lang: str) -> dict[str, str]:
+    """Per province, the popup shown on a click: where its load is served, largest first. [MW]"""
+    if not len(flows):
+        return {}
+    site_names = results.sites.set_index("site")["name_en" if lang == "en" else "name_zh"]
+    served = flows.groupby(["province", "site"], as_index=False)["mean_load_mw"].sum()
+    popups = {}
+    for province, rows in served.groupby("province"):
+        rows = rows[rows["mean_load_mw"] > 0].sort_values("mean_load_mw", ascending=False)
+        lines = "".join(
+            f"<br>→ {_text(site_names.get(site, site))}: {_number(load)} MW"
+            for site, load in zip(rows["site"], rows["mean_load_mw"], strict=True)
+        )
+        popups[province] = f"<b>{_text(t['served_by'])}</b>{lines}"
+    return popups
+
+
 def build_html_map(results: Results, metric: str = "west_share", lang: str = "en") -> str:
-    """An interactive folium map of the plan, as one HTML document.
+    """An interactive folium map of the plan, as one HTML document that works offline.
 
     Province choropleth, cluster circles (existing and total capacity) and flow lines to
-    clusters outside the origin province, each with a tooltip. Every name from the results is
-    HTML-escaped before it reaches the page. Opening the file loads Leaflet from its CDN; no
-    background tiles are used.
+    clusters outside the origin province, each with a tooltip; a click on a province lists
+    where its load is served. Every name from the results is HTML-escaped before it reaches
+    the page. Leaflet is inlined (:func:`leaflet_assets`) and no background tiles are used, so
+    the page loads nothing from the network (its content security policy forbids it).
 
     Parameters
     ----------
@@ -297,11 +370,16 @@ def build_html_map(results: Results, metric: str = "west_share", lang: str = "en
         mcolors.to_hex(cmap(norm(v / style.scale))) if np.isfinite(v) else NO_DATA_COLOUR
         for v in values
     ]
+    popups = _province_flows(layers["flows"], results, t, lang)
     province_features = [
         {
             "type": "Feature",
             "geometry": shapely.geometry.mapping(geom),
-            "properties": {"tooltip": _province_tooltip(row, t, lang), "fill": fill},
+            "properties": {
+                "tooltip": _province_tooltip(row, t, lang),
+                "fill": fill,
+                "flows": popups.get(row.get("province"), _province_tooltip(row, t, lang)),
+            },
         }
         for (_, row), geom, fill in zip(frame.iterrows(), frame.geometry, fills, strict=True)
     ]
@@ -309,6 +387,7 @@ def build_html_map(results: Results, metric: str = "west_share", lang: str = "en
     fmap = folium.Map(
         location=[35.0, 105.0], zoom_start=4, tiles=None, control_scale=True, prefer_canvas=True
     )
+    _offline(fmap)
     tooltip = {"fields": ["tooltip"], "labels": False, "sticky": True}
     folium.GeoJson(
         {"type": "FeatureCollection", "features": province_features},
@@ -321,6 +400,7 @@ def build_html_map(results: Results, metric: str = "west_share", lang: str = "en
         },
         highlight_function=lambda f: {"weight": 2, "color": "#333333"},
         tooltip=folium.GeoJsonTooltip(**tooltip),
+        popup=folium.GeoJsonPopup(fields=["flows"], labels=False),
     ).add_to(fmap)
     dashes = [
         [(lat, lon) for lon, lat in line.coords] for line in load_south_china_sea_lines().geometry

@@ -23,6 +23,17 @@ class MetricStyle:
     vmin_zero: bool = True
 
 
+#: Font sizes of the static maps' keys. The app shows a 12 in wide map drawn at 110 dpi in a column
+#: about 720 px wide (scaled by about 0.55), so a key must be drawn at 11 pt or more to read at about
+#: 9 px or more there; the other texts keep their sizes. [pt]
+FONT_PT = {
+    "legend": 11.0,  # flow and cluster legends, the no-data key
+    "legend_title": 12.0,
+    "colourbar_ticks": 10.5,
+    "colourbar_title": 11.5,
+    "site_label": 10.0,  # cluster names beside their circles
+}
+
 #: Province metrics a map can show (columns of ``Results.provinces``).
 METRICS = {
     "west_share": MetricStyle("YlGn", "BrBG", percent=True),

@@ -28,7 +28,7 @@ from geo.flows import GROUP_COLOURS, group_colour, map_flows
 from geo.fonts import font_rc, resolve_lang
 from geo.map_geometry import CHINA_ALBERS, map_geometry  # noqa: F401 - CHINA_ALBERS: the maps' projection
 from geo.map_geometry import project as _project
-from geo.map_style import METRICS, MetricStyle, _colour_scale, _nice, metric_label
+from geo.map_style import FONT_PT, METRICS, MetricStyle, _colour_scale, _nice, metric_label
 
 if TYPE_CHECKING:
     from optimizer.results import Results
@@ -157,10 +157,10 @@ def _add_colourbar(ax, cmap, norm, levels, style: MetricStyle, label: str, perce
 
     bar.formatter = FuncFormatter(tick)
     bar.update_ticks()
-    bar.ax.tick_params(labelsize=7.5, length=2, width=0.5)
+    bar.ax.tick_params(labelsize=FONT_PT["colourbar_ticks"], length=2, width=0.5)
     bar.outline.set_linewidth(0.5)
     # Wrapped so a long label stays clear of Yunnan, east of the bar.
-    bar.ax.set_title(textwrap.fill(label, 44), fontsize=8.5, loc="left", pad=4)
+    bar.ax.set_title(textwrap.fill(label, 40), fontsize=FONT_PT["colourbar_title"], loc="left", pad=4)
     return bar
 
 
@@ -176,7 +176,7 @@ def _no_data_key(ax, lang, no_change: bool = False):
         for spine in key.spines.values():
             spine.set_linewidth(0.4)
             spine.set_color("#999999")
-        key.text(1.5, 0.5, label, transform=key.transAxes, va="center", fontsize=7.5)
+        key.text(1.5, 0.5, label, transform=key.transAxes, va="center", fontsize=FONT_PT["legend"])
 
 
 def _site_label(row, lang) -> str:
@@ -281,7 +281,7 @@ def _draw_clusters(ax, results: Results, lang, show_local: bool):
             textcoords="offset points",
             ha="left" if sides[i] == "right" else "right",
             va="center",
-            fontsize=8,
+            fontsize=FONT_PT["site_label"],
             fontweight="bold",
             color="#1a1a1a",
             zorder=7,
@@ -308,8 +308,8 @@ def _legends(ax, lang, flow_top: float, groups: list[str], capacity_top: float):
             title=text["flows"],
             loc="upper left",
             bbox_to_anchor=(0.005, 0.995),
-            fontsize=7.5,
-            title_fontsize=8,
+            fontsize=FONT_PT["legend"],
+            title_fontsize=FONT_PT["legend_title"],
             frameon=False,
             ncols=2,
             columnspacing=1.2,
@@ -376,13 +376,13 @@ def _legends(ax, lang, flow_top: float, groups: list[str], capacity_top: float):
         title=text["clusters"],
         loc="upper left",
         bbox_to_anchor=(0.005, 0.845),
-        fontsize=7.5,
-        title_fontsize=8,
+        fontsize=FONT_PT["legend"],
+        title_fontsize=FONT_PT["legend_title"],
         frameon=False,
         ncols=2,
         columnspacing=1.5,
         labelspacing=1.1,
-        handlelength=_MAX_MARKER_DIAMETER / 7.5,
+        handlelength=_MAX_MARKER_DIAMETER / FONT_PT["legend"],  # the largest circle fits
         handletextpad=0.6,
         borderpad=0.2,
         alignment="left",
@@ -687,7 +687,7 @@ def plot_difference_map(
             [t for _, t in handles],
             loc="upper left",
             bbox_to_anchor=(0.005, 0.995),
-            fontsize=8,
+            fontsize=FONT_PT["legend"],
             frameon=False,
         )
 

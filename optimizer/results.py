@@ -156,6 +156,9 @@ class Summary:
     #: The final year of a pathway run: that year and the pathway's headline growth figures
     #: (growth rates, τ, output gap, calibration; see :mod:`planner.pathway`). None for one year.
     pathway: dict[str, Any] | None = None
+    #: A stochastic plan (:mod:`planner.robust`): expected cost, CVaR, VSS, EVPI and the futures'
+    #: costs; the other figures are those of the future ``shown_future``. None for one future.
+    stochastic: dict[str, Any] | None = None
 
     @classmethod
     def figures(cls) -> tuple[str, ...]:
@@ -209,6 +212,9 @@ class Summary:
         if values.get("carbon_accounting", "location") not in ACCOUNTINGS:
             msg = (f"{source}: carbon_accounting | unknown accounting {values['carbon_accounting']!r}. "
                    "Run the scenario again.")
+            raise ValueError(msg)
+        if not isinstance(values.get("stochastic"), dict | None):
+            msg = f"{source}: stochastic | must be a mapping of figures or null. Run the scenario again."
             raise ValueError(msg)
         if not isinstance(values.get("pathway"), dict | None):
             msg = f"{source}: pathway | must be a mapping of growth figures or null. Run the scenario again."

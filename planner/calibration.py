@@ -284,12 +284,12 @@ def replace_block(readme: str, block: str) -> str:
 
 
 def solve_shipped() -> dict[str, Results]:
-    """Every shipped single-year scenario solved, by name."""
+    """Every shipped single-year scenario of one future solved, by name (stochastic plans: docs/robust.md)."""
     from planner.run import run_scenario
     from planner.scenario import load_scenario, shipped_scenarios
 
     scenarios = {name: load_scenario(name) for name in shipped_scenarios()}
-    return {name: run_scenario(s) for name, s in scenarios.items() if s.horizon.end_year is None}
+    return {name: run_scenario(s) for name, s in scenarios.items() if s.horizon.end_year is None and s.futures is None}
 
 
 def default_results() -> Results:

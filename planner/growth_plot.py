@@ -14,6 +14,7 @@ import pandas as pd  # noqa: E402
 from edwc_data.labels import texts  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
+from geo.fonts import font_rc  # noqa: E402
 from planner.growth import (  # noqa: E402
     GrowthParams,
     market_tau,
@@ -39,8 +40,9 @@ def _style(lang: str) -> dict:
           "grid.alpha": 0.3, "font.size": 10, "axes.titlesize": 11, "legend.frameon": False,
           "svg.fonttype": "none"}
     if lang == "zh":
-        # CJK glyphs need a CJK font; DejaVu stays as fallback for Greek and math symbols.
-        rc["font.sans-serif"] = ["Noto Sans CJK SC", "Source Han Sans SC", "SimHei", "DejaVu Sans"]
+        # CJK glyphs need the CJK font file registered (a stale font cache may not list it);
+        # DejaVu stays as fallback for Greek and math symbols.
+        rc.update(font_rc(lang))
     return rc
 
 

@@ -44,7 +44,14 @@ def run_scenario(scenario: Scenario, options: dict | None = None) -> Results:
         The solver proved no optimum, or its answer failed the residual check.
     planner.errors.PlanTooLarge
         The LP would not fit in the memory budget (:func:`planner.sizing.check_plan_size`).
+
+    A scenario with ``futures`` is one stochastic plan (:func:`planner.robust.plan_robust`): its
+    Results are the plan in its most probable future, ``summary.stochastic`` the futures' figures.
     """
+    if scenario.futures is not None:
+        from planner.robust import plan_robust
+
+        return plan_robust(scenario).results
     start = time.perf_counter()
     check_plan_size(scenario)  # refuse what the machine cannot hold before building anything
     inputs = build_inputs(scenario)

@@ -1,7 +1,8 @@
 """Run directories: named from a label, written atomically only where the tool may, and read back as untrusted.
 
 A run directory is ``summary.json``, ``flows.parquet``, ``sites.csv``, ``provinces.csv``,
-``scenario.yaml``, ``metadata.json`` and the marker ``.edwc-run`` (run id, input hash, created).
+``scenario.yaml``, ``metadata.json`` and the marker ``.edwc-run`` (run id, input hash, created);
+a stochastic plan's also ``futures.csv``.
 :func:`write_run` replaces only a folder carrying that marker (or fills a new or empty one;
 :mod:`edwc_data.outputs`). :func:`read_run` trusts nothing it reads back: every file must be a
 regular file within its size cap, ``scenario.yaml`` goes through the scenario reader and schema,
@@ -201,6 +202,8 @@ def write_run(results: Results, out_dir: Path | str, extras: Callable[[Results, 
             yaml.safe_dump(results.scenario, sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
         _write_json(staging / "metadata.json", results.metadata)
+        if results.summary.stochastic:  # a stochastic plan: its futures as a table too (planner.robust)
+            write_csv(pd.DataFrame(results.summary.stochastic["futures"]), staging / "futures.csv")
         if extras is not None:
             extras(results, staging)
         os.chmod(staging, 0o755)

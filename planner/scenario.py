@@ -14,7 +14,17 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from edwc_data.tables import load_defaults, load_tables, scenario_dir
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from planner.errors import ScenarioError
@@ -408,6 +418,39 @@ class SolverSettings(_Strict):
     )
 
 
+#: Most futures a stochastic plan lists or samples (the memory budget usually allows fewer). [-]
+MAX_FUTURES = 50
+
+
+class FutureSpec(_Strict):
+    """One future of a two-stage stochastic plan (docs/robust.md)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)] = Field(description="Name of the future.")
+    probability: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        description="Its probability; the futures' add up to 1. [-]")
+    description: str = Field(default="", max_length=2000, description="Free text.")
+    set: dict[str, Any] = Field(default_factory=dict, description="Its edits of the scenario, in the dotted form "
+                                "of --set (demand.scale: 1.3, sites.qingyang.price_cny_per_mwh: 400).")
+
+
+class FutureSample(_Strict):
+    """Futures drawn from a study's distributions, each with probability 1/sample."""
+
+    sample: Annotated[int, Field(ge=1, le=MAX_FUTURES)] = Field(description="Number of futures drawn. [-]")
+    study: Annotated[str, Field(min_length=1, max_length=300)] = Field(
+        description="Study file (or shipped study name) whose distributions and factors are drawn from.")
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = Field(default=0, description="Seed of the draws.")
+
+
+class RiskSettings(_Strict):
+    """Risk aversion of a stochastic plan: CVaR of the cost in the objective."""
+
+    cvar_alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        description="CVaR level α: the mean cost of the dearest 1 − α of the futures' probability. [-]")
+    cvar_weight: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        description="Weight ω of CVaR in the objective (1 − ω on the expected cost). [-]")
+
+
 class Scenario(_Strict):
     """A complete, validated scenario: defaults merged with the user's file and ``--set`` overrides."""
 
@@ -431,6 +474,14 @@ class Scenario(_Strict):
     investment: InvestmentSettings
     growth: GrowthSettings
     solver: SolverSettings = Field(default_factory=SolverSettings)
+    futures: Annotated[
+        Annotated[Annotated[list[FutureSpec], Field(min_length=1, max_length=MAX_FUTURES)], Tag("list")]
+        | Annotated[FutureSample, Tag("model-sample")],
+        Discriminator(lambda value: "list" if isinstance(value, list) else "model-sample"),
+    ] | None = Field(
+        default=None, description="Futures of a two-stage stochastic plan (docs/robust.md); null plans one future.")
+    risk: RiskSettings | None = Field(default=None, description="CVaR in a stochastic plan's objective; null: "
+                                      "expected cost only.")
 
     @field_validator("name")
     @classmethod
@@ -532,9 +583,11 @@ _RANGE_ERRORS = ("greater_than", "less_than", "too_short", "too_long", "string_t
                  "multiple_of")
 
 
-def _error_field(loc: tuple) -> str:
-    parts = list(loc)
-    while len(parts) > 1 and isinstance(parts[-1], str) and _SCHEMA_LABEL.match(parts[-1]):
+def _error_field(loc: tuple, keep_last: bool = False) -> str:
+    # Union members' labels sit inside the path too (futures: list or sample): the user wrote none of them.
+    parts = [loc[0], *(part for part in loc[1:-1] if not (isinstance(part, str) and _SCHEMA_LABEL.match(part)))]
+    parts = parts + list(loc[-1:]) if len(loc) > 1 else parts
+    while not keep_last and len(parts) > 1 and isinstance(parts[-1], str) and _SCHEMA_LABEL.match(parts[-1]):
         parts.pop()
     return ".".join(shown_key(part) for part in parts)
 
@@ -543,8 +596,7 @@ def _format_validation_error(source: str, error: ValidationError) -> ScenarioErr
     errors = error.errors()
     first = errors[0]
     kind = first["type"]
-    field = ".".join(shown_key(part) for part in first["loc"]) if kind in (
-        "extra_forbidden", "missing") else _error_field(first["loc"])
+    field = _error_field(first["loc"], keep_last=kind in ("extra_forbidden", "missing"))
     got = first.get("input")
     if kind == "extra_forbidden":
         message = "unknown key. Check the spelling against docs/scenario.md or remove it."
@@ -726,6 +778,7 @@ def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
     if abs(total - 1.0) > 1e-6:
         problems.append(("workloads", f"shares must add up to 1, got {total:.6f}. Rescale the shares."))
 
+    problems.extend(_future_problems(scenario))
     enabled_clusters = [s for s in clusters if (scenario.sites.get(s) or SiteOverride()).enabled is not False]
     if scenario.policy.hub_new_share_min and not enabled_clusters:
         problems.append(("policy.hub_new_share_min",
@@ -735,3 +788,21 @@ def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
         if len(problems) > 1:
             message += f" ({len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}.)"
         raise ScenarioError(message, source=source, field=field)
+
+
+def _future_problems(scenario: Scenario) -> list[tuple[str, str]]:
+    """Probabilities that do not add up to 1, repeated names, risk without futures (the rest: planner.robust)."""
+    problems = []
+    futures = scenario.futures
+    if isinstance(futures, list):
+        total = sum(future.probability for future in futures)
+        if abs(total - 1.0) > 1e-6:
+            problems.append(("futures.probability", f"the futures' probabilities add up to {total:.6g}, not 1. "
+                             "Rescale them."))
+        names = [future.name for future in futures]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            problems.append(("futures.name", f"repeats {shown_value(repeated[0])}. Name each future once."))
+    if scenario.risk is not None and futures is None:
+        problems.append(("risk", "is set but the scenario has no futures. Add futures or set risk to null."))
+    return problems

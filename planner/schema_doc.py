@@ -12,7 +12,7 @@ import typing
 from edwc_data.tables import load_defaults
 from pydantic import BaseModel
 
-from planner.scenario import ProvinceOverride, Scenario, SiteOverride, WorkloadOverride
+from planner.scenario import FutureSample, FutureSpec, ProvinceOverride, Scenario, SiteOverride, WorkloadOverride
 
 
 def _type_name(annotation) -> str:
@@ -87,6 +87,20 @@ def render() -> str:
             *_rows(model, f"{key}.<id>.", {}),
             "",
         ]
+    lines += [
+        "## Futures of a stochastic plan: `futures` (docs/robust.md)",
+        "",
+        "Either a list of futures, each `futures.<i>.<field>`:",
+        "",
+        header,
+        *_rows(FutureSpec, "futures.<i>.", {}),
+        "",
+        "or futures drawn from a study's distributions, each with probability 1/`sample`:",
+        "",
+        header,
+        *_rows(FutureSample, "futures.", {}),
+        "",
+    ]
     return "\n".join(lines)
 
 

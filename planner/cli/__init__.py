@@ -1,4 +1,4 @@
-"""The ``edwc`` command line: run plans, export maps, run studies, check plans over the year, explore growth.
+"""The ``edwc`` command line: run plans, export maps and reports, run studies, check plans over the year, growth.
 
 One module per command. The group loads a command's module only when that command runs (or when
 its help is asked for), and each module imports the numerical stack only inside the command, so
@@ -24,6 +24,7 @@ COMMANDS = {
     "runs": ("planner.cli.runs_command", "runs"),
     "scenarios": ("planner.cli.scenarios_command", "scenarios"),
     "map": ("planner.cli.map_command", "map_command"),
+    "report": ("planner.cli.report_command", "report"),
     "check": ("planner.cli.check_command", "check"),
     "alternatives": ("planner.cli.alternatives_command", "alternatives"),
     "sweep": ("planner.cli.study_commands", "sweep_command"),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from planner.cli.common import (
+    EXIT_BAD_INPUT,
     EXIT_NOT_SOLVED,
     Command,
     debug_option,
@@ -76,6 +77,29 @@ def format_summary(results: Results, lang: str = "en") -> str:
     return "\n".join(lines)
 
 
+def format_futures(plan, lang: str = "en") -> str:
+    """The futures of a stochastic plan (cost, the mean-future plan's cost, the future's own optimum) and VSS, EVPI."""
+    from edwc_data.labels import MONEY_SCALE, t
+
+    scale = MONEY_SCALE[lang]
+    header = [t("robust_future", lang), t("robust_probability", lang), t("robust_cost", lang),
+              t("robust_mean_plan_cost", lang), t("robust_perfect_cost", lang)]
+    rows = [[terminal_text(row.future), f"{row.probability:.1%}", f"{row.cost_cny / scale:,.1f}",
+             f"{row.mean_plan_cost_cny / scale:,.1f}", f"{row.perfect_cost_cny / scale:,.1f}"]
+            for row in plan.futures.itertuples()]
+    widths = [max(display_width(line[i]) for line in [header, *rows]) for i in range(len(header))]
+    lines = [t("robust_shown", lang, future=terminal_text(plan.results.summary.stochastic["shown_future"])), "",
+             t("robust_title", lang, unit=t("unit_money_yr", lang))]
+    lines += ["  ".join(pad(cell, width) for cell, width in zip(line, widths, strict=True)) for line in [header, *rows]]
+    figures = [(t("robust_expected", lang), plan.expected_cost_cny)]
+    if plan.cvar_cny is not None:
+        figures.append((t("robust_cvar", lang), plan.cvar_cny))
+    figures += [(t("robust_vss", lang), plan.vss_cny), (t("robust_evpi", lang), plan.evpi_cny)]
+    width = max(display_width(label) for label, _ in figures)
+    lines += [""] + [f"{pad(label, width)}  {t('cli_money_yr', lang, value=value / scale)}" for label, value in figures]
+    return "\n".join(lines)
+
+
 def calibration_lines(results: Results, lang: str = "en") -> list[str]:
     """How many of the plan's figures sit inside the published ranges (planner/calibration.py)."""
     from edwc_data.labels import t
@@ -129,8 +153,9 @@ def run(scenario, overrides, out_dir, backend, with_map, lang, whole_year, gap, 
     """Solve SCENARIO (a YAML file or a shipped name; default: baseline) and write its run directory.
 
     Shipped scenarios: baseline, policy-2025, low-carbon, no-west, pathway-2035 (a horizon to 2035),
-    hourly-2025 (clustered days, deferral). The run is named from the scenario and its edits
-    ("baseline · carbon.price_cny_per_tco2=300") and recorded in the run catalog (`edwc runs`).
+    hourly-2025 (clustered days, deferral), robust-2030 (futures: one stochastic plan). The run is
+    named from the scenario and its edits ("baseline · carbon.price_cny_per_tco2=300") and recorded
+    in the run catalog (`edwc runs`).
     Its directory is --out, or a new folder runs/<slug of the name> in the current folder
     (runs/<slug>-2, ... when taken: an earlier run is never replaced); a folder the tool did not
     write is never replaced.
@@ -174,6 +199,9 @@ def _solve_and_write(loaded, target, label, edits, with_map, lang, whole_year, g
 
     name = terminal_text(loaded.name)
     workers = workers_note(workers)
+    if loaded.futures is not None:
+        _run_robust(loaded, target, label, edits, extras, lang, whole_year, debug)
+        return
     if loaded.horizon.end_year is not None and not whole_year:  # a year plan refuses a pathway itself
         from planner.pathway import run_and_write
         from planner.pathway_files import format_pathway
@@ -216,6 +244,32 @@ def _solve_and_write(loaded, target, label, edits, with_map, lang, whole_year, g
         f"\nSolved in {timings['total_s']:.1f} s (max violation {results.metadata['max_violation']:.1e}). "
         f"Run directory: {terminal_text(written)}"
     )
+    click.echo(_recorded_line(entry, lang))
+
+
+def _run_robust(loaded, target, label, edits, extras, lang, whole_year, debug):
+    """A scenario with futures: one stochastic plan (planner/robust.py), its futures table and VSS, EVPI."""
+    from edwc_data.labels import t
+
+    from optimizer.status import PlanNotSolved
+    from planner.robust import plan_robust, write_robust
+
+    if whole_year:
+        fail(f"scenario '{terminal_text(loaded.name)}' | a stochastic plan (futures) plans on representative "
+             "days; run it without --year.", EXIT_BAD_INPUT)
+    try:
+        plan = plan_robust(loaded)
+    except PlanNotSolved as exc:
+        if debug:
+            raise
+        fail(f"scenario '{terminal_text(loaded.name)}' | {exc.status}: {exc}.", EXIT_NOT_SOLVED)
+    written = write_robust(plan, target, extras)
+    entry = _record(written, label, edits, plan.results, "stochastic")
+    click.echo(format_summary(plan.results, lang))
+    click.echo("\n" + format_futures(plan, lang))
+    timings = plan.results.metadata["timings_s"]
+    click.echo("\n" + t("robust_done", lang, seconds=timings["total_s"], stochastic=timings["stochastic_s"],
+                         violation=plan.results.metadata["max_violation"], folder=terminal_text(written)))
     click.echo(_recorded_line(entry, lang))
 
 

@@ -20,7 +20,8 @@ from planner.cli.common import (
 )
 
 #: Top-level keys that make a YAML file a study rather than a scenario.
-STUDY_KEYS = {"base", "grid", "samples", "distributions", "factors", "outputs", "pareto", "set", "seed"}
+STUDY_KEYS = {"base", "grid", "samples", "distributions", "factors", "outputs", "pareto", "set", "seed",
+              "sampling", "sensitivity"}
 
 
 def _executor_options(function):
@@ -47,6 +48,24 @@ def _executor_options(function):
     ):
         function = option(function)
     return function
+
+
+def _sensitivity(out_dir: Path, table, study, plots: bool) -> None:
+    """Indices of a sensitivity study: sensitivity.csv, its chart, and why any figure was left out."""
+    from planner.studies.report import write_study_meta
+    from planner.studies.sensitivity import study_indices, write_indices
+    from planner.studies.table import DEFAULT_OUTPUTS
+
+    record = study.record()
+    indices, skipped = study_indices(table, record, list(study.spec.outputs or DEFAULT_OUTPUTS))
+    write_study_meta(out_dir, sensitivity_skipped=skipped)
+    if indices.empty:
+        return
+    write_indices(out_dir, indices)
+    if plots:
+        from planner.studies.plots import plot_sensitivity
+
+        plot_sensitivity(indices, out_dir / "sensitivity")
 
 
 def _sweep_plots(out_dir: Path, table, study) -> None:
@@ -112,6 +131,8 @@ def sweep_command(study_file, out_dir, keep_runs, plots, executor, address, work
         )
     if plots:
         _sweep_plots(out_dir, table, study)
+    if study.spec.sensitivity:
+        _sensitivity(out_dir, table, study, plots)
     report = write_report(out_dir)
     counts = table["status"].value_counts()
     statuses = ", ".join(f"{counts[s]} {s}" for s in counts.index)

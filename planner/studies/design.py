@@ -272,6 +272,10 @@ class UniformDistribution(_Strict):
     def draw(self, rng: np.random.Generator, size: int) -> list[Any]:
         return rng.uniform(self.low, self.high, size).tolist()
 
+    def quantile(self, u: np.ndarray) -> list[Any]:
+        """Values at the unit coordinates ``u`` (the inverse of the distribution function)."""
+        return (self.low + np.asarray(u, float) * (self.high - self.low)).tolist()
+
 
 class NormalDistribution(_Strict):
     """Normal with ``mean`` and standard deviation ``sd``, clipped to [``low``, ``high``]."""
@@ -295,6 +299,17 @@ class NormalDistribution(_Strict):
         high = np.inf if self.high is None else self.high
         return np.clip(values, low, high).tolist()
 
+    def quantile(self, u: np.ndarray) -> list[Any]:
+        """Values at the unit coordinates ``u``, clipped like the draws (u kept inside (0, 1))."""
+        from scipy.stats import norm
+
+        from planner.studies.sensitivity import clip_quantile
+
+        values = norm.ppf(clip_quantile(u), self.mean, self.sd)
+        low = -np.inf if self.low is None else self.low
+        high = np.inf if self.high is None else self.high
+        return np.clip(values, low, high).tolist()
+
 
 class TriangularDistribution(_Strict):
     """Triangular between ``low`` and ``high`` with its peak at ``mode``."""
@@ -314,6 +329,13 @@ class TriangularDistribution(_Strict):
 
     def draw(self, rng: np.random.Generator, size: int) -> list[Any]:
         return rng.triangular(self.low, self.mode, self.high, size).tolist()
+
+    def quantile(self, u: np.ndarray) -> list[Any]:
+        """Values at the unit coordinates ``u`` (the inverse of the distribution function)."""
+        from scipy.stats import triang
+
+        width = self.high - self.low
+        return triang.ppf(np.asarray(u, float), (self.mode - self.low) / width, self.low, width).tolist()
 
 
 class DiscreteDistribution(_Strict):
@@ -343,6 +365,12 @@ class DiscreteDistribution(_Strict):
         picks = rng.choice(len(self.values), size=size, p=self.probabilities)
         return [self.values[i] for i in picks]
 
+    def quantile(self, u: np.ndarray) -> list[Any]:
+        """The value whose cumulative probability first exceeds each unit coordinate ``u``."""
+        weights = self.probabilities or [1.0 / len(self.values)] * len(self.values)
+        picks = np.searchsorted(np.cumsum(weights), np.asarray(u, float), side="right")
+        return [self.values[i] for i in np.minimum(picks, len(self.values) - 1)]
+
 
 Distribution = Annotated[
     UniformDistribution | NormalDistribution | TriangularDistribution | DiscreteDistribution,
@@ -370,19 +398,33 @@ def design_runs(
     samples: int | None = None,
     distributions: dict[str, Any] | None = None,
     seed: int = 0,
+    sampling: str = "random",
+    sensitivity: str | None = None,
 ) -> list[RunSpec]:
     """The runs of a study: the full factorial of ``grid``, times ``samples`` draws where given.
 
-    Samples are drawn key by key, in the order the distributions are given, with
-    ``numpy.random.default_rng(seed)``; every grid point sees the same draws.
+    With ``sampling='random'`` samples are drawn key by key, in the order the distributions are
+    given, with ``numpy.random.default_rng(seed)``. ``'lhs'`` and ``'sobol'`` spread them over a Latin
+    hypercube or a Sobol' sequence, and ``sensitivity`` ('sobol' or 'morris') lays out the design those
+    indices need (:mod:`planner.studies.sensitivity`); then ``samples`` is its base size. Every grid
+    point sees the same draws.
     """
     grid = grid or {}
     points = [dict(zip(grid, combo, strict=True)) for combo in itertools.product(*grid.values())] or [{}]
     if not samples:
         return [RunSpec(i, point) for i, point in enumerate(points)]
-    rng = np.random.default_rng(seed)
-    columns = {key: _as_distribution(spec).draw(rng, samples) for key, spec in (distributions or {}).items()}
-    draws = [{key: column[i] for key, column in columns.items()} for i in range(samples)]
+    specs = {key: _as_distribution(spec) for key, spec in (distributions or {}).items()}
+    if sampling == "random" and sensitivity is None:
+        rng = np.random.default_rng(seed)
+        columns = {key: spec.draw(rng, samples) for key, spec in specs.items()}
+        count = samples
+    else:
+        from planner.studies.sensitivity import unit_points
+
+        unit = unit_points(sampling, len(specs), samples, seed, sensitivity)
+        columns = {key: spec.quantile(unit[:, i]) for i, (key, spec) in enumerate(specs.items())}
+        count = len(unit)
+    draws = [{key: column[i] for key, column in columns.items()} for i in range(count)]
     runs = []
     for point in points:
         for sample, draw in enumerate(draws):
@@ -408,10 +450,25 @@ def check_seed(seed: Any) -> None:
         _fail("seed", f"must be a whole number from 0 to 2**63 - 1, got {seed!r}. Give such a seed.")
 
 
-def _check_design(grid, samples, distributions, factors, outputs, keep_runs, out_dir, seed=0) -> None:
+def _check_design(grid, samples, distributions, factors, outputs, keep_runs, out_dir, seed=0,
+                  sampling="random", sensitivity=None) -> None:
+    from planner.studies.sensitivity import METHODS, SAMPLINGS, run_count
+
     fail = _fail
 
     check_seed(seed)
+    if sampling not in SAMPLINGS:
+        fail("sampling", f"must be one of {', '.join(SAMPLINGS)}, got {sampling!r}.")
+    if sensitivity is not None:
+        if sensitivity not in METHODS:
+            fail("sensitivity", f"must be one of {', '.join(METHODS)}, got {sensitivity!r}.")
+        if grid:
+            fail("grid", f"a {sensitivity} sensitivity study varies its distributions only. "
+                 "Move the grid's keys into distributions, or drop sensitivity.")
+        if sampling != "random":
+            fail("sampling", f"sensitivity: {sensitivity} lays out its own samples. Drop sampling.")
+        if sensitivity == "sobol" and samples and samples & (samples - 1):
+            fail("samples", f"Sobol' indices need a power of two (e.g. 64 or 128), got {samples}.")
     if not grid and not samples:
         fail("grid", "nothing to vary. Give a grid of values and/or samples with distributions.")
     if samples is not None and (not isinstance(samples, int) or isinstance(samples, bool) or samples < 1):
@@ -449,6 +506,8 @@ def _check_design(grid, samples, distributions, factors, outputs, keep_runs, out
             first = exc.errors()[0]
             fail(f"distributions.{key}", f"{first['msg'].rstrip('.')}. See docs/studies.md for the forms.")
     total = math.prod(len(v) for v in grid.values()) * (samples or 1)
+    if sensitivity is not None and samples:
+        total = run_count(sensitivity, len(distributions), samples)
     if total > MAX_RUNS:
         fail("grid", f"{total:,} runs, over the {MAX_RUNS:,} a study may hold. Split the study.")
     check_output_keys(outputs)

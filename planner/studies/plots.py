@@ -454,6 +454,41 @@ def plot_tornado(
     return _save(fig, stem)
 
 
+def plot_sensitivity(indices: pd.DataFrame, stem: Path | str, figures: tuple[str, ...] = KEY_FIGURES) -> list[Path]:
+    """Global sensitivity: Sobol' total (bar) and first-order (mark) indices, or Morris μ* with σ, per key.
+
+    One panel per figure (those of ``figures`` the indices hold), keys sorted by their effect.
+    """
+    stem = Path(stem)
+    sobol = "ST" in indices.columns
+    shown = [f for f in figures if f in set(indices["figure"])] or list(dict.fromkeys(indices["figure"]))[:4]
+    keys = list(dict.fromkeys(indices["key"]))
+    fig, axes = plt.subplots(len(shown), 1, figsize=(9, 1.2 + 0.5 * max(len(keys), 2) * len(shown)),
+                             layout="constrained", squeeze=False)
+    for ax, figure in zip(axes[:, 0], shown, strict=True):
+        rows = indices[indices["figure"] == figure].sort_values("ST" if sobol else "mu_star")
+        y = np.arange(len(rows))
+        if sobol:
+            ax.barh(y, rows["ST"], xerr=rows["ST_conf"], color=HIGH, height=0.6, label="total order ST")
+            ax.plot(rows["S1"], y, "D", color=EAST, label="first order S1")
+            ax.set_xlim(0, max(1.0, float((rows["ST"] + rows["ST_conf"]).max())))
+            ax.set_title(figure_name(figure), fontsize=10, loc="left")
+        else:
+            scale = FIGURES.get(figure, 1.0)
+            ax.barh(y, rows["mu_star"] / scale, xerr=rows["mu_star_conf"] / scale, color=HIGH, height=0.6,
+                    label="μ* (mean |elementary effect|)")
+            ax.plot(rows["sigma"] / scale, y, "D", color=EAST, label="σ (interactions, non-linearity)")
+            ax.set_xlim(left=0)
+            ax.set_title(_label(figure), fontsize=10, loc="left")
+        ax.set_yticks(y)
+        ax.set_yticklabels(list(rows["key"]), fontsize=8)
+        ax.grid(alpha=0.3, axis="x")
+    axes[0, 0].legend(fontsize=8, frameon=False, loc="lower right")
+    fig.suptitle("Global sensitivity: Sobol' indices" if sobol else "Global sensitivity: Morris screening",
+                 fontsize=10)
+    return _save(fig, stem)
+
+
 def plot_build_shares(table: pd.DataFrame, stem: Path | str) -> list[Path]:
     """Share of runs that build each cluster, and the 5–95 % range of its new capacity."""
     stem = Path(stem)

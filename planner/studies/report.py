@@ -118,7 +118,13 @@ def _sweep_section(table: pd.DataFrame, meta: dict, out_dir: Path) -> list[str]:
         lines.append("Grid (full factorial):")
         lines += [f"- `{key}`: {', '.join(str(v) for v in values)}" for key, values in meta["grid"].items()]
     if meta.get("distributions"):
-        lines.append(f"Monte Carlo: {meta.get('samples')} samples, seed {meta.get('seed', 0)}:")
+        method, sampling = meta.get("sensitivity"), meta.get("sampling") or "random"
+        spread = {"lhs": "Latin hypercube", "sobol": "Sobol' sequence"}.get(sampling, "random draws")
+        if method:
+            design = "Saltelli" if method == "sobol" else "Morris trajectories"
+            lines.append(f"Sensitivity design ({design}): base size {meta.get('samples')}, seed {meta.get('seed', 0)}:")
+        else:
+            lines.append(f"Monte Carlo: {meta.get('samples')} samples ({spread}), seed {meta.get('seed', 0)}:")
         for key, spec in meta["distributions"].items():
             shown = ", ".join(f"{k} {v}" for k, v in spec.items() if k != "dist" and v is not None)
             lines.append(f"- `{key}`: {spec.get('dist')} ({shown})")
@@ -198,12 +204,14 @@ def _sweep_section(table: pd.DataFrame, meta: dict, out_dir: Path) -> list[str]:
             lines.append(f"- run {r['run']} ({values}): **{r['status']}**: {r['message']}")
         if len(failed) > 10:
             lines.append(f"- … and {len(failed) - 10} more (see `{TABLE_FILE}`).")
+    lines += _sensitivity_section(meta, out_dir)
     charts = [
         (name, title)
         for name, title in (
             ("response", "Response of the key figures"),
             ("clusters", "Clusters built"),
             ("tornado", "Sensitivity (tornado)"),
+            ("sensitivity", "Global sensitivity"),
         )
         if (out_dir / f"{name}.png").exists()
     ]
@@ -212,6 +220,42 @@ def _sweep_section(table: pd.DataFrame, meta: dict, out_dir: Path) -> list[str]:
         for name, title in charts:
             lines += [f"![{title}]({name}.png)", f"({name}.svg)", ""]
     lines += [f"Full table: `{TABLE_FILE}` (one row per run).", ""]
+    return lines
+
+
+def _sensitivity_section(meta: dict, out_dir: Path) -> list[str]:
+    from planner.studies.sensitivity import INDICES_FILE
+
+    method = meta.get("sensitivity")
+    if not method:
+        return []
+    lines = ["", f"### Global sensitivity ({'Sobol' if method == 'sobol' else 'Morris'})", ""]
+    path = out_dir / INDICES_FILE
+    if path.exists():
+        indices = pd.read_csv(io.BytesIO(read_regular_file(path, MAX_META_BYTES)))
+        if method == "sobol":
+            lines += [
+                "Share of each figure's variance due to each key alone (first order S1) and with all its "
+                "interactions (total order ST), with 95 % bootstrap intervals. Keys with ST near 0 can be "
+                "fixed at any value in their range.",
+                "",
+            ]
+            header = ["figure", "key", "S1", "ST"]
+            rows = [[figure_name(r.figure), f"`{r.key}`", f"{r.S1:.2f} ± {r.S1_conf:.2f}",
+                     f"{r.ST:.2f} ± {r.ST_conf:.2f}"] for r in indices.itertuples()]
+        else:
+            lines += [
+                "Morris screening: μ* is the mean absolute change of the figure when a key moves across its "
+                "distribution's whole quantile range; σ large beside μ* means interactions or a non-linear effect.",
+                "",
+            ]
+            header = ["figure", "unit", "key", "μ*", "σ"]
+            rows = [[figure_name(r.figure), _unit(r.figure), f"`{r.key}`", _fmt(r.mu_star, r.figure),
+                     _fmt(r.sigma, r.figure)] for r in indices.itertuples()]
+        lines += _md_table(header, rows)
+        lines += ["", f"Indices: `{INDICES_FILE}`.", ""]
+    for note in meta.get("sensitivity_skipped") or []:
+        lines.append(f"- not computed for {markdown_text(note)}.")
     return lines
 
 

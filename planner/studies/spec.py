@@ -55,6 +55,14 @@ class StudyFile(StrictModel):
     samples: Annotated[int, Field(ge=1, le=MAX_RUNS)] | None = Field(default=None, description="Monte Carlo draws.")
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = Field(default=0, description="Seed of the draws (0 to 2**63 - 1).")
     distributions: dict[str, Distribution] = Field(default_factory=dict, description="Key -> distribution.")
+    sampling: Literal["random", "lhs", "sobol"] = Field(
+        default="random", description="How samples spread: numpy draws, a Latin hypercube or a Sobol' sequence."
+    )
+    sensitivity: Literal["sobol", "morris"] | None = Field(
+        default=None,
+        description="Global sensitivity indices of the outputs: Sobol' (samples × (keys + 2) runs, samples a "
+        "power of two) or Morris screening (samples trajectories, samples × (keys + 1) runs).",
+    )
     outputs: list[str] | None = Field(default=None, description="Summary figures to keep.")
     pareto: ParetoSettings | None = Field(default=None, description="Frontier settings.")
 
@@ -94,6 +102,8 @@ class Study:
             "seed": spec.seed,
             "factors": spec.factors,
             "distributions": {key: value.model_dump() for key, value in spec.distributions.items()},
+            "sampling": spec.sampling,
+            "sensitivity": spec.sensitivity,
             "outputs": spec.outputs,
             "varied": self.varied,
             "study_file": str(self.path),
@@ -168,6 +178,8 @@ def load_study(path: str | Path) -> Study:
             False,
             None,
             spec.seed,
+            spec.sampling,
+            spec.sensitivity,
         ) if (spec.grid or spec.samples) else _check_outputs(spec)
         _checked_factor_values(base, spec.factors)
     except StudyError as exc:
@@ -194,6 +206,8 @@ def run_study(study: Study, out_dir: str | Path | None = None, **options) -> pd.
         factors=spec.factors,
         outputs=spec.outputs,
         out_dir=out_dir,
+        sampling=spec.sampling,
+        sensitivity=spec.sensitivity,
         **options,
     )
 

@@ -210,6 +210,8 @@ def sweep(
     overrides: dict[str, Any] | None = None,
     reuse: bool = True,
     record: dict[str, Any] | None = None,
+    sampling: str = "random",
+    sensitivity: str | None = None,
 ) -> pd.DataFrame:
     """Solve every variant of a base scenario and tabulate the results, one row per run.
 
@@ -253,6 +255,11 @@ def sweep(
         Dotted key -> value applied to the base before anything is varied.
     reuse : bool
         Chain runs that differ only in carbon price or cap on one LP with warm starts.
+    sampling : {'random', 'lhs', 'sobol'}
+        How the samples spread: numpy draws, a Latin hypercube, a scrambled Sobol' sequence.
+    sensitivity : {'sobol', 'morris'}, optional
+        Lay the samples out for these global sensitivity indices (``samples`` is then the base size:
+        Saltelli ``samples × (keys + 2)`` runs, Morris ``samples × (keys + 1)``); no grid.
     record : dict, optional
         What ``study.json`` records of the study (:meth:`planner.studies.spec.Study.record`), written
         into ``out_dir`` once everything is validated, before the first run.
@@ -279,13 +286,13 @@ def sweep(
     grid = dict(grid or {})
     distributions = dict(distributions or {})
     # Everything that can be checked is checked before anything is written or started.
-    _check_design(grid, samples, distributions, factors, outputs, keep_runs, out_dir, seed)
+    _check_design(grid, samples, distributions, factors, outputs, keep_runs, out_dir, seed, sampling, sensitivity)
     check_executor(executor, workers, address)
     if out_dir is not None:
         out_dir = claim_folder(out_dir, "study", create=False)
     base_scenario = load_base(base, overrides)
     base_values = _checked_factor_values(base_scenario, factors)
-    runs = design_runs(grid, samples, distributions, seed)
+    runs = design_runs(grid, samples, distributions, seed, sampling, sensitivity)
     varied = list(grid) + ([key for key in distributions if key not in grid] if samples else [])
 
     # Resolve every variant here: its hash identifies the run, and bad values need no worker. A

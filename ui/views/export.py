@@ -1,4 +1,4 @@
-"""Export page: the run bundle, the map in every format, and the tables as CSV and Excel."""
+"""Export page: the run bundle, the map in every format, the tables as CSV and Excel, and the planning report."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import functools
 import streamlit as st
 
 from geo.export import FORMATS
+from planner import report
 from ui import exports, jobs
 from ui.engine import get_engine, wait_for
 from ui.i18n import t
@@ -15,6 +16,8 @@ from ui.views import common
 MIME = {
     "zip": "application/zip", "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf", "html": "text/html",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 
 
@@ -90,3 +93,17 @@ def render() -> None:
         st.download_button(t("download_excel"), functools.partial(exports.tables_excel, results),
                            file_name=f"{stem}.xlsx", mime=MIME["xlsx"], key="dl_xlsx",
                            type="primary", icon=":material/download:")
+    with st.container(border=True):
+        st.subheader(t("report_export"))
+        st.caption(t("report_export_help"))
+        key = ("report", record.input_hash, language)
+        files = _prepared(key)
+        if files is None and st.button(t("prepare"), key="prepare_report", icon=":material/description:"):
+            files = _run_job(key, report.report_files, results, language, report.FORMATS, stem,
+                             common.run_label(record))
+        if files:
+            for column, (name, content) in zip(st.columns(len(files)), files.items(), strict=True):
+                fmt = name.rsplit(".", 1)[-1]
+                column.download_button(t("report_download", format=fmt.upper()), content, file_name=name,
+                                       mime=MIME[fmt], key=f"dl_report_{fmt}", type="primary",
+                                       icon=":material/download:")

@@ -106,6 +106,45 @@ def show_calibration(record: ui_state.RunRecord, results) -> None:
         st.dataframe(calibration_table(results, common.lang()), hide_index=True, width="stretch")
 
 
+def futures_table(stochastic: dict, language: str) -> pd.DataFrame:
+    """A stochastic run's futures (``summary.stochastic``) as the Plan page shows them; money in its unit."""
+    frame = pd.DataFrame(stochastic["futures"])
+    scale = charts.money_scale(language)
+    return pd.DataFrame({
+        t("robust_future", language): frame["future"],
+        t("robust_probability", language): frame["probability"],
+        t("robust_cost", language): frame["cost_cny"] / scale,
+        t("robust_mean_plan_cost", language): frame["mean_plan_cost_cny"] / scale,
+        t("robust_perfect_cost", language): frame["perfect_cost_cny"] / scale,
+        t("robust_unserved", language): frame["mean_plan_unserved_mwh"],
+    })
+
+
+def show_futures(summary: dict | None) -> None:
+    """Expected cost, CVaR, VSS, EVPI and the futures of a stochastic run; nothing for a plan of one future."""
+    stochastic = (summary or {}).get("stochastic")
+    if not stochastic:
+        return
+    language = common.lang()
+    scale, money = charts.money_scale(language), t("unit_money_yr", language)
+    st.subheader(t("robust_section"))
+    st.caption(t("robust_shown", future=stochastic["shown_future"]))
+    figures = [("robust_expected", stochastic["expected_cost_cny"])]
+    if stochastic.get("cvar_cny") is not None:
+        figures.append(("robust_cvar", stochastic["cvar_cny"]))
+    figures += [("robust_vss", stochastic["vss_cny"]), ("robust_evpi", stochastic["evpi_cny"])]
+    for column, (label, value) in zip(st.columns(len(figures)), figures, strict=True):
+        column.metric(t(label), f"{value / scale:,.1f} {money}")
+    table = futures_table(stochastic, language)
+    columns = {name: st.column_config.NumberColumn(name, format="%.1f") for name in table.columns[2:5]}
+    columns[t("robust_probability", language)] = st.column_config.NumberColumn(
+        t("robust_probability", language), format="percent")
+    columns[t("robust_unserved", language)] = st.column_config.NumberColumn(t("robust_unserved", language),
+                                                                            format="%.0f")
+    st.caption(t("robust_title", unit=money))
+    st.dataframe(table, column_config=columns, hide_index=True, width="stretch")
+
+
 def show_plan(record: ui_state.RunRecord, key: str = "plan") -> None:
     """Figures, map, cost breakdown and tables of one run (or why it has no plan)."""
     language = common.lang()
@@ -119,6 +158,7 @@ def show_plan(record: ui_state.RunRecord, key: str = "plan") -> None:
     previous = ui_state.previous_solved_run(record)
     caption = t("delta_against", run=common.run_label(previous)) if previous else t("first_run")
     common.headline_metrics(record.summary, previous.summary if previous else None, caption)
+    show_futures(record.summary)
     show_calibration(record, results)
     left, right = st.columns([2, 1], gap="large")
     with left:
