@@ -35,7 +35,7 @@ from planner.pathway import (
 )
 from planner.preprocess import build_inputs
 from planner.run import results_from_plan
-from planner.scenario import Scenario
+from planner.scenario import Scenario, ScenarioError
 from planner.sizing import estimate_plan_size
 
 __all__ = ["compare_with_myopic", "plan_pathway", "run_foresight"]
@@ -103,9 +103,15 @@ def run_foresight(scenario: Scenario, progress: Callable[[int, Results], None] |
         No proven optimum, or a check of the solution failed.
     planner.errors.PlanTooLarge
         The stacked LP is over the memory budget.
+    planner.scenario.ScenarioError
+        The scenario has ``futures`` (a stochastic plan): foresight plans one future.
     """
     start = time.perf_counter()
     _check_baseline(scenario)
+    if scenario.futures is not None:  # one LP per future per year is not built here
+        msg = ("a foresight pathway plans one future: remove futures, or plan the pathway with "
+               "horizon.mode: myopic (a stochastic plan each year)")
+        raise ScenarioError(msg, source=f"scenario '{scenario.name}'", field="horizon.mode")
     check_pathway_capacity(scenario)
     years, base, derived, limits, pace = _year_scenarios(scenario)
     inputs = {year: build_inputs(s) for year, s in derived.items()}

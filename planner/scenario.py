@@ -341,17 +341,9 @@ class HorizonSettings(_Strict):
     build_limit_growth: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         description="Annual growth of every site's max_new_mw after the first planned year. [-/yr]"
     )
-    mode: Literal["myopic", "foresight"] = Field(
-        description="'myopic': each planned year solved on its own, capacity carried forward; 'foresight': one "
-        "LP over every planned year, capacity built early serving later years (docs/pathway.md)."
-    )
-    discount_rate: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
-        description="Rate discounting later years' costs in a pathway's total (both modes). [-/yr]"
-    )
-    salvage: Literal["annuity", "none"] = Field(
-        description="'annuity': capacity pays its annualised capex each year it stands within the horizon, the "
-        "rest of its value is left unpaid (salvage); 'none': the full overnight capex is charged when built."
-    )
+    mode: Literal["myopic", "foresight"] = Field(description="Year by year, or one LP over all years (docs/pathway.md)")
+    discount_rate: Annotated[float, Field(ge=0.0, le=0.5)] = Field(description="Of later years' costs. [-/yr]")
+    salvage: Literal["annuity", "none"] = Field(description="Capex as annuities while standing, or overnight if built")
 
 
 class InvestmentSettings(_Strict):

@@ -165,3 +165,11 @@ def test_no_dearer_when_capacity_retires_within_the_horizon():
     compare = compare_with_myopic(myopic, foresight)
     assert compare["saving_cny"] >= -1e-9 * compare["discounted_cost_myopic_cny"]
     assert foresight.table["discounted_cost_cny"].sum() == pytest.approx(foresight.solve["objective_cny"], rel=1e-9)
+
+
+def test_foresight_refuses_a_stochastic_scenario():
+    from planner.scenario import ScenarioError
+
+    scenario = load_scenario("robust-2030", ["horizon.end_year=2032", "horizon.mode=foresight"])
+    with pytest.raises(ScenarioError, match=r"horizon.mode \| a foresight pathway plans one future"):
+        run_foresight(scenario)
