@@ -161,6 +161,16 @@ def run_foresight(scenario: Scenario, progress: Callable[[int, Results], None] |
         frame, row = record_year(scenario, year, res, existing, built, fitout,
                                  (standing_before - existing).clip(lower=0.0), limits[year].reindex(order),
                                  investments, annual_cost_cny=plan.annual_cost_cny[year])
+        # Its headline cost is the year's own plan, as a myopic year's: operations and the annuity of
+        # its own build and fit-outs; the table's carried_capex_annual_cny holds the earlier ones.
+        own = row["total_cost_cny"] - row["operating_cost_cny"]
+        west, hub = (frame["hub_class"] == "west").to_numpy(), (frame["kind"] == "cluster").to_numpy()
+        res = dataclasses.replace(res, summary=dataclasses.replace(
+            res.summary, total_cost_cny=row["total_cost_cny"], capex_cny=own,
+            new_capacity_mw=float(built.sum()), new_capacity_west_mw=float(built[west].sum()),
+            new_capacity_hub_mw=float(built[hub].sum()), fitout_mw=float(fitout.sum()),
+            compute_capex_cny=row["compute_capex_cny"],
+            compute_capex_west_cny=float(frame.loc[west, "capex_cny"].sum())))
         site_rows.append(frame)
         rows.append(row)
         results[year] = res
