@@ -1,12 +1,14 @@
 """Multi-year pathways: plans solved year by year, capacity carried forward, growth implied."""
 
-# The pathway is myopic: each planned year is an ordinary single-year plan (built, solved and
+# A myopic pathway (horizon.mode: myopic, here) plans each year as an ordinary single-year plan (built, solved and
 # verified like `edwc run`) whose existing capacity is what earlier years built, less what has
 # retired. The new capacity's overnight capex, set against national gross fixed investment, gives
 # the compute share τ of investment year by year; the growth model of the 2023 compute report
 # (planner/growth.py) turns that τ path into output paths, against a counterfactual in which τ
 # stays at its baseline. Regions are the provinces hosting east-hub clusters, those hosting
-# west-hub clusters, and the rest; they add up to the nation (docs/pathway.md).
+# west-hub clusters, and the rest; they add up to the nation (planner/pathway_growth.py). A
+# foresight pathway (planner/pathway_foresight.py) solves every year as one LP and is read back
+# into the same Pathway (docs/pathway.md).
 
 from __future__ import annotations
 
@@ -20,23 +22,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from edwc_data.tables import load_tables
 
 from optimizer.diagnose import precheck_conflicts
+from optimizer.foresight import discounted_cost, year_weights
 from optimizer.results import Results
 from optimizer.status import PlanInfeasible, PlanNotSolved
-from planner.growth import (
-    Calibration,
-    GrowthParams,
-    balanced_growth_state,
-    preset_params,
-    simulate,
+from planner.growth import GrowthParams
+from planner.pathway_growth import (
+    REGIONS,
+    _check_baseline,
+    _spread_capex,
+    investment_table,
+    province_regions,
+    scenario_growth_params,
+    served_capex,
+    simulate_pathway_growth,
 )
-from planner.growth_regions import bound_to_nation, simulate_regions
 from planner.preprocess import build_inputs, capital_recovery_factor
 from planner.run import run_scenario
 from planner.rundir import neutralise_formulas, write_run
-from planner.scenario import Scenario, ScenarioError, resolve_scenario
+from planner.scenario import Scenario, resolve_scenario
 
 __all__ = [
     "EXISTING_RETIREMENT",
@@ -57,18 +62,11 @@ __all__ = [
     "year_scenario",
 ]
 
-#: Regions of the growth model, in display order.
-REGIONS = ("east_hubs", "west_hubs", "rest")
 #: How the capacity existing in the first year retires: never within the horizon, or linearly
 #: over ``costs.lifetime_years`` (its vintages are unknown, so a uniform age spread is assumed).
 EXISTING_RETIREMENT = ("none", "linear")
 #: Files a pathway adds to the final year's run directory.
 PATHWAY_FILES = ("pathway.csv", "pathway_sites.csv", "growth.csv", "pathway_scenario.yaml")
-#: Initial output of the national economy in the growth model (index units); regions start at
-#: their GDP share of it.
-Y0_INDEX = 100.0
-#: Consumption rule of the growth simulations (see planner.growth.simulate).
-CONSUMPTION = "exact"
 
 
 @dataclass
@@ -103,7 +101,11 @@ class Pathway:
     existing_retirement : str
         One of ``EXISTING_RETIREMENT``.
     timings_s : dict of int to float
-        Wall time of each planned year. [s]
+        Wall time of each planned year (foresight: of the whole LP, under the last year). [s]
+    mode : str
+        ``horizon.mode`` it was planned in: ``myopic`` or ``foresight``.
+    solve : dict
+        Size, timings and trust figures of the foresight LP (empty for a myopic pathway).
     """
 
     scenario: Scenario
@@ -117,6 +119,8 @@ class Pathway:
     growth_summary: dict
     existing_retirement: str = "none"
     timings_s: dict[int, float] = field(default_factory=dict)
+    mode: str = "myopic"
+    solve: dict = field(default_factory=dict)
 
     @property
     def final(self) -> Results:
@@ -133,6 +137,11 @@ class Pathway:
                 "input_hash": self.scenario.input_hash(),
                 "years": self.years,
                 "existing_retirement": self.existing_retirement,
+                "mode": self.mode,
+                "discounted_cost_cny": float(self.table["discounted_cost_cny"].sum()),
+                "discount_rate": self.scenario.horizon.discount_rate,
+                "salvage": self.scenario.horizon.salvage,
+                **({"foresight_lp": self.solve} if self.solve else {}),
                 "timings_s": {str(year): t for year, t in self.timings_s.items()},
             },
         }
@@ -154,32 +163,6 @@ def planned_years(scenario: Scenario) -> list[int]:
     if years[-1] != end:
         years.append(end)
     return years
-
-
-def province_regions() -> pd.Series:
-    """Region of each province: ``east_hubs``, ``west_hubs`` or ``rest``.
-
-    A province belongs to a hub region when it hosts a national cluster of that class in the
-    default dataset (成渝 counts as east, as the programme classes it); every other province is
-    ``rest``. Fixed by the dataset, so disabling a cluster in a scenario does not move provinces.
-
-    Returns
-    -------
-    pandas.Series
-        Indexed by province id, in the order of ``data/provinces.csv``.
-    """
-    tables = load_tables()
-    region = pd.Series("rest", index=tables["provinces"].index, name="region")
-    clusters = tables["sites"]
-    for hub_class, name in (("west", "west_hubs"), ("east", "east_hubs")):
-        region[clusters.loc[clusters["hub_class"] == hub_class, "host_province"].unique()] = name
-    return region
-
-
-def _region_gdp_shares() -> pd.Series:
-    gdp = load_tables()["provinces"]["gdp_2023_100m_cny"].astype(float)
-    shares = gdp.groupby(province_regions()).sum() / gdp.sum()
-    return shares.reindex(list(REGIONS))
 
 
 def _demand_factors(scenario: Scenario, workloads: pd.Index, year: int) -> pd.Series:
@@ -263,248 +246,6 @@ def _capex_per_mw(scenario: Scenario, kind: pd.Series) -> pd.Series:
     capex = costs.capex_usd_per_mw * costs.fx_cny_per_usd
     return pd.Series(np.where(kind == "local", capex * costs.local_capex_factor, capex),
                      index=kind.index)
-
-
-def investment_table(scenario: Scenario, capex_by_region: pd.DataFrame,
-                     served_by_region: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Yearly gross fixed investment, baseline compute investment, plan capex and τ by region.
-
-    ``total_t = gfcf_cny × (1 + gfcf_growth)^(t − year)``; ``baseline_t = baseline_compute_share
-    × total_t``; ``τ_t = (baseline_t + capex_t) / total_t``. A region gets the national totals
-    times its GDP share (``data/provinces.csv``) and the capex built in its provinces.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        The pathway scenario (``investment`` settings).
-    capex_by_region : pandas.DataFrame
-        Indexed by calendar year, one column per region of ``REGIONS``: the plan's compute
-        capex spent in that year, by where it is built. [CNY/yr]
-    served_by_region : pandas.DataFrame, optional
-        The same capex by the region whose demand the capacity serves (:func:`served_capex`);
-        adds ``compute_capex_served_<r>_cny`` and ``tau_served_<r>``, the τ the growth model uses
-        for region r. [CNY/yr]
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``year``: ``gfcf_cny``, ``baseline_compute_cny``, ``compute_capex_cny``,
-        ``tau_baseline``, ``tau`` and, per region r, ``gfcf_<r>_cny``,
-        ``compute_capex_<r>_cny`` and ``tau_<r>``.
-    """
-    inv = scenario.investment
-    years = capex_by_region.index
-    shares = _region_gdp_shares()
-    total = inv.gfcf_cny * (1.0 + inv.gfcf_growth) ** (years.to_numpy() - scenario.year)
-    table = pd.DataFrame(index=pd.Index(years, name="year"))
-    table["gfcf_cny"] = total
-    table["baseline_compute_cny"] = inv.baseline_compute_share * total
-    table["compute_capex_cny"] = capex_by_region[list(REGIONS)].sum(axis=1).to_numpy()
-    table["tau_baseline"] = inv.baseline_compute_share
-    table["tau"] = (table["baseline_compute_cny"] + table["compute_capex_cny"]) / total
-    for region in REGIONS:
-        regional_total = total * shares[region]
-        capex = capex_by_region[region].to_numpy()
-        table[f"gfcf_{region}_cny"] = regional_total
-        table[f"compute_capex_{region}_cny"] = capex
-        baseline = inv.baseline_compute_share * regional_total
-        table[f"tau_{region}"] = (baseline + capex) / regional_total
-        if served_by_region is not None:
-            served = served_by_region[region].to_numpy()
-            table[f"compute_capex_served_{region}_cny"] = served
-            table[f"tau_served_{region}"] = (baseline + served) / regional_total
-    return table
-
-
-def served_capex(flows: pd.DataFrame, capex: pd.Series, region_of: pd.Series) -> pd.Series:
-    """A year's compute capex attributed to the regions whose demand the capacity serves.
-
-    Each site's capex is split by the energy it serves to each region's provinces that year; a
-    site that serves nothing is split like the national demand. A west-hub campus serving
-    eastern demand thus counts as compute capital of the east, where its output is used.
-
-    Parameters
-    ----------
-    flows : pandas.DataFrame
-        The year's ``Results.flows`` (province, site, hours, load_mw).
-    capex : pandas.Series
-        Capex of the year per site. [CNY]
-    region_of : pandas.Series
-        Region of each province (:func:`province_regions`).
-
-    Returns
-    -------
-    pandas.Series
-        Indexed by ``REGIONS``; sums to ``capex.sum()``. [CNY]
-    """
-    energy = (flows["load_mw"] * flows["hours"]).groupby(
-        [flows["site"], flows["province"].map(region_of)]).sum().unstack(fill_value=0.0)
-    energy = energy.reindex(columns=list(REGIONS), fill_value=0.0)
-    national = energy.sum() / energy.to_numpy().sum()
-    shares = energy.div(energy.sum(axis=1), axis=0).reindex(capex.index)
-    shares.loc[shares.isna().any(axis=1)] = national.to_numpy()
-    return shares.mul(capex, axis=0).sum().reindex(list(REGIONS))
-
-
-def _spread_capex(capex_by_year: pd.DataFrame, years: list[int]) -> pd.DataFrame:
-    """Spread each planned year's capex evenly over the calendar years since the previous one.
-
-    Capacity new in planned year y was built over the years (previous planned year, y]; the
-    first planned year's capex falls in that year. Rows: every calendar year of the horizon.
-    """
-    calendar = pd.RangeIndex(years[0], years[-1] + 1, name="year")
-    spread = pd.DataFrame(0.0, index=calendar, columns=capex_by_year.columns)
-    previous = years[0] - 1
-    for year in years:
-        gap = year - previous
-        spread.loc[previous + 1:year] = (capex_by_year.loc[year] / gap).to_numpy()
-        previous = year
-    return spread
-
-
-# ----------------------------------------------------------------------------- growth
-
-def _check_baseline(scenario: Scenario) -> None:
-    tau0 = scenario.investment.baseline_compute_share
-    if not 0.0 < tau0 < 1.0:
-        source = f"scenario '{scenario.name}'"
-        message = (f"must lie in (0, 1) for the growth model, got {tau0}. Give the compute share "
-                   "of investment without the plan, e.g. 0.024.")
-        raise ScenarioError(message, source=source, field="investment.baseline_compute_share")
-
-
-def _check_tau(scenario: Scenario, investment: pd.DataFrame) -> None:
-    columns = [c for c in ("tau", *(f"tau{kind}_{r}" for kind in ("", "_served") for r in REGIONS))
-               if c in investment]
-    values = investment[columns].to_numpy()
-    if not np.all((values > 0) & (values < 1)):
-        outside = investment[columns].stack().loc[lambda s: (s <= 0) | (s >= 1)]
-        (year, column), value = outside.index[0], outside.iloc[0]
-        source = f"scenario '{scenario.name}'"
-        message = (f"the compute share of investment {column} in {year} is {value:.4g}, outside "
-                   "(0, 1). Raise investment.gfcf_cny or lower the plan's capex.")
-        raise ScenarioError(message, source=source, field="investment")
-
-
-def scenario_growth_params(scenario: Scenario) -> GrowthParams:
-    """Growth-model parameters of a scenario (``growth``), A calibrated at its baseline τ.
-
-    The ``calibrated`` preset takes α = 1 − ``compute_elasticity`` and
-    β = ``compute_elasticity`` − ``services_share``; the ``report`` preset keeps the 2023 compute
-    report's α = 0.4, β = 0.3. Either way A is set so that the yearly balanced path grows at
-    ``investment.growth_target`` at ``investment.baseline_compute_share`` (timing "discrete").
-
-    Returns
-    -------
-    GrowthParams
-        ``.preset`` names the set; ``.calibration_note`` is the caption of every growth figure.
-    """
-    _check_baseline(scenario)
-    settings, inv = scenario.growth, scenario.investment
-    elasticities = {}
-    if settings.preset == "calibrated":
-        elasticities = {"alpha": 1.0 - settings.compute_elasticity,
-                        "beta": settings.compute_elasticity - settings.services_share}
-    calibration = Calibration(inv.growth_target, inv.baseline_compute_share, "discrete")
-    return preset_params(settings.preset, sigma=settings.sigma, delta=settings.delta, rho=settings.rho,
-                         calibration=calibration, **elasticities)
-
-
-def simulate_pathway_growth(scenario: Scenario, investment: pd.DataFrame
-                            ) -> tuple[pd.DataFrame, GrowthParams, dict]:
-    """Output paths of the plan's τ path against the baseline τ, nationally and by region.
-
-    Parameters come from the scenario's ``growth`` section (:func:`scenario_growth_params`), A
-    calibrated so that the yearly balanced path grows at ``investment.growth_target`` at the
-    baseline τ: the counterfactual then grows at exactly the target and any difference is the
-    plan's τ. Every economy starts on its balanced growth path at the baseline τ, the nation at
-    Y = 100 and each region at 100 × its GDP share. A region's τ is that of the compute serving its
-    demand (``tau_served_<r>`` when given); its simulated levels are scaled to add up to the
-    national path (:func:`planner.growth_regions.bound_to_nation`).
-
-    Returns
-    -------
-    (growth, params, summary)
-        ``growth`` is the long table written to ``growth.csv``; ``params`` the calibrated
-        parameters; ``summary`` the headline figures for ``summary.json``.
-    """
-    _check_baseline(scenario)
-    _check_tau(scenario, investment)
-    inv = scenario.investment
-    tau0 = inv.baseline_compute_share
-    params = scenario_growth_params(scenario)
-    years = len(investment)
-    start = int(investment.index[0])
-    note = params.calibration_note
-
-    def run(tau_path, y0):
-        state = balanced_growth_state(params, tau0, y0)
-        return simulate(params, tau_path, state.K0, state.H0, years, CONSUMPTION, start)
-
-    frames = {"national": (run(investment["tau"].to_numpy(), Y0_INDEX), run(tau0, Y0_INDEX))}
-    shares = _region_gdp_shares()
-    specs_plan, specs_cf = {}, {}
-    for region in REGIONS:
-        state = balanced_growth_state(params, tau0, Y0_INDEX * shares[region])
-        served = f"tau_served_{region}" if f"tau_served_{region}" in investment else f"tau_{region}"
-        specs_plan[region] = {"tau_path": investment[served].to_numpy(),
-                              "K0": state.K0, "H0": state.H0}
-        specs_cf[region] = {"tau_path": tau0, "K0": state.K0, "H0": state.H0}
-    # Regions share one nation: their levels are scaled to add up to the national paths.
-    paths_plan = bound_to_nation(simulate_regions(params, specs_plan, years, CONSUMPTION, start)[0],
-                                 frames["national"][0])
-    paths_cf = bound_to_nation(simulate_regions(params, specs_cf, years, CONSUMPTION, start)[0],
-                               frames["national"][1])
-    for region in REGIONS:
-        frames[region] = (paths_plan[paths_plan["region"] == region].set_index("year"),
-                          paths_cf[paths_cf["region"] == region].set_index("year"))
-
-    rows = []
-    for region, (plan, cf) in frames.items():
-        rows.append(pd.DataFrame({
-            "region": region,
-            "year": plan.index.to_numpy(),
-            "tau_plan": plan["tau"].to_numpy(),
-            "tau_counterfactual": cf["tau"].to_numpy(),
-            "Y_plan": plan["Y"].to_numpy(),
-            "Y_counterfactual": cf["Y"].to_numpy(),
-            "g_Y_plan": plan["g_Y"].to_numpy(),
-            "g_Y_counterfactual": cf["g_Y"].to_numpy(),
-            "C_plan": plan["C"].to_numpy(),
-            "C_counterfactual": cf["C"].to_numpy(),
-            "g_C_plan": plan["g_C"].to_numpy(),
-            "g_C_counterfactual": cf["g_C"].to_numpy(),
-            "output_gap": (plan["Y"] / cf["Y"] - 1.0).to_numpy(),
-        }))
-    growth = pd.concat(rows, ignore_index=True)
-    growth["calibration"] = note
-    growth["consumption"] = CONSUMPTION
-
-    def mean_rate(frame: pd.DataFrame) -> float | None:
-        # Mean yearly growth over the horizon; none for a one-year pathway.
-        if len(frame) < 2:
-            return None
-        return float((frame["Y"].iloc[-1] / frame["Y"].iloc[0]) ** (1.0 / (len(frame) - 1)) - 1.0)
-
-    summary = {
-        "growth_rate_plan": mean_rate(frames["national"][0]),
-        "growth_rate_counterfactual": mean_rate(frames["national"][1]),
-        "growth_rate_plan_by_region": {r: mean_rate(frames[r][0]) for r in REGIONS},
-        "growth_rate_counterfactual_by_region": {r: mean_rate(frames[r][1]) for r in REGIONS},
-        "output_gap_end": float(frames["national"][0]["Y"].iloc[-1]
-                                / frames["national"][1]["Y"].iloc[-1] - 1.0),
-        "tau_baseline": float(tau0),
-        "tau_plan_mean": float(investment["tau"].mean()),
-        "tau_plan_max": float(investment["tau"].max()),
-        "tau_plan_mean_by_region": {r: float(investment[f"tau_{r}"].mean()) for r in REGIONS},
-        "pathway_years": [start, start + years - 1],
-        "pathway_compute_capex_cny": float(investment["compute_capex_cny"].sum()),
-        "growth_calibration": note,
-        "growth_consumption": CONSUMPTION,
-        "growth_regions": "east_hubs / west_hubs: provinces hosting east / west hub clusters; "
-                          "rest: the other provinces; each starts at its 2023 GDP share",
-    }
-    return growth, params, summary
 
 
 # ----------------------------------------------------------------------------- the pathway
@@ -618,9 +359,6 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
     existing0 = base_sites["existing_mw"].astype(float)
     max_new0 = base_sites["max_new_mw"].astype(float)
     lifetime = scenario.costs.lifetime_years
-    region_of = province_regions()
-    capex_per_mw = _capex_per_mw(scenario, base_sites["kind"])
-
     vintages: dict[int, pd.Series] = {}
     investments: dict[int, pd.Series] = {}  # overnight capex of each planned year, by site [CNY]
     results: dict[int, Results] = {}
@@ -636,6 +374,10 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
         carried = sum((new for built, new in vintages.items() if year - built < lifetime),
                       existing0 * 0.0)
         existing = existing0 * remaining + carried
+        # New build is fitted when built and leaves fitted when it retires: its racks in use go with
+        # it, rather than passing to vacant racks of the older stock for free.
+        in_use = (in_use - sum((new for built, new in vintages.items()
+                                if previous - built < lifetime <= year - built), existing0 * 0.0)).clip(lower=0.0)
         gap = year - previous
         occupancy = (in_use / existing.where(existing > 0)).fillna(1.0).clip(0.0, 1.0)
         # A planned year standing for `gap` years may build and fit out that many years' worth.
@@ -651,32 +393,11 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
         # The LP may return -1e-12 for an unbuilt site; keep the carried stock non-negative.
         new = sites["new_mw"].reindex(existing0.index).fillna(0.0).clip(lower=0.0)
         vintages[year] = new
-        retired = (standing_before - existing).clip(lower=0.0)
         fitout = sites["fitout_mw"].reindex(existing0.index).fillna(0.0).clip(lower=0.0)
-        # The year's investment: new build, and vacant racks fitted out at their share of its cost.
-        capex = (new + scenario.costs.fitout_capex_factor * fitout) * capex_per_mw
-        investments[year] = capex
-        host_region = sites["host_province"].map(region_of).reindex(existing0.index)
-        site_rows.append(pd.DataFrame({
-            "year": year, "site": existing0.index, "kind": base_sites["kind"].to_numpy(),
-            "hub_class": base_sites["hub_class"].to_numpy(), "region": host_region.to_numpy(),
-            "existing_mw": existing.to_numpy(), "retired_mw": retired.to_numpy(),
-            "new_mw": new.to_numpy(), "capacity_mw": (existing + new).to_numpy(),
-            "max_new_mw": max_new.to_numpy(),
-            "mean_load_mw": sites["mean_load_mw"].reindex(existing0.index).to_numpy(),
-            "capex_cny": capex.to_numpy(),
-        }))
-        rows.append(_year_row(year, res, sites, existing, new, retired, capex, host_region))
-        for region, value in served_capex(res.flows, capex, region_of).items():
-            rows[-1][f"compute_capex_served_{region}_cny"] = float(value)
-        # The year's LP prices only its own new build; capacity built in earlier planned years
-        # still within its life keeps costing its annuity, which a year's full cost must include.
-        carried_capex = sum(
-            float(investments[built].sum()) for built in investments
-            if built < year and year - built < lifetime
-        ) * capital_recovery_factor(scenario.costs.discount_rate, lifetime)
-        rows[-1]["carried_capex_annual_cny"] = carried_capex
-        rows[-1]["annual_cost_cny"] = rows[-1]["total_cost_cny"] + carried_capex
+        frame, row = record_year(scenario, year, res, existing, new, fitout,
+                                 (standing_before - existing).clip(lower=0.0), max_new, investments)
+        site_rows.append(frame)
+        rows.append(row)
         results[year] = res
         standing_before = existing + new
         in_use = sites["capacity_mw"].reindex(existing0.index).fillna(0.0).clip(lower=0.0)
@@ -685,6 +406,60 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
         if progress is not None:
             progress(year, res)
 
+    return assemble_pathway(scenario, years, results, rows, site_rows, existing_retirement, timings)
+
+
+def record_year(scenario: Scenario, year: int, res: Results, existing: pd.Series, new: pd.Series,
+                fitout: pd.Series, retired: pd.Series, max_new: pd.Series, investments: dict[int, pd.Series],
+                annual_cost_cny: float | None = None) -> tuple[pd.DataFrame, dict]:
+    """A planned year's rows of ``pathway_sites.csv`` and ``pathway.csv``; adds its capex to ``investments``.
+
+    Parameters
+    ----------
+    existing, new, fitout, retired, max_new : pandas.Series
+        Per site id: capacity standing at the start of the year, built in it, fitted out in it,
+        retired since the previous planned year, and the year's build limit. [MW]
+    investments : dict of int to pandas.Series
+        Overnight capex of the earlier planned years by site [CNY]; the year's is added.
+    annual_cost_cny : float, optional
+        The year's full annual cost when its plan already prices the capacity standing from
+        earlier years (foresight); otherwise the annuities of earlier builds still within their
+        life are added to the plan's cost (myopic). [CNY/yr]
+    """
+    lifetime = scenario.costs.lifetime_years
+    base = res.sites.set_index("site").reindex(existing.index)
+    # The year's investment: new build, and vacant racks fitted out at their share of its cost.
+    capex = (new + scenario.costs.fitout_capex_factor * fitout) * _capex_per_mw(scenario, base["kind"])
+    crf = capital_recovery_factor(scenario.costs.discount_rate, lifetime)
+    # Capacity built in earlier planned years still within its life keeps costing its annuity.
+    carried = crf * sum(float(investments[v].sum()) for v in investments if v < year and year - v < lifetime)
+    investments[year] = capex
+    region_of = province_regions()
+    host_region = base["host_province"].map(region_of)
+    frame = pd.DataFrame({
+        "year": year, "site": existing.index, "kind": base["kind"].to_numpy(),
+        "hub_class": base["hub_class"].to_numpy(), "region": host_region.to_numpy(),
+        "existing_mw": existing.to_numpy(), "retired_mw": retired.to_numpy(),
+        "new_mw": new.to_numpy(), "capacity_mw": (existing + new).to_numpy(),
+        "max_new_mw": max_new.to_numpy(), "mean_load_mw": base["mean_load_mw"].to_numpy(),
+        "capex_cny": capex.to_numpy(),
+    })
+    row = _year_row(year, res, base, existing, new, retired, capex, host_region)
+    for region, value in served_capex(res.flows, capex, region_of).items():
+        row[f"compute_capex_served_{region}_cny"] = float(value)
+    row["operating_cost_cny"] = res.summary.total_cost_cny - res.summary.capex_cny
+    if annual_cost_cny is not None:  # the plan's cost holds every standing annuity: split off the carried part
+        row["total_cost_cny"] = row["operating_cost_cny"] + crf * float(capex.sum())
+        carried = annual_cost_cny - row["total_cost_cny"]
+    row["carried_capex_annual_cny"] = carried
+    row["annual_cost_cny"] = row["total_cost_cny"] + carried
+    return frame, row
+
+
+def assemble_pathway(scenario: Scenario, years: list[int], results: dict[int, Results], rows: list[dict],
+                     site_rows: list[pd.DataFrame], existing_retirement: str, timings: dict[int, float],
+                     mode: str = "myopic", metadata: dict | None = None) -> Pathway:
+    """The Pathway of solved years (:func:`record_year` rows): τ by year, growth, discounted cost."""
     table = pd.DataFrame(rows).set_index("year")
     capex_by_year = table[[f"compute_capex_{r}_cny" for r in REGIONS]]
     capex_by_year.columns = list(REGIONS)
@@ -697,9 +472,17 @@ def run_pathway(scenario: Scenario, existing_retirement: str = "none",
                    *(f"tau_{r}" for r in REGIONS), *(f"tau_served_{r}" for r in REGIONS)):
         table[column] = investment.loc[years, column].to_numpy()
     table["growth_calibration"] = params.calibration_note
+    horizon = scenario.horizon
+    weights, spends = year_weights(years, [years[0], *(y + 1 for y in years[:-1])], horizon.discount_rate)
+    operating = table["operating_cost_cny"].to_numpy()
+    table["discount_weight"] = weights
+    table["discounted_cost_cny"] = discounted_cost(
+        weights, spends, operating, table["annual_cost_cny"].to_numpy() - operating,
+        table["compute_capex_cny"].to_numpy(), horizon.salvage)
+    table["mode"] = mode
     return Pathway(scenario, years, results, table.reset_index(),
                    pd.concat(site_rows, ignore_index=True), investment, growth, params,
-                   growth_summary, existing_retirement, timings)
+                   growth_summary, existing_retirement, timings, mode, dict(metadata or {}))
 
 
 def _year_row(year: int, res: Results, sites: pd.DataFrame, existing: pd.Series, new: pd.Series,
@@ -773,14 +556,17 @@ def write_pathway(pathway: Pathway, out_dir: Path | str,
 def run_and_write(scenario: Scenario, out_dir: Path | str,
                   extras: Callable[[Results, Path], None] | None = None,
                   progress: Callable[[int, Results], None] | None = None) -> Pathway:
-    """Run a pathway (:func:`run_pathway`) and write it (:func:`write_pathway`): ``edwc run``'s
-    path when ``horizon.end_year`` is set.
+    """Run a pathway in its ``horizon.mode`` and write it (:func:`write_pathway`): ``edwc run``'s
+    path when ``horizon.end_year`` is set. A foresight pathway is compared with the myopic one
+    (:func:`planner.pathway_foresight.plan_pathway`).
 
     Returns
     -------
     Pathway
         ``pathway.final`` is what the run directory's summary holds.
     """
-    pathway = run_pathway(scenario, progress=progress)
+    from planner.pathway_foresight import plan_pathway  # it builds on this module
+
+    pathway = plan_pathway(scenario, progress=progress)
     write_pathway(pathway, out_dir, extras)
     return pathway

@@ -10,7 +10,7 @@ import pandas as pd
 
 from planner.pathway import REGIONS, Pathway
 
-__all__ = ["GROWTH_COLUMNS", "format_pathway", "read_growth"]
+__all__ = ["GROWTH_COLUMNS", "format_comparison", "format_pathway", "read_growth"]
 
 
 #: Columns of growth.csv: per region and year, the plan's and the counterfactual's paths.
@@ -118,11 +118,17 @@ def format_pathway(pathway: Pathway) -> str:
             f"{row.tau:>6.2%}")
     g = pathway.growth_summary
     last = pathway.table.iloc[-1]
+    horizon = pathway.scenario.horizon
+    total = pathway.table["discounted_cost_cny"].sum() / 1e9
+    lines.insert(0, f"Pathway ({pathway.mode}), {pathway.years[0]}–{pathway.years[-1]}: discounted total cost "
+                    f"{total:,.1f} bn CNY ({pathway.years[0]} CNY, {horizon.discount_rate:.0%}/yr, "
+                    f"salvage: {horizon.salvage})")
     lines.append("(cost: the year's full annual cost = its plan's cost (operations and the annuity of its own "
                  "new build) + the annuities of earlier builds still standing; capex: overnight, not annualised)")
     lines.append(f"The headline 'Total annual cost' is the plan's cost of {last['year']} alone: "
                  f"{last['total_cost_cny'] / 1e9:,.1f} + {last['carried_capex_annual_cny'] / 1e9:,.1f} of "
                  f"earlier builds = {last['annual_cost_cny'] / 1e9:,.1f} bn CNY/yr in the table.")
+    lines.extend(format_comparison(pathway))
     lines.append("")
     if g["growth_rate_plan"] is not None:
         lines.append(f"Growth (mean per year, {g['pathway_years'][0]}–{g['pathway_years'][1]}): "
@@ -136,3 +142,21 @@ def format_pathway(pathway: Pathway) -> str:
     lines.append(f"Calibration: {g['growth_calibration']}")
     return "\n".join(lines)
 
+
+def format_comparison(pathway: Pathway) -> list[str]:
+    """Lines setting a foresight pathway beside the myopic one (none for a myopic pathway)."""
+    compare = pathway.solve.get("myopic")
+    if compare is None:
+        return []
+    if compare["status"] != "optimal":
+        return ["", f"Myopic on the same inputs: {compare['status']}: {compare['message']}"]
+    lines = ["", f"Myopic on the same inputs: discounted total cost {compare['discounted_cost_myopic_cny'] / 1e9:,.1f} "
+                 f"bn CNY; foresight saves {compare['saving_cny'] / 1e9:,.2f} bn CNY "
+                 f"({compare['saving_share']:.3%})",
+             f"{'year':>4}  {'capacity MW myopic':>18}  {'foresight':>10}  {'new MW myopic':>13}  "
+             f"{'foresight':>10}  {'annual cost bn CNY/yr myopic':>28}  {'foresight':>10}"]
+    for row in compare["by_year"]:
+        lines.append(f"{row['year']:>4}  {row['capacity_myopic_mw']:>18,.0f}  {row['capacity_foresight_mw']:>10,.0f}  "
+                     f"{row['new_myopic_mw']:>13,.0f}  {row['new_foresight_mw']:>10,.0f}  "
+                     f"{row['annual_cost_myopic_cny'] / 1e9:>28,.1f}  {row['annual_cost_foresight_cny'] / 1e9:>10,.1f}")
+    return lines

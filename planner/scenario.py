@@ -329,7 +329,7 @@ class WorkloadOverride(_Strict):
 
 
 class HorizonSettings(_Strict):
-    """A plan over several years, solved year by year (myopic), capacity carried forward."""
+    """A plan over several years: solved year by year (myopic) or as one LP (foresight), capacity carried forward."""
 
     end_year: Annotated[int, Field(ge=2000, le=2100)] | None = Field(
         description="Last planned year; null plans the single year ``year``."
@@ -341,6 +341,9 @@ class HorizonSettings(_Strict):
     build_limit_growth: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         description="Annual growth of every site's max_new_mw after the first planned year. [-/yr]"
     )
+    mode: Literal["myopic", "foresight"] = Field(description="Year by year, or one LP over all years (docs/pathway.md)")
+    discount_rate: Annotated[float, Field(ge=0.0, le=0.5)] = Field(description="Of later years' costs. [-/yr]")
+    salvage: Literal["annuity", "none"] = Field(description="Capex as annuities while standing, or overnight if built")
 
 
 class InvestmentSettings(_Strict):

@@ -322,20 +322,7 @@ def test_growth_page_shows_the_three_modes_and_solves_a_short_pathway():
     assert "horizon.end_year" not in at.session_state["overrides"]
 
 
-def test_an_infeasible_pathway_is_an_error_with_the_fix_not_solved():
-    at = new_app({"horizon.build_limit_growth": 0.0})
-    at.switch_page("app_pages/growth.py").run()
-    at.number_input(key="growth_end_year").set_value(2040)
-    at.button(key="growth_set_end").click().run()
-    at.button(key="solve_pathway").click().run()
-    no_exception(at)
-    assert [s.label for s in at.status] == ["Pathway not solved"]
-    errors = [e.value for e in at.error]
-    assert len(errors) == 1 and "pathway year 2037" in errors[0] and "short by" in errors[0]
-    assert "horizon.build_limit_growth" in errors[0]
-    assert not at.metric  # no growth figures under an unsolved pathway
-    assert at.session_state["overrides"]["horizon.build_limit_growth"] == 0.0
-    assert "horizon.end_year" not in at.session_state["overrides"]
+# The infeasible pathway's page: tests/test_ui_growth.py.
 
 
 def test_growth_chart_labels_the_report_formula_in_both_languages():

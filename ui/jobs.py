@@ -133,24 +133,28 @@ def solve_pathway(scenario_dict: dict[str, Any]) -> dict[str, Any]:
     -------
     dict
         ``status`` (a PlanStatus: optimal, or why not), ``message``, and when solved ``table`` (pathway.csv),
-        ``growth`` (growth.csv), ``summary`` (headline growth figures), ``years``.
+        ``growth`` (growth.csv), ``summary`` (headline growth figures), ``years``, ``mode`` and
+        ``compare`` (a foresight pathway's myopic comparison, else None).
     """
     from optimizer.status import PlanNotSolved
-    from planner.pathway import run_pathway
+    from planner.pathway_foresight import plan_pathway
     from planner.scenario import ScenarioError
 
     start = time.perf_counter()
     try:
         scenario = _scenario(scenario_dict)
         _check_size(scenario)
-        pathway = run_pathway(scenario)
-    except ScenarioError as exc:
+        # In horizon.mode; a foresight pathway with the myopic plan beside it.
+        pathway = plan_pathway(scenario, cap_bytes=plan_budget_bytes())
+    except ScenarioError as exc:  # also PlanTooLarge: a foresight LP over the budget
         return {"status": PlanStatus.BAD_INPUT, "message": str(exc)}
     except PlanNotSolved as exc:
         return {"status": exc.status, "message": str(exc)}
     return {
         "status": PlanStatus.OPTIMAL,
         "message": "",
+        "mode": pathway.mode,
+        "compare": pathway.solve.get("myopic"),
         "years": list(pathway.years),
         "table": pathway.table,
         "growth": pathway.growth,
