@@ -1,0 +1,65 @@
+"""How a scenario that breaks the schema reads: one line naming the field, what is wrong and the fix."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import ValidationError
+
+from planner.errors import ScenarioError
+from planner.safe_yaml import shown_key, shown_value, yaml_1_1_reading
+
+#: Labels pydantic puts into an error's location for union members and dict keys; they are
+#: not part of the field path the user wrote.
+_SCHEMA_LABEL = re.compile(
+    r"^(\[key\]|float|int|str|bool|none|(constrained|function|literal|nullable|json|lax|is|tagged|"
+    r"union|chain|default|list|dict|model|typed)[\w-]*(\[.*\])?)$"
+)
+
+_RANGE_ERRORS = ("greater_than", "less_than", "too_short", "too_long", "string_too", "finite_number",
+                 "multiple_of")
+
+
+def _error_field(loc: tuple, keep_last: bool = False) -> str:
+    # Union members' labels sit inside the path too (futures: list or sample): the user wrote none of them.
+    parts = [loc[0], *(part for part in loc[1:-1] if not (isinstance(part, str) and _SCHEMA_LABEL.match(part)))]
+    parts = parts + list(loc[-1:]) if len(loc) > 1 else parts
+    while not keep_last and len(parts) > 1 and isinstance(parts[-1], str) and _SCHEMA_LABEL.match(parts[-1]):
+        parts.pop()
+    return ".".join(shown_key(part) for part in parts)
+
+
+def format_validation_error(source: str, error: ValidationError) -> ScenarioError:
+    errors = error.errors()
+    first = errors[0]
+    kind = first["type"]
+    field = _error_field(first["loc"], keep_last=kind in ("extra_forbidden", "missing"))
+    got = first.get("input")
+    if kind == "extra_forbidden":
+        message = "unknown key. Check the spelling against docs/scenario.md or remove it."
+    elif kind == "missing":
+        message = "required field is missing. Add it (see docs/scenario.md for its unit)."
+    else:
+        if kind.startswith(_RANGE_ERRORS):
+            fix = "Give a value within the documented range."
+        elif kind == "literal_error":
+            fix = "Use one of the values listed."
+        elif kind == "invalid_key" or "[key]" in first["loc"]:
+            fix = "Write the key as text (quote it)."
+        elif kind == "value_error":
+            fix = "Correct the value."
+        elif kind == "bool_number":
+            fix = "Give a number (true/false and yes/no are not numbers)."
+        else:
+            fix = "Give a value of the type docs/scenario.md documents for it."
+        text = " ".join(first["msg"].split()).rstrip(".").removeprefix("Value error, ")
+        message = f"{text}, got {shown_value(got)}. {fix}"
+        reading = yaml_1_1_reading(got) if kind.endswith(("_parsing", "_type", "literal_error")) else None
+        if reading:
+            message = f"{reading}."
+    # A union field reports once per member: count the fields at fault, not the reports.
+    fields = {_error_field(e["loc"]) for e in errors} - {_error_field(first["loc"])}
+    extra = len(fields)
+    if extra:
+        message += f" ({extra} more problem{'s' if extra > 1 else ''} after this one.)"
+    return ScenarioError(message, source=source, field=field)
