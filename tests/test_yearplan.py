@@ -47,8 +47,9 @@ def bracketed(inputs, **options):
 
 def test_the_structure_is_read_off_the_formulation(default_inputs):
     structure = year_structure(clustered(28, 4))
-    # New capacity and fit-out are the year's; certificates are bought per day window, with each day's rows.
-    assert structure.first_stage == ["n", "f"]
+    # New capacity, fit-out and new link capacity (b) are the year's; certificates are bought per day
+    # window, with each day's rows.
+    assert structure.first_stage == ["n", "f", "b"]
     assert structure.master_rows == []
     # The green-power share (15 %) holds for the year: its one row is split between the days.
     assert structure.coupling.families == ["green_share"]
