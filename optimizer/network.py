@@ -1,7 +1,7 @@
 """The backbone network as a decision: traffic on precomputed paths, link capacity, new bandwidth, transfer energy.
 
-Symbols follow docs/formulation.md ("The network"). Traffic of a load column is ``a[k] = τ[k]·φ`` Gbit/s
-per MW (τ the class's traffic intensity, φ the peak factor), so every flow here is a busy-hour flow.
+Symbols follow docs/formulation.md ("The network"). Traffic of a load column is ``a[k] = ι[k]·κ`` Gbit/s
+per MW (ι the class's traffic intensity, κ the peak factor), so every flow here is a busy-hour flow.
 Each (origin node o, site s) pair has its shortest path on the existing links (path 0) and, towards a
 site that candidate direct links reach, the best path over one of them (path 1). Path 0 carries what
 path 1 does not, so only path 1 needs a column ``h`` (per slice); the new capacity ``b[l]`` of a link
@@ -10,6 +10,7 @@ is decided once for the year.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -66,15 +67,17 @@ class NetworkInputs:
     access_ms : numpy.ndarray, shape (P,)
         One-way latency from the province's representative point to its node. [ms]
     traffic_gbps_per_mw : numpy.ndarray, shape (K,)
-        τ: sustained wide-area traffic per MW of IT load, by class. [Gbit/s per MW]
+        ι: sustained wide-area traffic per MW of IT load, by class. [Gbit/s per MW]
     peak_factor : float
-        φ: busy-hour traffic over the slice's mean. [-]
+        κ: busy-hour traffic over the slice's mean. [-]
     transfer_kwh_per_gb : float
         Network electricity per GB carried. [kWh/GB]
     route_factor : float
         Route over great-circle length of the existing links (for the route charge's recalibration). [-]
     cost_cny_per_gbps_km_yr : float
         Annualised cost of new capacity. [CNY/(Gbit/s·km·yr)]
+    expandable : bool
+        May the plan add capacity (False: a dispatch of a plan's links, :func:`fixed_links`).
     """
 
     nodes: pd.DataFrame
@@ -92,6 +95,7 @@ class NetworkInputs:
     transfer_kwh_per_gb: float
     route_factor: float = 1.6
     cost_cny_per_gbps_km_yr: float = 0.0
+    expandable: bool = True
     _lookup: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -133,13 +137,20 @@ class NetworkInputs:
         return out
 
 
+def fixed_links(net: NetworkInputs, capacity_gbps: np.ndarray) -> NetworkInputs:
+    """The network with each link's capacity fixed at ``capacity_gbps`` (L,) and no expansion. [Gbit/s]"""
+    links = net.links.copy()
+    links["existing_gbps"] = np.asarray(capacity_gbps, float)
+    return dataclasses.replace(net, links=links, expandable=False, _lookup={})
+
+
 def route_charge_cny_per_mw_1000km(inputs: PlanInputs) -> np.ndarray:
     """(K,) the per-MW·1000 km route charge the LP keeps beside the explicit network. [CNY/(MW·1000 km·yr)]
 
     ``data_intensity_cny_per_mw_1000km`` was calibrated as the whole cost of moving a class's data.
     With the network in the LP, new bandwidth is priced on the links, so the charge keeps the rest:
     the calibrated figure less the bandwidth a MW needs over 1,000 km of great circle,
-    τ·φ·c·route_factor·1000 (never below zero). Without a network it is the calibrated figure.
+    ι·κ·c_bw·route_factor·1000 (never below zero). Without a network it is the calibrated figure.
     """
     charge = inputs.workloads["data_intensity_cny_per_mw_1000km"].to_numpy(float)
     net = inputs.network
@@ -250,6 +261,8 @@ def add_network(lp: LinearProgram, inputs: PlanInputs, index: PlanIndex) -> None
     # No link needs more than the whole busy-hour traffic of the plan: a finite bound keeps a year
     # plan's master bounded while its cuts are few (optimizer/master.py).
     peak_traffic = float(inputs.demand_mw.max(axis=2).sum(axis=0) @ net.traffic_gbps_per_mw) * net.peak_factor
+    if not net.expandable:
+        peak_traffic = 0.0
     lp.add_columns("b", links["cost_cny_per_gbps_yr"].to_numpy(float)[route.used_links], 0.0, max(peak_traffic, 0.0))
 
     link_pos = np.full(len(links), -1)
@@ -339,7 +352,7 @@ def network_emission_coefficients(lp: LinearProgram, inputs: PlanInputs, index: 
     hours = inputs.hours
     ef = path_factors(inputs, accounting)
     pos, t, cols, a = _traffic_entries(lp, inputs, index, route.triples)
-    # The traffic entries carry busy-hour flows; energy follows the mean (÷ φ). A y column is a day's
+    # The traffic entries carry busy-hour flows; energy follows the mean (÷ κ). A y column is a day's
     # mean load: its slices' hours add up to the day's.
     per_gbps_h = net.path_energy_mwh_per_gbps_h() / net.peak_factor
     vals = a * per_gbps_h * hours[t] * ef[route.pair_path0[route.pair[pos]]]
@@ -549,7 +562,7 @@ def link_table(inputs: PlanInputs, index: PlanIndex, load: np.ndarray, flows: Ne
     table["peak_flow_gbps"] = peak
     table["utilisation"] = np.divide(peak, capacity, out=np.zeros(len(links)), where=capacity > 1e-9)
     table["cost_cny"] = flows.new_gbps * links["cost_cny_per_gbps_yr"].to_numpy(float)
-    table["shadow_price"] = -flows.link_duals.sum(axis=1)
+    table["shadow_price"] = -flows.link_duals.sum(axis=1) + 0.0  # + 0.0: no "-0.0" in the table
     return table[columns].reset_index(drop=True)
 
 
