@@ -127,14 +127,22 @@ class NetworkInputs:
         return GB_PER_GBPS_HOUR * self.transfer_kwh_per_gb / 1000.0
 
     def path_mean(self, column: str) -> np.ndarray:
-        """(R,) a link quantity averaged over each path's links, weighted by length (where the energy is used)."""
+        """(R,) a link quantity where each path's transfer energy is counted: its pair's existing path's links,
+        averaged by length.
+
+        Every GB takes the same electricity on either path; only where it is used could differ. Both
+        paths of a pair count it on path 0, which keeps the path-1 flows free of costs a millionth
+        the size of the rest (they would scale the near-optimal LPs' cost row badly, optimizer/nearoptimal.py).
+        """
         values = self.links[column].to_numpy(float)
         length = self.links["length_km"].to_numpy(float)
         out = np.zeros(self.num_paths)
         for r in range(self.num_paths):
             links = self.path_link_list(r)
             out[r] = float(values[links] @ length[links] / length[links].sum()) if links.size else 0.0
-        return out
+        num_sites = int(self.path_site.max(initial=-1)) + 1
+        path0 = self.path_index(num_sites)[self.path_origin, self.path_site, 0]
+        return np.where(path0 >= 0, out[np.maximum(path0, 0)], out)
 
 
 def fixed_links(net: NetworkInputs, capacity_gbps: np.ndarray) -> NetworkInputs:
@@ -242,8 +250,9 @@ def add_network(lp: LinearProgram, inputs: PlanInputs, index: PlanIndex) -> None
       and only what may take it);
     - net_direct_min: h[q,t] ≥ Σ_{i∈q within its limit on path 1 only} a_i·load[i,t].
 
-    h costs the difference of path 1's transfer energy over path 0's (path 0's is on the load
-    columns, :func:`transfer_cost_per_mwh`); b costs the link's annualised capacity cost.
+    h costs nothing: a pair's transfer energy is on the load columns (:func:`transfer_cost_per_mwh`),
+    counted on its existing path whichever path carries it (:meth:`NetworkInputs.path_mean`); b costs
+    the link's annualised capacity cost.
     """
     route = routing(inputs, index)
     if route is None or route.triples.size == 0:
@@ -252,11 +261,8 @@ def add_network(lp: LinearProgram, inputs: PlanInputs, index: PlanIndex) -> None
     hours = inputs.hours
     num_t = hours.size
     num_q2 = route.split_pairs.size
-    energy = net.path_energy_mwh_per_gbps_h() / net.peak_factor  # per busy-hour Gbit/s
-    price = net.path_mean("price_cny_per_mwh") + inputs.carbon_price_cny_per_tco2 * path_factors(inputs)
-    delta = price[route.pair_path1[route.split_pairs]] - price[route.pair_path0[route.split_pairs]]
     if num_q2:
-        lp.add_columns("h", (delta[:, None] * energy * hours[None, :]).ravel(), 0.0, INF)
+        lp.add_columns("h", np.zeros(num_q2 * num_t), 0.0, INF)
     links = net.links
     # No link needs more than the whole busy-hour traffic of the plan: a finite bound keeps a year
     # plan's master bounded while its cuts are few (optimizer/master.py).
@@ -355,14 +361,7 @@ def network_emission_coefficients(lp: LinearProgram, inputs: PlanInputs, index: 
     # The traffic entries carry busy-hour flows; energy follows the mean (÷ κ). A y column is a day's
     # mean load: its slices' hours add up to the day's.
     per_gbps_h = net.path_energy_mwh_per_gbps_h() / net.peak_factor
-    vals = a * per_gbps_h * hours[t] * ef[route.pair_path0[route.pair[pos]]]
-    out_cols, out_vals = [cols], [vals]
-    if route.split_pairs.size:
-        q = route.split_pairs
-        delta = ef[route.pair_path1[q]] - ef[route.pair_path0[q]]
-        out_cols.append(lp.columns["h"].start + np.arange(q.size * hours.size))
-        out_vals.append((delta[:, None] * per_gbps_h * hours[None, :]).ravel())
-    return np.concatenate(out_cols), np.concatenate(out_vals)
+    return cols, a * per_gbps_h * hours[t] * ef[route.pair_path0[route.pair[pos]]]
 
 
 # ---------------------------------------------------------------------------------------------

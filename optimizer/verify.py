@@ -140,7 +140,8 @@ def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantitie
     used = q.load.max(axis=1, initial=0.0) > USED_SHARE * mw
     if inputs.placement is not None:
         placed = inputs.placement[index.triple_province, index.triple_site, index.triple_workload]
-        violations["placement"] = _worst(np.where(used & ~placed, q.load.max(axis=1, initial=0.0), 0.0), 0.0, mw)
+        # Load where residency or recovery forbids it, over the plan's unit scale of power.
+        violations["placement"] = _worst(np.where(used & ~placed, q.load.max(axis=1, initial=0.0), 0.0), mw, mw)
     violations["latency"] = _worst(np.where(used, latency - limit, 0.0), limit[np.isfinite(limit)].min(initial=1.0),
                                    ms)
     return violations

@@ -229,3 +229,31 @@ def test_the_default_backbone_reaches_every_cluster_and_direct_links_only_the_we
     # New link capacity is one column per link, whatever the number of slices (a year decision).
     lp, _ = build_lp(default_inputs)
     assert lp.columns["b"].stop - lp.columns["b"].start <= len(net.links)
+
+
+def test_the_residual_check_catches_load_where_residency_forbids_it():
+    from optimizer.verify import constraint_violations
+
+    base = make_inputs([site("home", existing=20, price=300), site("away", existing=20, price=100)],
+                       [[[10.0]]], [[1.0, 1.0]])
+    index, q = solved(base)  # all 10 MW at 'away'
+    pinned = dataclasses.replace(base, placement=np.array([[[True], [False]]]))
+    # 10 MW where it may not run, over the plan's unit scale of power (20 MW of capacity).
+    assert constraint_violations(pinned, index, q)["placement"] == pytest.approx(0.5)
+
+
+def test_links_csv_round_trips_through_the_run_directory(tmp_path):
+    from planner.run import run_scenario
+    from planner.rundir import read_run_checked, write_run
+    from planner.scenario import load_scenario
+
+    results = run_scenario(load_scenario(None, ["time.representative=identical", "time.days=1",
+                                                "time.hours_per_day=4", "network.existing_scale=0.2"]))
+    links = results.links
+    assert links["new_gbps"].sum() == pytest.approx(results.summary.network_new_gbps)
+    assert links["cost_cny"].sum() == pytest.approx(results.summary.network_capex_cny)
+    assert (links["utilisation"] <= 1 + 1e-9).all() and (links["shadow_price"] >= -1e-6).all()
+    assert results.summary.network_new_gbps > 0  # a fifth of today's capacity does not carry the plan
+    out = write_run(results, tmp_path / "run")
+    back, _ = read_run_checked(out)
+    pd.testing.assert_frame_equal(back.links, links, check_dtype=False)

@@ -94,8 +94,10 @@ def test_policy_scenario_with_deferral_on_a_reduced_year():
     inputs = clustered(8, 4, "hourly-2025")
     plan, _ = bracketed(inputs, gap=GAP, workers=2)
     assert plan.structure.master_rows == ["hub_share", "hub_occupancy"]
-    # The annual rules of the 2025 policies hold over the year, checked on its totals.
-    assert set(plan.metadata["annual_violations"]) >= {"hub_green", "green_share", "pue_national", "pue_hub"}
+    # The annual rules of the 2025 policies hold over the year, checked on its totals (the new hubs'
+    # green share only where the plan builds: with the network, its optimum builds nothing here).
+    builds = {"hub_green"} if plan.days[0]["new_mw"].any() else set()
+    assert set(plan.metadata["annual_violations"]) >= {"green_share", "pue_national", "pue_hub"} | builds
     assert max(plan.metadata["annual_violations"].values()) <= 1e-6
 
 
