@@ -24,6 +24,8 @@ TABLE_FILES = {
     "climate": "climate.csv",
     "grid_regions": "grid_regions.csv",
     "published": "published.csv",
+    "network_nodes": "network_nodes.csv",
+    "network_links": "network_links.csv",
 }
 
 

@@ -236,6 +236,43 @@ def _draw_flows(ax, results: Results, min_share: float):
     return flows, top
 
 
+#: Widest backbone link on the plan map (the busiest), and the colour of links with new capacity. [pt]
+_MAX_LINK_WIDTH = 3.0
+NEW_LINK_COLOUR = "#d7301f"
+LINK_COLOUR = "#737373"
+
+
+def _draw_links(ax, results: Results, lang) -> None:
+    """Backbone links under the flows: width by busy-hour flow, links with new capacity in colour, and a key."""
+    from edwc_data.tables import load_tables
+
+    links = getattr(results, "links", None)
+    if links is None or links.empty:
+        return
+    used = links[(links["peak_flow_gbps"] > 1e-6) | (links["new_gbps"] > 1e-6)]
+    if used.empty:
+        return
+    nodes = load_tables()["network_nodes"].set_index("node")
+    known = used["from"].isin(nodes.index) & used["to"].isin(nodes.index)
+    used = used[known.to_numpy()]
+    fx, fy = _project(nodes.loc[used["from"], "lon"], nodes.loc[used["from"], "lat"])
+    tx, ty = _project(nodes.loc[used["to"], "lon"], nodes.loc[used["to"], "lat"])
+    top = float(used["peak_flow_gbps"].max()) or 1.0
+    widths = 0.3 + (_MAX_LINK_WIDTH - 0.3) * used["peak_flow_gbps"].to_numpy(float) / top
+    new = used["new_gbps"].to_numpy(float) > 1e-6
+    colours = np.where(new, NEW_LINK_COLOUR, LINK_COLOUR)
+    segments = [[(x0, y0), (x1, y1)] for x0, y0, x1, y1 in zip(fx, fy, tx, ty, strict=True)]
+    ax.add_collection(LineCollection(segments, colors=list(colours), linewidths=widths, alpha=0.75, zorder=2.5,
+                                     capstyle="round"), autolim=False)
+    text = texts("map", lang)
+    handles = [Line2D([], [], color=LINK_COLOUR, linewidth=_MAX_LINK_WIDTH),
+               Line2D([], [], color=NEW_LINK_COLOUR, linewidth=1.5)]
+    labels = [text["link_flow"].format(value=top), text["link_new"]]
+    legend = ax.legend(handles, labels, title=text["links"], loc="upper right", bbox_to_anchor=(0.995, 0.995),
+                       fontsize=7.5, title_fontsize=8, frameon=False, alignment="left")
+    ax.add_artist(legend)
+
+
 def _draw_clusters(ax, results: Results, lang, show_local: bool):
     sites = results.sites
     clusters = sites[sites["kind"] == "cluster"].reset_index(drop=True)
@@ -529,6 +566,7 @@ def plot_plan_map(
         _draw_outline(ax, linewidth=0.7)
         if province_labels:
             _draw_province_labels(ax, frame, lang)
+        _draw_links(ax, results, lang)
         flows, flow_top = _draw_flows(ax, results, min_flow_share)
         capacity_top = _draw_clusters(ax, results, lang, show_local)
         _add_inset(ax, frame, cmap, norm, style.scale, lang)

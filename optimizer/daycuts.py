@@ -340,6 +340,7 @@ def _first_stage_columns(model: _DayModel, task: DayTask):
 def _verified_day(model: _DayModel, solution, task: DayTask) -> dict:
     """A day's solution through :func:`optimizer.plan.verify_solution`, and what the year's tables need of it."""
     from optimizer.extract import cost_components, extract_quantities, site_load
+    from optimizer.network import link_peaks
     from optimizer.results import COST_PARTS
 
     day, lp, index = model.inputs, model.shell, model.index
@@ -380,4 +381,6 @@ def _verified_day(model: _DayModel, solution, task: DayTask) -> dict:
         "shifted_mwh": shifted,
         "unserved_mwh": float(quantities.unserved_mw.sum(axis=(0, 1)) @ hours),
         "shortfall_cny": shortfall_cny,
+        "network": (quantities.network, hours),
+        "link_peak_gbps": link_peaks(day, index, quantities.load, quantities.network),
     }

@@ -118,7 +118,7 @@ def precheck_conflicts(inputs: PlanInputs) -> list[Conflict]:
     own_local = sites["serves"].to_numpy()[None, :] == provinces["province"].to_numpy()[:, None]
     reachable = is_cluster[None, :] | own_local
     for p, k in np.argwhere((demand.sum(axis=2) > 0) & ~allowed.any(axis=1)):
-        latency = np.where(reachable[p], inputs.latency_ms[p], np.inf)
+        latency = np.where(reachable[p], inputs.eligible_latency_ms[p], np.inf)
         nearest = int(np.argmin(latency)) if latency.size else 0
         limit = float(workloads["latency_max_ms"].iloc[k])
         mean_mw = float(demand[p, k].mean())
@@ -425,7 +425,9 @@ def _capacity_conflicts(
     # connections, not the elastic solution, which may park movable load at any of tied sites.
     allowed = inputs.allowed()  # (P, S, K)
     short = shortfall > 0
-    bound = allowed.any(axis=1) & ~(allowed & ~short[None, :, None]).any(axis=1)  # (P, K)
+    # A site that can hold nothing is no way out either, wherever the elastic solve put the shortfall.
+    empty = inputs.fitted_mw + inputs.fitout_max_mw + sites["max_new_mw"].to_numpy(float) <= 0
+    bound = allowed.any(axis=1) & ~(allowed & ~(short | empty)[None, :, None]).any(axis=1)  # (P, K)
     limits = workloads["latency_max_ms"].to_numpy(float)
     mean_demand = inputs.demand_mw.mean(axis=2)
     conflicts = []

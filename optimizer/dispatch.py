@@ -21,6 +21,7 @@ from optimizer.formulation import build_lp
 from optimizer.index import PlanIndex, day_windows
 from optimizer.inputs import PlanInputs
 from optimizer.lp import INF, LinearProgram
+from optimizer.network import fixed_links
 from optimizer.plan import verify_solution
 from optimizer.results import COST_PARTS
 from optimizer.solve import Solution, new_highs, pass_lp, read_highs_status, read_solution
@@ -93,7 +94,8 @@ class DayResult:
     iterations: int
 
 
-def dispatch_template(inputs: PlanInputs, capacity_mw: np.ndarray, carbon_price_cny_per_tco2: float) -> PlanInputs:
+def dispatch_template(inputs: PlanInputs, capacity_mw: np.ndarray, carbon_price_cny_per_tco2: float,
+                      link_capacity_gbps: np.ndarray | None = None) -> PlanInputs:
     """Inputs of a dispatch with capacity fixed: no new build or fit-out, no annual cap or rule, a given carbon price.
 
     ``capacity_mw`` is the capacity in use after the plan (fitted, fitted out and new). Green power
@@ -102,8 +104,13 @@ def dispatch_template(inputs: PlanInputs, capacity_mw: np.ndarray, carbon_price_
     policies on new capacity) constrain the year, not a day, and are left out. The least green share
     stays, day by day: certificates can be bought for any hour, so every day meeting the share costs
     what the year meeting it costs (without certificates a day's own green power may fall short, and
-    the share is left out).
+    the share is left out). With a network, each link's capacity is ``link_capacity_gbps`` (existing and
+    new, [Gbit/s]; default: existing only) and none is added.
     """
+    network = inputs.network
+    if network is not None:
+        capacity = network.links["existing_gbps"] if link_capacity_gbps is None else link_capacity_gbps
+        network = fixed_links(network, capacity)
     sites = inputs.sites.copy()
     sites["existing_mw"] = np.asarray(capacity_mw, float)
     sites["occupancy"] = 1.0
@@ -113,6 +120,7 @@ def dispatch_template(inputs: PlanInputs, capacity_mw: np.ndarray, carbon_price_
     return replace(
         inputs,
         sites=sites,
+        network=network,
         carbon_price_cny_per_tco2=float(carbon_price_cny_per_tco2),
         carbon_cap_tco2=None,
         hub_new_share_min=None,

@@ -11,6 +11,7 @@ from edwc_data.units import HOURS_PER_YEAR
 from optimizer.index import PlanIndex, day_windows
 from optimizer.inputs import ACCOUNTINGS, PlanInputs
 from optimizer.lp import LinearProgram
+from optimizer.network import NetworkFlows, extract_network, network_costs, route_charge_cny_per_mw_1000km
 from optimizer.policies import policy_shadow_prices
 from optimizer.results import COST_PARTS, FLOW_COLUMNS, PROVINCE_COLUMNS, SITE_COLUMNS, Summary
 from optimizer.solve import Solution
@@ -44,6 +45,8 @@ class PlanQuantities:
         Green certificates bought per site. [MWh/yr]
     row_duals : ndarray, optional
         Every row's dual (for the policies' shadow prices).
+    network : optimizer.network.NetworkFlows, optional
+        Path-1 flows, new link capacity and the link rows' duals (None without a network).
     """
 
     load: np.ndarray
@@ -57,6 +60,7 @@ class PlanQuantities:
     fitout_mw: np.ndarray | None = None
     certificate_mwh: np.ndarray | None = None
     row_duals: np.ndarray | None = None
+    network: NetworkFlows | None = None
 
     def fitted_mw(self, inputs: PlanInputs) -> np.ndarray:
         """Capacity in use after the plan: fitted before, fitted out, and new, (S,). [MW]"""
@@ -106,6 +110,7 @@ def extract_quantities(inputs: PlanInputs, lp: LinearProgram, index: PlanIndex, 
         fitout_mw=fitout,
         certificate_mwh=certificates,
         row_duals=duals,
+        network=extract_network(inputs, lp, index, values, duals),
     )
 
 
@@ -151,28 +156,40 @@ def site_load(inputs: PlanInputs, index: PlanIndex, load: np.ndarray) -> np.ndar
     return totals
 
 
+def triple_latency(inputs: PlanInputs, index: PlanIndex) -> np.ndarray:
+    """(L,) one-way latency of every allowed triple (:meth:`PlanInputs.triple_latency_ms`). [ms]"""
+    return inputs.triple_latency_ms(index.triple_province, index.triple_site, index.triple_workload)
+
+
 def energy_and_emissions(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> dict[str, np.ndarray]:
     """Annual energy, green power, water and emissions of each site under every accounting, (S,) each.
 
-    Keys: it_mwh, facility_mwh, green_mwh (bundled), certificate_mwh, water_m3, and
-    emissions_<accounting>_tco2 for location, market and marginal. [MWh/yr, m³/yr, tCO2/yr]
+    Keys: it_mwh, facility_mwh, green_mwh (bundled), certificate_mwh, water_m3, the network's
+    transfer_mwh (electricity where the links run, for the site's traffic), transfer_cost_cny and
+    bandwidth_cost_cny [CNY/yr], and emissions_<accounting>_tco2 for location, market and marginal,
+    the transfer electricity's included. [MWh/yr, m³/yr, tCO2/yr]
     """
     hours = inputs.hours
     it_load = site_load(inputs, index, q.load)
     facility_mwh = (inputs.pue * it_load) @ hours
     green_mwh = q.green_mw @ hours
     certificate_mwh = q.certificates(len(inputs.sites))
+    network = network_costs(inputs, index, q.load, q.network)
     out = {
         "it_mwh": it_load @ hours,
         "facility_mwh": facility_mwh,
         "green_mwh": green_mwh,
         "certificate_mwh": certificate_mwh,
         "water_m3": inputs.site_values("wue_l_per_kwh") * (it_load @ hours),
+        "transfer_mwh": network["transfer_mwh"],
+        "transfer_cost_cny": network["transfer_cost_cny"],
+        "bandwidth_cost_cny": network["bandwidth_cost_cny"],
     }
     for accounting in ACCOUNTINGS:
         ef, ef_green, ef_certificate = inputs.emission_factors(accounting)
         out[f"emissions_{accounting}_tco2"] = (
-            ef * facility_mwh + ef_green * green_mwh + ef_certificate * certificate_mwh)
+            ef * facility_mwh + ef_green * green_mwh + ef_certificate * certificate_mwh
+            + network[f"transfer_{accounting}_tco2"])
     return out
 
 
@@ -186,14 +203,14 @@ def cost_components(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> 
     emissions = physical[f"emissions_{inputs.carbon_accounting}_tco2"]
     triple_mwh = q.load @ inputs.hours
     network = (
-        inputs.workloads["data_intensity_cny_per_mw_1000km"].to_numpy(float)[index.triple_workload]
+        route_charge_cny_per_mw_1000km(inputs)[index.triple_workload]
         * inputs.distance_km[index.triple_province, index.triple_site]
         / 1000.0
         * triple_mwh
         / HOURS_PER_YEAR
     )
     latency = (
-        inputs.latency_weight_cny_per_mwh_ms * inputs.latency_ms[index.triple_province, index.triple_site] * triple_mwh
+        inputs.latency_weight_cny_per_mwh_ms * triple_latency(inputs, index) * triple_mwh
     )
     num_s = len(sites)
     fitout = np.zeros(num_s) if q.fitout_mw is None else q.fitout_mw
@@ -205,7 +222,8 @@ def cost_components(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> 
             "energy_cost_cny": sites["price_cny_per_mwh"].to_numpy(float) * physical["facility_mwh"],
             "green_cost_cny": sites["green_premium_cny_per_mwh"].to_numpy(float) * physical["green_mwh"],
             "certificate_cost_cny": certificate_price * physical["certificate_mwh"],
-            "network_cost_cny": np.bincount(index.triple_site, network, minlength=num_s),
+            "network_cost_cny": np.bincount(index.triple_site, network, minlength=num_s)
+            + physical["transfer_cost_cny"] + physical["bandwidth_cost_cny"],
             "carbon_cost_cny": inputs.carbon_price_cny_per_tco2 * emissions,
             "latency_cost_cny": np.bincount(index.triple_site, latency, minlength=num_s),
             "water_cost_cny": inputs.water_price_cny_per_m3 * physical["water_m3"],
@@ -235,7 +253,7 @@ def build_tables(
             "period": periods["period"].to_numpy()[t],
             "hours": hours[t],
             "load_mw": q.load[triple, t],
-            "latency_ms": inputs.latency_ms[p, s],
+            "latency_ms": triple_latency(inputs, index)[triple],
             "distance_km": inputs.distance_km[p, s],
         }
     )[FLOW_COLUMNS]
@@ -276,7 +294,7 @@ def build_tables(
     num_p = len(provinces)
     kind = sites["kind"].to_numpy()[index.triple_site]
     hub_class = sites["hub_class"].to_numpy()[index.triple_site]
-    lat = inputs.latency_ms[index.triple_province, index.triple_site]
+    lat = triple_latency(inputs, index)
     intensity = np.divide(costs["emissions_tco2"].to_numpy(), it_mwh, out=np.zeros(len(sites)), where=it_mwh > 0)
 
     def by_province(weights):
@@ -342,6 +360,9 @@ def build_tables(
         mean_demand_mw=total_it / HOURS_PER_YEAR,
         peak_demand_mw=float(inputs.demand_mw.sum(axis=(0, 1)).max()),
         shifted_mwh=shifted_mwh,
+        network_new_gbps=0.0 if q.network is None else float(q.network.new_gbps.sum()),
+        network_capex_cny=float(costs["bandwidth_cost_cny"].sum()),
+        transfer_energy_mwh=float(costs["transfer_mwh"].sum()),
         load_weighted_latency_ms=float((triple_mwh * lat).sum() / total_it) if total_it else 0.0,
         west_share=share_of(is_west),
         hub_share=share_of(is_cluster),

@@ -12,6 +12,12 @@ from edwc_data.units import HOURS_PER_YEAR
 from optimizer.index import PlanIndex, day_windows, site_load_entries, window_means
 from optimizer.inputs import PlanInputs
 from optimizer.lp import INF, LinearProgram
+from optimizer.network import (
+    add_network,
+    network_emission_coefficients,
+    route_charge_cny_per_mw_1000km,
+    transfer_cost_per_mwh,
+)
 from optimizer.policies import add_policy_constraints
 
 
@@ -23,6 +29,7 @@ def build_lp(inputs: PlanInputs) -> tuple[LinearProgram, PlanIndex]:
     add_demand_constraints(lp, inputs, index)
     add_deferral_constraints(lp, inputs, index)
     add_capacity_constraints(lp, inputs, index)
+    add_network(lp, inputs, index)
     add_green_constraints(lp, inputs, index)
     add_carbon_constraints(lp, inputs, index)
     add_policy_constraints(lp, inputs, index)
@@ -42,13 +49,12 @@ def _site_energy_cost(inputs: PlanInputs, s_idx: np.ndarray) -> np.ndarray:
 
 
 def _route_cost_per_mwh(inputs: PlanInputs, p_idx, s_idx, k_idx):
-    """Route latency and network cost of (p, s, k) triples. [CNY/MWh]"""
-    workloads = inputs.workloads
-    # Network cost is per MW-year of mean load, i.e. per 8,760 MWh.
-    network_per_mw_yr = (
-        workloads["data_intensity_cny_per_mw_1000km"].to_numpy(float)[k_idx] * inputs.distance_km[p_idx, s_idx] / 1000.0
-    )
-    return inputs.latency_weight_cny_per_mwh_ms * inputs.latency_ms[p_idx, s_idx] + network_per_mw_yr / HOURS_PER_YEAR
+    """Route latency, route charge and path-0 transfer energy of (p, s, k) triples. [CNY/MWh]"""
+    # The route charge is per MW-year of mean load, i.e. per 8,760 MWh.
+    network_per_mw_yr = route_charge_cny_per_mw_1000km(inputs)[k_idx] * inputs.distance_km[p_idx, s_idx] / 1000.0
+    latency = inputs.triple_latency_ms(p_idx, s_idx, k_idx)
+    return (inputs.latency_weight_cny_per_mwh_ms * latency + network_per_mw_yr / HOURS_PER_YEAR
+            + transfer_cost_per_mwh(inputs, p_idx, s_idx, k_idx))
 
 
 def add_variables(lp: LinearProgram, inputs: PlanInputs) -> PlanIndex:
@@ -320,6 +326,9 @@ def emission_coefficients(lp: LinearProgram, inputs: PlanInputs, index: PlanInde
         num_w = index.certificate_windows
         parts_cols.append(lp.columns["c"].start + np.arange(index.certificate_sites.size * num_w))
         parts_vals.append(np.repeat(ef_certificate[index.certificate_sites], num_w))
+    network_cols, network_vals = network_emission_coefficients(lp, inputs, index, accounting)
+    parts_cols.append(network_cols)
+    parts_vals.append(network_vals)
     cols, vals = np.concatenate(parts_cols), np.concatenate(parts_vals)
     keep = vals != 0
     return cols[keep], vals[keep]
@@ -346,7 +355,7 @@ def latency_vector(lp: LinearProgram, inputs: PlanInputs, index: PlanIndex) -> n
     × the window's hours).
     """
     vector = np.zeros(lp.num_cols)
-    latency = inputs.latency_ms[index.triple_province, index.triple_site]
+    latency = inputs.triple_latency_ms(index.triple_province, index.triple_site, index.triple_workload)
     num_x = index.num_x_triples
     x = lp.columns["x"]
     vector[x.start : x.stop] = (latency[:num_x, None] * inputs.hours[None, :]).ravel()

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from optimizer.network import NetworkInputs
 
 #: Columns of ``PlanInputs.sites`` that every site table has, in order (units in the names; see PlanInputs).
 SITE_INPUT_COLUMNS = (
@@ -104,6 +108,11 @@ class PlanInputs:
         Expected mean load of new capacity over its size, for that requirement. [-]
     green_share_min : float, optional
         Least green share of the plan's electricity. [-]
+    network : optimizer.network.NetworkInputs, optional
+        The backbone links, their paths and the classes' traffic (None: no network rows; routes cost
+        per MW·1000 km only). With it, ``latency_ms`` of a cluster is its existing path's latency.
+    placement : numpy.ndarray of bool, shape (P, S, K), optional
+        Where data residency and disaster recovery let each class run (None: anywhere).
     """
 
     provinces: pd.DataFrame
@@ -134,6 +143,8 @@ class PlanInputs:
     hub_new_green_share_min: float | None = None
     new_capacity_load_factor: float = 0.7
     green_share_min: float | None = None
+    network: NetworkInputs | None = None
+    placement: np.ndarray | None = None
 
     @property
     def hours(self) -> np.ndarray:
@@ -219,16 +230,41 @@ class PlanInputs:
         ef = self.site_values("ef_marginal_tco2_per_mwh")
         return ef, -ef, np.zeros_like(ef)
 
+    @property
+    def eligible_latency_ms(self) -> np.ndarray:
+        """(P, S) one-way latency of each connection's fastest path, a candidate direct link's included. [ms]
+
+        A class may use a connection within its limit on any path; the network rows keep its
+        traffic on the paths within the limit (:mod:`optimizer.network`).
+        """
+        if self.network is None:
+            return self.latency_ms
+        return np.minimum(self.latency_ms, self.network.route_latency_ms(len(self.sites), direct=True))
+
+    def triple_latency_ms(self, p_idx, s_idx, k_idx) -> np.ndarray:
+        """One-way latency of (p, s, k) triples: the existing path's, or path 1's where only that is in the limit. [ms]
+
+        Traffic that may take either path is counted at the existing path's latency (an upper bound).
+        """
+        latency = self.latency_ms[p_idx, s_idx]
+        if self.network is None:
+            return latency
+        limit = self.workloads["latency_max_ms"].to_numpy(float)[k_idx]
+        return np.where(latency <= limit, latency, self.eligible_latency_ms[p_idx, s_idx])
+
     def allowed(self) -> np.ndarray:
         """Boolean (P, S, K): may province p's workload k run at site s?
 
-        Yes when the site is within the class's one-way latency limit, the site is a cluster or
-        the province's own local site, and the province has demand of that class.
+        Yes when the site is within the class's one-way latency limit (on its fastest path), the site
+        is a cluster or the province's own local site, the province has demand of that class, and
+        data residency and disaster recovery (``placement``) allow it.
         """
         sites = self.sites
-        within = self.latency_ms[:, :, None] <= self.workloads["latency_max_ms"].to_numpy(float)[None, None, :]
+        limit = self.workloads["latency_max_ms"].to_numpy(float)
+        within = self.eligible_latency_ms[:, :, None] <= limit[None, None, :]
         is_cluster = (sites["kind"] == "cluster").to_numpy()
         own_local = sites["serves"].to_numpy()[None, :] == self.provinces["province"].to_numpy()[:, None]
         reachable = is_cluster[None, :] | own_local
         has_demand = self.demand_mw.sum(axis=2) > 0
-        return within & reachable[:, :, None] & has_demand[:, None, :]
+        allowed = within & reachable[:, :, None] & has_demand[:, None, :]
+        return allowed if self.placement is None else allowed & self.placement

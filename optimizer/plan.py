@@ -19,6 +19,7 @@ from optimizer.formulation import build_lp
 from optimizer.index import PlanIndex
 from optimizer.inputs import PlanInputs
 from optimizer.lp import LinearProgram
+from optimizer.network import link_table
 from optimizer.results import COST_PARTS, Summary
 from optimizer.solve import Solution, solve_lp, solver_versions
 from optimizer.status import PlanInfeasible, PlanNotSolved, PlanStatus
@@ -43,6 +44,7 @@ class OptimisedPlan:
     provinces: object
     summary: Summary
     metadata: dict = field(default_factory=dict)
+    links: object = None
 
 
 def accept_solution(solution: Solution, recomputed_cost: float, violations: dict[str, float], tolerance: float) -> dict:
@@ -167,7 +169,8 @@ def tabulate(
         **metadata,
         "timings_s": timings,
     }
-    return OptimisedPlan(flows, sites, provinces, summary, metadata)
+    links = link_table(inputs, index, quantities.load, quantities.network) if inputs.network is not None else None
+    return OptimisedPlan(flows, sites, provinces, summary, metadata, links)
 
 
 def _solve(lp: LinearProgram, backend: str, time_limit_s: float, options: dict | None, merge: bool) -> Solution:

@@ -72,6 +72,8 @@ SITE_COLUMNS = [
     "total_cost_cny",
     "capacity_shadow_price_cny_per_mw",
 ]
+LINK_COLUMNS = ["link", "from", "to", "kind", "length_km", "existing_gbps", "new_gbps", "peak_flow_gbps",
+                "utilisation", "cost_cny", "shadow_price"]
 PROVINCE_COLUMNS = [
     "province",
     "adcode",
@@ -143,6 +145,12 @@ class Summary:
     hub_occupancy: float
     mean_utilisation: float
     peak_utilisation: float
+    #: New backbone capacity the plan builds, summed over links. [Gbit/s]
+    network_new_gbps: float = 0.0
+    #: Annualised cost of that new capacity (part of network_cost_cny). [CNY/yr]
+    network_capex_cny: float = 0.0
+    #: Electricity of the backbone carrying the plan's traffic (not in facility_energy_mwh). [MWh/yr]
+    transfer_energy_mwh: float = 0.0
     #: Which emissions the carbon price and cap apply to: location, market or marginal.
     carbon_accounting: str = "location"
     #: Cost of one tonne less under the binding carbon cap (None without a cap). [CNY/tCO2]
@@ -248,6 +256,8 @@ class Results:
         Headline figures (see ``docs/formulation.md``).
     metadata : dict
         Versions, solver status, largest constraint violation, input hash, timings.
+    links : pandas.DataFrame, optional
+        One row per backbone link, columns ``LINK_COLUMNS`` (None without a network).
     """
 
     scenario: dict[str, Any]
@@ -256,3 +266,4 @@ class Results:
     provinces: pd.DataFrame
     summary: Summary
     metadata: dict[str, Any] = field(default_factory=dict)
+    links: pd.DataFrame | None = None

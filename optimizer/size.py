@@ -71,6 +71,9 @@ def estimate_lp_size(
     hub_share: bool = False,
     defer_peak_factor: bool = False,
     policy_families: int = 0,
+    network_links: int = 0,
+    network_split_pairs: int = 0,
+    network_path_links: int = 0,
     backend: str = "auto",
 ) -> LPSize:
     """Columns, rows, non-zeros and peak memory of the planning LP, from its dimensions.
@@ -93,6 +96,10 @@ def estimate_lp_size(
     policy_families : int
         Other policy families in force (optimizer.policies: least green shares, PUE caps, 上架率,
         water caps), each bounded by one row per site over every load and green column.
+    network_links, network_split_pairs, network_path_links : int
+        Links on some path (each with a new-capacity column and one row per slice), (origin node,
+        cluster) pairs with a direct path (a flow column and two rows per slice), and the most links
+        on one path (how many link rows a load column enters); 0 without a network (optimizer.network).
     backend : {'auto', 'highs', 'pulp'}
         Solve path ('auto' as :func:`optimizer.solve.solve_lp` picks it).
 
@@ -136,6 +143,13 @@ def estimate_lp_size(
     if hub_share:
         rows += 1
         nonzeros += n
+    if network_links:
+        h = network_split_pairs * slices
+        columns += h + network_links
+        rows += network_links * slices + 2 * h
+        traffic = x + routes * slices  # load entries, a deferrable route's in every slice of its day
+        nonzeros += network_path_links * traffic + 2 * traffic + (2 * network_path_links + 2) * h
+        nonzeros += network_links * slices
     path = "pulp" if backend == "pulp" or (backend == "auto" and columns <= AUTO_PULP_MAX_COLUMNS) else "highs"
     memory = BASE_MEMORY_BYTES + BYTES_PER_COLUMN[path] * columns + BYTES_PER_NONZERO[path] * nonzeros
     return LPSize(math.ceil(columns), math.ceil(rows), math.ceil(nonzeros), math.ceil(memory))

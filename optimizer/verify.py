@@ -9,6 +9,7 @@ import numpy as np
 from optimizer.extract import PlanQuantities, site_load
 from optimizer.index import PlanIndex, day_windows, window_means
 from optimizer.inputs import PlanInputs
+from optimizer.network import network_costs, network_violations
 from optimizer.policies import new_capacity_energy_mwh, water_cap_provinces
 
 #: A row's violation is measured against its own scale, but never against less than this share of
@@ -126,11 +127,21 @@ def constraint_violations(inputs: PlanInputs, index: PlanIndex, q: PlanQuantitie
     if annual:
         violations.update(annual_violations(inputs, index, annual_totals(inputs, index, q)))
 
+    if inputs.network is not None:
+        # Traffic scale: every MW of demand at the largest class intensity, at the busy hour. [Gbit/s]
+        net = inputs.network
+        gbps = mw * _unit(net.traffic_gbps_per_mw) * net.peak_factor
+        violations.update(network_violations(inputs, index, q.load, q.network, gbps))
     finite_latency = inputs.latency_ms[np.isfinite(inputs.latency_ms)]
     ms = _unit(finite_latency)  # the plan's unit scale of latency [ms]
     limit = inputs.workloads["latency_max_ms"].to_numpy(float)[index.triple_workload]
-    latency = inputs.latency_ms[index.triple_province, index.triple_site]
+    # A connection is within its limit on its fastest path; the net_direct family keeps the traffic there.
+    latency = inputs.eligible_latency_ms[index.triple_province, index.triple_site]
     used = q.load.max(axis=1, initial=0.0) > USED_SHARE * mw
+    if inputs.placement is not None:
+        placed = inputs.placement[index.triple_province, index.triple_site, index.triple_workload]
+        # Load where residency or recovery forbids it, over the plan's unit scale of power.
+        violations["placement"] = _worst(np.where(used & ~placed, q.load.max(axis=1, initial=0.0), 0.0), mw, mw)
     violations["latency"] = _worst(np.where(used, latency - limit, 0.0), limit[np.isfinite(limit)].min(initial=1.0),
                                    ms)
     return violations
@@ -152,6 +163,8 @@ class AnnualTotals:
         The year's decisions: new capacity and fit-out. [MW]
     certificate_mwh : numpy.ndarray (S,)
         Certificates bought per site. [MWh/yr]
+    transfer_tco2 : float
+        Emissions of the network's electricity under the inputs' accounting. [tCO2/yr]
     """
 
     it_mwh: np.ndarray
@@ -161,12 +174,14 @@ class AnnualTotals:
     new_mw: np.ndarray
     fitout_mw: np.ndarray
     certificate_mwh: np.ndarray
+    transfer_tco2: float = 0.0
 
     def __add__(self, other: AnnualTotals) -> AnnualTotals:
         """The totals of two parts of one year (new capacity and fit-out are the year's, the same in both)."""
         return replace(self, it_mwh=self.it_mwh + other.it_mwh, facility_mwh=self.facility_mwh + other.facility_mwh,
                        green_mwh=self.green_mwh + other.green_mwh, triple_mwh=self.triple_mwh + other.triple_mwh,
-                       certificate_mwh=self.certificate_mwh + other.certificate_mwh)
+                       certificate_mwh=self.certificate_mwh + other.certificate_mwh,
+                       transfer_tco2=self.transfer_tco2 + other.transfer_tco2)
 
 
 def annual_totals(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> AnnualTotals:
@@ -182,6 +197,8 @@ def annual_totals(inputs: PlanInputs, index: PlanIndex, q: PlanQuantities) -> An
         new_mw=q.new_mw,
         fitout_mw=np.zeros(num_s) if q.fitout_mw is None else q.fitout_mw,
         certificate_mwh=q.certificates(num_s),
+        transfer_tco2=float(network_costs(inputs, index, q.load, q.network, (inputs.carbon_accounting,))[
+            f"transfer_{inputs.carbon_accounting}_tco2"].sum()),
     )
 
 
@@ -203,13 +220,14 @@ def annual_violations(inputs: PlanInputs, index: PlanIndex, totals: AnnualTotals
     out["certificates"] = _worst(bought - facility_mwh, facility_mwh, mwh)
     if inputs.carbon_cap_tco2 is not None:
         ef, ef_green, ef_certificate = inputs.emission_factors()
-        emissions = float(ef @ facility_mwh + ef_green @ totals.green_mwh + ef_certificate @ certificates)
+        emissions = float(ef @ facility_mwh + ef_green @ totals.green_mwh + ef_certificate @ certificates
+                          + totals.transfer_tco2)
         # Unit: the emissions of serving every MWh at the dirtiest factor. [tCO2/yr]
         tco2 = _unit(inputs.carbon_cap_tco2, _unit(ef) * _unit(inputs.pue) * inputs.it_energy_mwh)
         out["carbon"] = _worst(np.array([emissions - inputs.carbon_cap_tco2]), inputs.carbon_cap_tco2, tco2)
     if inputs.latency_cap_ms is not None and np.isfinite(inputs.latency_cap_ms):
         total = float(totals.triple_mwh.sum())
-        latency = inputs.latency_ms[index.triple_province, index.triple_site]
+        latency = inputs.triple_latency_ms(index.triple_province, index.triple_site, index.triple_workload)
         mean_latency = float(totals.triple_mwh @ latency) / total if total > 0 else 0.0
         finite_latency = inputs.latency_ms[np.isfinite(inputs.latency_ms)]
         out["latency_cap"] = _worst(np.array([mean_latency - inputs.latency_cap_ms]), inputs.latency_cap_ms,

@@ -18,6 +18,7 @@ from optimizer.decompose import YearPlan, day_slices
 from optimizer.extract import PlanQuantities, build_tables
 from optimizer.formulation import build_lp
 from optimizer.inputs import PlanInputs
+from optimizer.network import link_table, summed_flows
 from optimizer.plan import OptimisedPlan
 from optimizer.solve import solver_versions
 from optimizer.status import PlanNotSolved, PlanStatus
@@ -103,6 +104,7 @@ def year_tables(inputs: PlanInputs, plan: YearPlan, groups: list[str] | None = N
         hub_share_dual=None,
         fitout_mw=plan.days[0]["fitout_mw"],
         certificate_mwh=plan.totals.certificate_mwh,
+        network=summed_flows([figures["network"] for figures in plan.days], group_of_day, group_hours),
     )
     flows, sites, provinces, summary = build_tables(grouped, index, quantities)
     # Peaks are the hours', not the months' means.
@@ -149,4 +151,8 @@ def year_tables(inputs: PlanInputs, plan: YearPlan, groups: list[str] | None = N
         },
         "timings_s": {"decomposition_s": plan.metadata["wall_s"]},
     }
-    return OptimisedPlan(flows, sites, provinces, summary, metadata)
+    links = None
+    if grouped.network is not None:  # link peaks are the days' busiest slices, not the periods' means
+        links = link_table(grouped, index, load, quantities.network,
+                           peak=np.max([figures["link_peak_gbps"] for figures in plan.days], axis=0))
+    return OptimisedPlan(flows, sites, provinces, summary, metadata, links)

@@ -11,6 +11,7 @@ from edwc_data.units import HOURS_PER_DAY, HOURS_PER_YEAR
 
 from geo.latency import distance_km, one_way_latency_ms
 from optimizer.inputs import PlanInputs
+from optimizer.network import NetworkInputs, build_network, placement_rules
 from planner.scenario import Scenario
 
 #: Columns of a site table before the annuities are added (PlanInputs.sites with its optional columns).
@@ -190,6 +191,35 @@ def build_sites(scenario: Scenario, provinces: pd.DataFrame, clusters: pd.DataFr
     return sites
 
 
+def network_inputs(scenario: Scenario, tables: dict, provinces: pd.DataFrame, sites: pd.DataFrame,
+                   workloads: pd.DataFrame) -> NetworkInputs | None:
+    """The backbone of the scenario (None when ``network.enabled`` is off).
+
+    Network electricity is priced and counted at the provinces where the links' equipment runs:
+    each province's grid price and its location, residual-mix and regional-margin factors.
+    """
+    settings = scenario.network
+    if not settings.enabled:
+        return None
+    marginal = tables["grid_regions"].set_index("grid_region")["ef_marginal_tco2_per_mwh"]
+    ef = provinces["ef_tco2_per_mwh"].astype(float)
+    factors = pd.DataFrame({
+        "price_cny_per_mwh": provinces["price_cny_per_mwh"].astype(float),
+        "ef_location_tco2_per_mwh": ef,
+        "ef_market_tco2_per_mwh": ef * scenario.carbon.residual_factor_ratio,
+        "ef_marginal_tco2_per_mwh": provinces["grid_region"].map(marginal).astype(float),
+    }, index=provinces["province"])
+    return build_network(
+        tables["network_nodes"], tables["network_links"], provinces.reset_index(drop=True),
+        sites.reset_index(drop=True), workloads, factors,
+        route_factor=settings.route_factor, direct_route_factor=settings.direct_route_factor,
+        hop_ms=settings.hop_ms, access_route_factor=scenario.latency.route_factor,
+        access_overhead_ms=scenario.latency.overhead_ms, existing_scale=settings.existing_scale,
+        link_existing_gbps=settings.link_existing_gbps, cost_cny_per_gbps_km_yr=settings.cost_cny_per_gbps_km_yr,
+        transfer_kwh_per_gb=settings.transfer_kwh_per_gb, peak_factor=settings.peak_factor,
+    )
+
+
 def build_inputs(scenario: Scenario) -> PlanInputs:
     """Build the LP inputs of a scenario.
 
@@ -233,6 +263,11 @@ def build_inputs(scenario: Scenario) -> PlanInputs:
     own_local = sites["serves"].to_numpy()[None, :] == provinces["province"].to_numpy()[:, None]
     distance[own_local] = 0.0
     latency = one_way_latency_ms(distance, scenario.latency.route_factor, scenario.latency.overhead_ms)
+    network = network_inputs(scenario, tables, provinces, sites, workloads)
+    if network is not None:
+        # A cluster's latency is its existing path's over the backbone (where it has one).
+        on_backbone = network.route_latency_ms(len(sites), direct=False)
+        latency = np.where(np.isfinite(on_backbone), on_backbone, latency)
     province_pos = {p: i for i, p in enumerate(provinces["province"])}
     site_pos = {s: j for j, s in enumerate(sites["site"])}
     for pair in scenario.latency.measured:
@@ -243,6 +278,15 @@ def build_inputs(scenario: Scenario) -> PlanInputs:
         np.inf if (o := scenario.provinces.get(p)) is None or o.water_cap_m3 is None else o.water_cap_m3
         for p in provinces["province"]
     ])
+    settings = scenario.network
+    grid = tables["grid_regions"]
+    province_grid = provinces["grid_region"].to_numpy()
+    host_grid = provinces.set_index("province")["grid_region"].reindex(sites["host_province"]).to_numpy()
+    placement = placement_rules(
+        provinces["province"].to_numpy(), province_grid, sites["host_province"].to_numpy(), host_grid, distance,
+        workloads["workload"].to_numpy(), residency=settings.residency,
+        dr_min_separation_km=settings.dr_min_separation_km, dr_other_grid_region=settings.dr_other_grid_region,
+    ) if len(grid) else None
     policy, costs = scenario.policy, scenario.costs
     return PlanInputs(
         provinces=provinces[["province", "adcode", "name_zh", "name_en", "lat", "lon"]].reset_index(drop=True),
@@ -273,4 +317,6 @@ def build_inputs(scenario: Scenario) -> PlanInputs:
         hub_new_green_share_min=policy.hub_new_green_share_min,
         new_capacity_load_factor=policy.new_capacity_load_factor,
         green_share_min=policy.green_share_min,
+        network=network,
+        placement=placement,
     )

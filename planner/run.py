@@ -81,4 +81,4 @@ def results_from_plan(scenario: Scenario, plan: OptimisedPlan) -> Results:
         **plan.metadata,
     }
     summary = dataclasses.replace(plan.summary, scenario=scenario.name)
-    return Results(scenario.to_dict(), plan.flows, plan.sites, plan.provinces, summary, metadata)
+    return Results(scenario.to_dict(), plan.flows, plan.sites, plan.provinces, summary, metadata, plan.links)

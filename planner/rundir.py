@@ -1,8 +1,8 @@
 """Run directories: named from a label, written atomically only where the tool may, and read back as untrusted.
 
-A run directory is ``summary.json``, ``flows.parquet``, ``sites.csv``, ``provinces.csv``,
-``scenario.yaml``, ``metadata.json`` and the marker ``.edwc-run`` (run id, input hash, created);
-a stochastic plan's also ``futures.csv``.
+A run directory is ``summary.json``, ``flows.parquet``, ``sites.csv``, ``provinces.csv``, ``links.csv``
+(with the network), ``scenario.yaml``, ``metadata.json`` and the marker ``.edwc-run`` (run id, input hash,
+created); a stochastic plan's also ``futures.csv``.
 :func:`write_run` replaces only a folder carrying that marker (or fills a new or empty one;
 :mod:`edwc_data.outputs`). :func:`read_run` trusts nothing it reads back: every file must be a
 regular file within its size cap, ``scenario.yaml`` goes through the scenario reader and schema,
@@ -39,7 +39,7 @@ from edwc_data.outputs import (
     shown_path,
 )
 
-from optimizer.results import FLOW_COLUMNS, PROVINCE_COLUMNS, SITE_COLUMNS, Results, Summary
+from optimizer.results import FLOW_COLUMNS, LINK_COLUMNS, PROVINCE_COLUMNS, SITE_COLUMNS, Results, Summary
 from planner.errors import ScenarioError
 from planner.runstore import RUNS_FOLDER
 from planner.safe_yaml import MAX_FILE_BYTES, parse_yaml_bytes, shown_value
@@ -57,11 +57,12 @@ MAX_RUN_FILE_BYTES = {
     "metadata.json": 16_000_000,
     "sites.csv": 64_000_000,
     "provinces.csv": 64_000_000,
+    "links.csv": 64_000_000,
     "flows.parquet": 4_000_000_000,
 }
 #: Text columns of the result tables; every other column must hold finite numbers.
 TEXT_COLUMNS = frozenset({"province", "site", "workload", "period", "name_zh", "name_en", "kind", "hub_class",
-                          "host_province"})
+                          "host_province", "link", "from", "to"})
 
 #: First characters a spreadsheet reads as a formula, or as the start of one after blanks.
 _FORMULA_START = ("=", "+", "-", "@")
@@ -198,6 +199,8 @@ def write_run(results: Results, out_dir: Path | str, extras: Callable[[Results, 
         results.flows.to_parquet(staging / "flows.parquet", index=False)
         write_csv(results.sites, staging / "sites.csv")
         write_csv(results.provinces, staging / "provinces.csv")
+        if results.links is not None:  # the backbone links (a plan with the network on)
+            write_csv(results.links, staging / "links.csv")
         (staging / "scenario.yaml").write_text(
             yaml.safe_dump(results.scenario, sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
@@ -321,6 +324,7 @@ def read_run_checked(run_dir: Path | str):
         provinces=_read_table(run_dir, "provinces.csv", PROVINCE_COLUMNS),
         summary=summary,
         metadata=metadata,
+        links=_read_table(run_dir, "links.csv", LINK_COLUMNS) if (run_dir / "links.csv").is_file() else None,
     )
     if results.provinces["adcode"].dtype.kind != "i":
         adcodes = results.provinces["adcode"].to_numpy(float)

@@ -321,9 +321,53 @@ class WorkloadOverride(_Strict):
         default=None, description="Network cost per MW carried per 1,000 km. [CNY/(MW·1000 km·yr)]"
     )
     share: Share | None = Field(default=None, description="Share of national IT demand. [-]")
+    traffic_gbps_per_mw: NonNeg | None = Field(
+        default=None, description="Sustained wide-area traffic per MW of IT load. [Gbit/s per MW]"
+    )
     deferrable: bool | None = Field(
         default=None,
         description="True lets the class move load within a day when time.defer_within_day is on.",
+    )
+
+
+class NetworkSettings(_Strict):
+    """The backbone network as a decision: link capacity, new bandwidth, transfer energy, residency and recovery.
+
+    See docs/network.md. Off (``enabled: false``), routes cost per MW·1000 km only, as before.
+    """
+
+    enabled: bool = Field(description="Route traffic over the backbone links and decide new bandwidth.")
+    route_factor: Annotated[float, Field(ge=1.0, le=5.0)] = Field(
+        description="Fibre route over great-circle length of backbone and access links. [-]"
+    )
+    direct_route_factor: Annotated[float, Field(ge=1.0, le=5.0)] = Field(
+        description="Fibre route over great-circle length of candidate direct hub links. [-]"
+    )
+    hop_ms: Annotated[float, Field(ge=0.0, le=100.0)] = Field(description="One-way delay per link traversed. [ms]")
+    existing_scale: NonNeg = Field(description="Multiplier on the links' existing capacity. [-]")
+    link_existing_gbps: dict[str, NonNeg] = Field(
+        default_factory=dict, description="Existing capacity of named links, replacing the table's. [Gbit/s]"
+    )
+    cost_cny_per_gbps_km_yr: NonNeg = Field(
+        description="Annualised cost of new link capacity. [CNY/(Gbit/s·km·yr)]"
+    )
+    transfer_kwh_per_gb: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        description="Network electricity per GB carried. [kWh/GB]"
+    )
+    peak_factor: Annotated[float, Field(ge=1.0, le=10.0)] = Field(
+        description="Peak-hour traffic over a slice's mean traffic; links carry the peak. [-]"
+    )
+    residency: dict[str, Literal["province", "grid_region"]] = Field(
+        default_factory=dict,
+        description="Classes whose data must stay in the origin's province or grid region (own local site or "
+        "a cluster there).",
+    )
+    dr_min_separation_km: dict[str, NonNeg] = Field(
+        default_factory=dict,
+        description="Disaster recovery: least great-circle distance from origin to site, by class. [km]",
+    )
+    dr_other_grid_region: list[str] = Field(
+        default_factory=list, description="Disaster recovery: classes that must run outside the origin's grid region."
     )
 
 
@@ -461,6 +505,7 @@ class Scenario(_Strict):
     workloads: dict[str, WorkloadOverride] = Field(
         default_factory=dict, description="Changes to workload classes (below)."
     )
+    network: NetworkSettings
     horizon: HorizonSettings
     investment: InvestmentSettings
     growth: GrowthSettings
@@ -666,6 +711,12 @@ def _dataset_ids() -> tuple[frozenset, tuple, frozenset, tuple]:
             shares)
 
 
+@functools.cache
+def _link_ids() -> frozenset:
+    """Link ids of the default network table."""
+    return frozenset(load_tables()["network_links"]["link"])
+
+
 def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
     """Cross-table checks the schema cannot make: ids exist, shares add up, something can serve.
 
@@ -684,6 +735,11 @@ def check_scenario(scenario: Scenario, source: str = "scenario") -> None:
     unknown("province", set(scenario.provinces), provinces, "provinces")
     unknown("workload", set(scenario.workloads), workloads, "workloads")
     unknown("workload", set(scenario.horizon.demand_growth), workloads, "horizon.demand_growth")
+    network = scenario.network
+    unknown("workload", set(network.residency), workloads, "network.residency")
+    unknown("workload", set(network.dr_min_separation_km), workloads, "network.dr_min_separation_km")
+    unknown("workload", set(network.dr_other_grid_region), workloads, "network.dr_other_grid_region")
+    unknown("link", set(network.link_existing_gbps), _link_ids(), "network.link_existing_gbps")
     if scenario.horizon.end_year is not None and scenario.horizon.end_year < scenario.year:
         problems.append(("horizon.end_year", f"is before the plan's year {scenario.year}. Give a later year or null."))
     for index, pair in enumerate(scenario.latency.measured):

@@ -102,6 +102,9 @@ class PlanToCheck:
     sites_table: pd.DataFrame
     dispatch_carbon_price: float
     carbon_shadow_price: float | None
+    #: Capacity of each backbone link after the plan (existing and new), in the network's order;
+    #: None without a network. [Gbit/s]
+    link_capacity_gbps: np.ndarray | None = None
 
 
 def load_plan(run_dir: Path | str) -> PlanToCheck:
@@ -138,6 +141,13 @@ def load_plan(run_dir: Path | str) -> PlanToCheck:
     order = inputs.sites["site"].to_numpy()
     capacity = table.loc[order, "capacity_mw"].to_numpy(float)
     new = table.loc[order, "new_mw"].to_numpy(float)
+    link_capacity = None
+    if inputs.network is not None:
+        links = inputs.network.links
+        link_capacity = links["existing_gbps"].to_numpy(float).copy()
+        if results.links is not None:  # the plan's new bandwidth, by link id
+            new_gbps = results.links.set_index("link")["new_gbps"].astype(float)
+            link_capacity += links["link"].map(new_gbps).fillna(0.0).to_numpy(float)
     shadow = results.summary.carbon_shadow_price_cny_per_tco2
     price = scenario.carbon.price_cny_per_tco2
     if scenario.carbon.cap_tco2 is not None and shadow is not None:
@@ -152,6 +162,7 @@ def load_plan(run_dir: Path | str) -> PlanToCheck:
         sites_table=results.sites,
         dispatch_carbon_price=price,
         carbon_shadow_price=None if shadow is None else float(shadow),
+        link_capacity_gbps=link_capacity,
     )
 
 
@@ -275,7 +286,8 @@ def check_plan(
         warming.start()
         plan = run_dir if isinstance(run_dir, PlanToCheck) else load_plan(run_dir)
         cases = representative_cases(plan) if representative else year_cases(plan, year_hours)
-        template = dispatch_template(plan.inputs, plan.capacity_mw, plan.dispatch_carbon_price)
+        template = dispatch_template(plan.inputs, plan.capacity_mw, plan.dispatch_carbon_price,
+                                     plan.link_capacity_gbps)
         report_price = plan.scenario.carbon.price_cny_per_tco2
         basis = start_basis(template, cases[0], report_price, penalty_cny_per_mwh)
         warming.join()
@@ -314,6 +326,8 @@ def _promised(plan: PlanToCheck) -> dict[str, float]:
 def _report(plan, results, cases, representative, executor, workers, wall_s, penalty) -> dict[str, Any]:
     inputs = plan.inputs
     capex = float(plan.summary.capex_cny)
+    # The plan's new bandwidth is the year's (the days dispatch on fixed links): its cost counts once.
+    bandwidth = float(plan.summary.network_capex_cny)
     operating = sum(sum(r.costs_cny.values()) for r in results)
     facility = sum(r.facility_energy_mwh for r in results)
     green = sum(r.green_mwh for r in results)
@@ -321,8 +335,8 @@ def _report(plan, results, cases, representative, executor, workers, wall_s, pen
     site_peak = np.max([r.site_peak_mw for r in results], axis=0) if results else np.zeros(capacity.size)
     utilisation = np.divide(site_peak, capacity, out=np.zeros(capacity.size), where=capacity > 0)
     delivered = {
-        "total_cost_cny": capex + operating,
-        "operating_cost_cny": operating,
+        "total_cost_cny": capex + bandwidth + operating,
+        "operating_cost_cny": operating + bandwidth,
         "capex_cny": capex,
         "emissions_tco2": sum(r.emissions_tco2 for r in results),
         "it_energy_mwh": sum(r.it_energy_mwh for r in results),
@@ -335,6 +349,7 @@ def _report(plan, results, cases, representative, executor, workers, wall_s, pen
     for part in COST_PARTS:
         if part != "capex_cny":
             delivered[part] = sum(r.costs_cny.get(part, 0.0) for r in results)
+    delivered["network_cost_cny"] = delivered.get("network_cost_cny", 0.0) + bandwidth
     promised = _promised(plan)
     difference = {
         key: {

@@ -9,6 +9,7 @@ DATA = Path(__file__).parents[1] / "data"
 CSV_FILES = [
     "provinces.csv", "sites.csv", "workloads.csv", "diurnal.csv",
     "green_profiles.csv", "green_mix.csv", "demand_weekly.csv", "climate.csv", "grid_regions.csv", "published.csv",
+    "network_nodes.csv", "network_links.csv",
 ]
 OPTIONAL_NUMERIC = {("workloads.csv", "latency_max_ms")}
 

@@ -56,6 +56,10 @@ def format_summary(results: Results, lang: str = "en") -> str:
         (t("fig_west", lang), f"{s.west_share:.1%}"),
         (t("fig_hub", lang), f"{s.hub_share:.1%}"),
         (t("cli_latency", lang), t("cli_latency_value", lang, value=s.load_weighted_latency_ms)),
+        *([(t("cli_network", lang), t("cli_network_value", lang, gbps=s.network_new_gbps,
+                                       capex=s.network_capex_cny / (1e6 if lang == "en" else 1e4),
+                                       gwh=s.transfer_energy_mwh / 1e3))]
+          if results.links is not None else []),
         (t("fig_new_capacity", lang), t("cli_new_value", lang, total=s.new_capacity_mw, west=s.new_capacity_west_mw)),
         (t("fig_capex", lang), money(s.compute_capex_cny, "cli_money")),
     ]
