@@ -269,7 +269,8 @@ def _draw_links(ax, results: Results, lang) -> None:
                Line2D([], [], color=NEW_LINK_COLOUR, linewidth=1.5)]
     labels = [text["link_flow"].format(value=top), text["link_new"]]
     legend = ax.legend(handles, labels, title=text["links"], loc="upper right", bbox_to_anchor=(0.995, 0.995),
-                       fontsize=7.5, title_fontsize=8, frameon=False, alignment="left")
+                       fontsize=FONT_PT["legend"], title_fontsize=FONT_PT["legend_title"], frameon=False,
+                       alignment="left")
     ax.add_artist(legend)
 
 

@@ -284,6 +284,24 @@ def test_the_trade_offs_page_shows_capacity_ranges_around_the_optimum():
     assert charts and any("min_mw" in chart.proto.spec for chart in charts)
 
 
+def test_the_trade_offs_page_screens_which_inputs_move_the_plan():
+    at = new_app({"time.days": 2})
+    at.switch_page("app_pages/tradeoffs.py").run()
+    no_exception(at)
+    at.slider(key="screen_trajectories").set_value(2)
+    at.button(key="compute_screening").click().run()
+    no_exception(at)
+    result = at.session_state["screening"]["result"]
+    assert result["status"] == "optimal" and result["runs"] == 2 * (len(result["keys"]) + 1)
+    effects = {(row["figure"], row["key"]): row["mu_star"] for row in result["indices"]}
+    # More demand must be served and a carbon price is paid on every tonne: both move the cost.
+    assert effects[("total_cost_cny", "demand.scale")] > 0
+    assert effects[("total_cost_cny", "carbon.price_cny_per_tco2")] > 0
+    charts = at.get("vega_lite_chart")
+    # The chart draws μ* as bars and σ as ticks, one row per input.
+    assert charts and any('"mu"' in chart.proto.spec and '"sd"' in chart.proto.spec for chart in charts)
+
+
 # --------------------------------------------------------------------------------- compare page
 
 def test_compare_page_shows_two_runs_and_their_difference_map():

@@ -267,3 +267,38 @@ def range_chart(ranges: pd.DataFrame, names: dict[str, dict[str, str]], lang: st
     dots = alt.Chart(data).mark_point(filled=True, size=70, color="black").encode(
         x="optimum_mw:Q", y=y, tooltip=tooltip)
     return (bars + dots).properties(height=22 * len(data) + 40)
+
+
+#: Label of each input the app screens (the keys of data/studies/screening.yaml).
+SCREENING_LABELS = {"west_price_factor": "screen_west_price", "demand.scale": "screen_demand",
+                    "costs.capex_usd_per_mw": "screen_capex", "carbon.price_cny_per_tco2": "screen_carbon_price"}
+
+
+def screening_chart(indices: pd.DataFrame, figure: str, lang: str) -> alt.Chart:
+    """Morris μ* (bar) and σ (tick) of one figure for each screened input, the largest effect first.
+
+    Parameters
+    ----------
+    indices : pandas.DataFrame
+        :func:`planner.studies.sensitivity.sensitivity_indices` with the Morris columns.
+    figure : str
+        A summary figure, e.g. ``total_cost_cny``.
+    lang : {"en", "zh"}
+    """
+    from planner.studies.plots import FIGURES
+
+    data = indices[indices["figure"] == figure].copy()
+    scale = money_scale(lang) if figure.endswith("_cny") else FIGURES.get(figure, 1.0)
+    data["mu"] = data["mu_star"] / scale
+    data["sd"] = data["sigma"] / scale
+    data["label"] = [t(SCREENING_LABELS[key], lang) if key in SCREENING_LABELS else key for key in data["key"]]
+    order = list(data.sort_values("mu", ascending=False)["label"])
+    unit = t(f"unit_of_{figure}", lang)
+    y = alt.Y("label:N", sort=order, title=None)
+    tooltip = [alt.Tooltip("label:N", title=t("screen_input", lang)),
+               alt.Tooltip("mu:Q", title=t("screen_mu", lang), format=",.3g"),
+               alt.Tooltip("sd:Q", title=t("screen_sigma", lang), format=",.3g")]
+    bars = alt.Chart(data).mark_bar(height=18, color="#e67e22", opacity=0.85).encode(
+        x=alt.X("mu:Q", title=f"{t('screen_mu', lang)} [{unit}]"), y=y, tooltip=tooltip)
+    ticks = alt.Chart(data).mark_tick(color="#2471a3", thickness=3, size=22).encode(x="sd:Q", y=y, tooltip=tooltip)
+    return (bars + ticks).properties(height=40 * len(data) + 40)

@@ -314,3 +314,48 @@ def map_files(results: Results, formats: tuple[str, ...], metric: str, lang: str
         return {path.name: path.read_bytes() for path in paths}
     finally:
         remove_owned(scratch)
+
+
+#: Figures the app's screening reports (their indices; the study table keeps them).
+SCREENING_FIGURES = ("total_cost_cny", "emissions_tco2", "west_share", "new_capacity_mw")
+
+
+def sensitivity_screening(scenario_dict: dict[str, Any], trajectories: int) -> dict[str, Any]:
+    """Morris screening of the shipped ``screening`` study's inputs, on this scenario, solved in this worker.
+
+    The inputs and their ranges are the study file's (``data/studies/screening.yaml``); the base is
+    the session's scenario. ``trajectories × (inputs + 1)`` plans, one after another.
+
+    Returns
+    -------
+    dict
+        ``status``, ``message``; when screened, ``indices`` (:func:`planner.studies.sensitivity.sensitivity_indices`
+        as records), ``skipped`` (figures left out, why), ``keys``, ``runs`` and ``solved`` (counts).
+    """
+    from planner.scenario import ScenarioError
+    from planner.studies import load_study, sweep
+    from planner.studies.sensitivity import sensitivity_indices
+
+    start = time.perf_counter()
+    try:
+        scenario = _scenario(scenario_dict)
+        _check_size(scenario)
+        spec = load_study("screening").spec
+        table = sweep(scenario, samples=trajectories, distributions=spec.distributions, factors=spec.factors,
+                      sensitivity="morris", seed=spec.seed, executor="serial", progress=False,
+                      outputs=SCREENING_FIGURES)
+    except ScenarioError as exc:
+        return {"status": PlanStatus.BAD_INPUT, "message": str(exc)}
+    keys = list(spec.distributions)
+    indices, skipped = sensitivity_indices(table, keys, list(SCREENING_FIGURES), "morris", trajectories, spec.seed)
+    solved = int((table["status"] == PlanStatus.OPTIMAL).sum())
+    return {
+        "status": PlanStatus.OPTIMAL if not indices.empty else PlanStatus.INFEASIBLE,
+        "message": "; ".join(skipped),
+        "indices": indices.to_dict("records"),
+        "skipped": skipped,
+        "keys": keys,
+        "runs": len(table),
+        "solved": solved,
+        "solve_s": time.perf_counter() - start,
+    }

@@ -1,5 +1,5 @@
 """Trade-offs page: the cost–emissions and cost–latency frontiers (clicking a point loads its plan), and the
-capacity ranges of the plans within a cost slack of the optimum."""
+capacity ranges of the plans within a cost slack of the optimum, and which uncertain inputs move the plan most."""
 
 from __future__ import annotations
 
@@ -172,17 +172,52 @@ def _alternatives_tab(scenario) -> None:
         st.dataframe(rows, hide_index=True, width="stretch")
 
 
+def _screening_tab(scenario) -> None:
+    import pandas as pd
+
+    language = common.lang()
+    store = st.session_state.setdefault("screening", {})
+    controls = st.columns([2, 1, 1], vertical_alignment="bottom")
+    controls[0].caption(t("screen_how"))
+    trajectories = controls[1].slider(t("screen_trajectories"), 2, 8, 4, key="screen_trajectories")
+    if controls[2].button(t("screen_compute"), key="compute_screening", type="primary",
+                          icon=":material/troubleshoot:", width="stretch"):
+        with st.spinner(t("screen_solving", trajectories=trajectories)):
+            future = get_engine().submit(("screening", scenario.input_hash(), trajectories),
+                                         jobs.sensitivity_screening, scenario.to_dict(), trajectories)
+            store["result"] = wait_for(future)
+            store["input_hash"] = scenario.input_hash()
+    result = store.get("result")
+    if result is None:
+        st.info(t("screen_not_yet"))
+        return
+    if result["status"] != PlanStatus.OPTIMAL:
+        st.error(result["message"])
+        return
+    if store.get("input_hash") != scenario.input_hash():
+        st.warning(t("frontier_stale"))
+    st.caption(t("screen_done", runs=result["runs"], solved=result["solved"], seconds=result["solve_s"]))
+    indices = pd.DataFrame(result["indices"])
+    figures = list(dict.fromkeys(indices["figure"]))
+    figure = st.selectbox(t("screen_figure"), figures, format_func=lambda f: t(f"figure_{f}"), key="screen_figure")
+    st.altair_chart(charts.screening_chart(indices, figure, language), width="stretch")
+    for note in result["skipped"]:
+        st.caption(t("screen_skipped", note=note))
+
+
 def render() -> None:
     """The Trade-offs page."""
     common.page_intro("page_tradeoffs", "intro_tradeoffs")
     scenario = common.current_scenario_or_error()
     if scenario is None:
         return
-    tab_emissions, tab_latency, tab_alternatives = st.tabs(
-        [t("tab_cost_emissions"), t("tab_cost_latency"), t("tab_alternatives")])
+    tab_emissions, tab_latency, tab_alternatives, tab_screening = st.tabs(
+        [t("tab_cost_emissions"), t("tab_cost_latency"), t("tab_alternatives"), t("tab_screening")])
     with tab_emissions:
         _frontier_tab("emissions", scenario)
     with tab_latency:
         _frontier_tab("latency", scenario)
     with tab_alternatives:
         _alternatives_tab(scenario)
+    with tab_screening:
+        _screening_tab(scenario)
