@@ -111,6 +111,10 @@ def calibration_lines(results: Results, lang: str = "en") -> list[str]:
     from planner.calibration import compare
 
     table = compare(results)
+    published_year, plan_year = int(table["year"].max()), results.scenario.get("year")
+    if plan_year is not None and int(plan_year) != published_year:
+        # Figures of another year (a pathway's last year, 2030 futures) are not measured by the published ones.
+        return [t("cli_calibration_other_year", lang, year=int(plan_year), published=published_year)]
     lines = [t("cli_calibration", lang, year=int(table["year"].max()), inside=int(table["inside"].sum()),
                total=len(table))]
     outside = [t("calib_" + figure, lang) for figure in table.loc[~table["inside"], "figure"]]

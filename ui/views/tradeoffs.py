@@ -138,28 +138,41 @@ def _frontier_tab(kind: str, scenario) -> None:
     show_plan(record, key=f"point_{kind}")
 
 
-def _alternatives_tab(scenario) -> None:
-    language = common.lang()
-    store = st.session_state.setdefault("alternatives", {})
-    controls = st.columns([2, 1, 1], vertical_alignment="bottom")
-    controls[0].caption(t("alt_how"))
-    slack_pct = controls[1].slider(t("alt_slack"), 0.5, 10.0, 2.0, step=0.5, key="alt_slack_pct")
-    if controls[2].button(t("alt_compute"), key="compute_alternatives", type="primary",
-                          icon=":material/tune:", width="stretch"):
-        with st.spinner(t("alt_solving")):
-            future = get_engine().submit(("alternatives", scenario.input_hash(), slack_pct),
-                                         jobs.near_optimal_alternatives, scenario.to_dict(), slack_pct / 100)
+def _pooled_result(name: str, scenario, pressed: bool, spinner: str, not_yet: str, job, key, *args):
+    """A tab's result: computed by ``job(scenario, *args)`` in the pool when ``pressed``, kept in the session.
+
+    Returns None after saying why there is nothing to show (not computed yet, or not solved); warns
+    when the result belongs to an earlier state of the scenario.
+    """
+    store = st.session_state.setdefault(name, {})
+    if pressed:
+        with st.spinner(spinner):
+            future = get_engine().submit((name, scenario.input_hash(), key), job, scenario.to_dict(), *args)
             store["result"] = wait_for(future)
             store["input_hash"] = scenario.input_hash()
     result = store.get("result")
     if result is None:
-        st.info(t("alt_not_yet"))
-        return
+        st.info(not_yet)
+        return None
     if result["status"] != PlanStatus.OPTIMAL:
         st.error(result["message"])
-        return
+        return None
     if store.get("input_hash") != scenario.input_hash():
         st.warning(t("frontier_stale"))
+    return result
+
+
+def _alternatives_tab(scenario) -> None:
+    language = common.lang()
+    controls = st.columns([2, 1, 1], vertical_alignment="bottom")
+    controls[0].caption(t("alt_how"))
+    slack_pct = controls[1].slider(t("alt_slack"), 0.5, 10.0, 2.0, step=0.5, key="alt_slack_pct")
+    pressed = controls[2].button(t("alt_compute"), key="compute_alternatives", type="primary",
+                                 icon=":material/tune:", width="stretch")
+    result = _pooled_result("alternatives", scenario, pressed, t("alt_solving"), t("alt_not_yet"),
+                            jobs.near_optimal_alternatives, slack_pct, slack_pct / 100)
+    if result is None:
+        return
     cost = t("cli_money_yr", language, value=result["optimal_cost_cny"] / charts.money_scale(language))
     st.markdown(t("alt_chart_title", language, cost=cost))
     st.altair_chart(charts.range_chart(result["ranges"], result["names"], language), width="stretch")
@@ -176,26 +189,15 @@ def _screening_tab(scenario) -> None:
     import pandas as pd
 
     language = common.lang()
-    store = st.session_state.setdefault("screening", {})
     controls = st.columns([2, 1, 1], vertical_alignment="bottom")
     controls[0].caption(t("screen_how"))
     trajectories = controls[1].slider(t("screen_trajectories"), 2, 8, 4, key="screen_trajectories")
-    if controls[2].button(t("screen_compute"), key="compute_screening", type="primary",
-                          icon=":material/troubleshoot:", width="stretch"):
-        with st.spinner(t("screen_solving", trajectories=trajectories)):
-            future = get_engine().submit(("screening", scenario.input_hash(), trajectories),
-                                         jobs.sensitivity_screening, scenario.to_dict(), trajectories)
-            store["result"] = wait_for(future)
-            store["input_hash"] = scenario.input_hash()
-    result = store.get("result")
+    pressed = controls[2].button(t("screen_compute"), key="compute_screening", type="primary",
+                                 icon=":material/troubleshoot:", width="stretch")
+    result = _pooled_result("screening", scenario, pressed, t("screen_solving", trajectories=trajectories),
+                            t("screen_not_yet"), jobs.sensitivity_screening, trajectories, trajectories)
     if result is None:
-        st.info(t("screen_not_yet"))
         return
-    if result["status"] != PlanStatus.OPTIMAL:
-        st.error(result["message"])
-        return
-    if store.get("input_hash") != scenario.input_hash():
-        st.warning(t("frontier_stale"))
     st.caption(t("screen_done", runs=result["runs"], solved=result["solved"], seconds=result["solve_s"]))
     indices = pd.DataFrame(result["indices"])
     figures = list(dict.fromkeys(indices["figure"]))
