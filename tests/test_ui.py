@@ -282,6 +282,15 @@ def test_the_trade_offs_page_shows_capacity_ranges_around_the_optimum():
     assert all(summary["total_cost_cny"] <= cap * (1 + 1e-9) for summary in result["plans"].values())
     charts = at.get("vega_lite_chart")
     assert charts and any("min_mw" in chart.proto.spec for chart in charts)
+    # An alternative opens as a saved run: written, recorded in the store, verified on reading back.
+    at.selectbox(key="alt_open_pick").set_value("max-west").run()
+    at.button(key="alt_open_button").click().run()
+    no_exception(at)
+    opened = at.session_state["runs"][-1]
+    assert opened.origin == "store" and opened.store_path
+    assert opened.summary["new_capacity_west_mw"] == pytest.approx(
+        result["plans"]["max-west"]["new_capacity_west_mw"], rel=1e-9)
+    assert opened.summary["total_cost_cny"] <= cap * (1 + 1e-9)
 
 
 def test_the_trade_offs_page_screens_which_inputs_move_the_plan():

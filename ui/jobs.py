@@ -230,8 +230,40 @@ def near_optimal_alternatives(scenario_dict: dict[str, Any], slack: float) -> di
                   for site, en, zh in zip(sites["site"], sites["name_en"], sites["name_zh"], strict=True)},
         "optimal_cost_cny": found.optimal_cost_cny,
         "plans": {name: results.summary.to_dict() for name, results in found.plans.items()},
+        "plan_results": found.plans,
         "solve_s": time.perf_counter() - start,
     }
+
+
+def save_alternative(results: Results, label: str, edits: list[str]) -> dict[str, Any]:
+    """Write a near-optimal plan as a run directory of the run store and record it there.
+
+    The run goes beside the catalog (``runs/`` by default, :func:`planner.runstore.catalog_path`), in a
+    new folder named from ``label`` (:func:`planner.rundir.new_run_dir`), like an ``edwc run``.
+
+    Returns
+    -------
+    dict
+        ``store_id`` (the catalog's id of the run), or ``message`` when it could not be written.
+    """
+    from edwc_data.outputs import OutputRefused
+
+    from planner.rundir import new_run_dir, release_run_dir, write_run
+    from planner.runstore import CatalogError, catalog_path, check_catalog, record_run
+    from planner.scenario import ScenarioError
+
+    try:
+        catalog = check_catalog()
+        target = new_run_dir(label, root=catalog_path().parent)
+        try:
+            written = write_run(results, target)
+        except BaseException:
+            release_run_dir(target)
+            raise
+        entry = record_run(written, label, edits, results, kind="alternative", path=catalog)
+    except (OutputRefused, CatalogError, ScenarioError, OSError) as exc:
+        return {"store_id": None, "message": str(exc)}
+    return {"store_id": entry.id, "message": ""}
 
 
 def _png(fig, dpi: int) -> bytes:

@@ -183,6 +183,32 @@ def _alternatives_tab(scenario) -> None:
             for name, summary in result["plans"].items()]
     with st.expander(t("alt_plans_table")):
         st.dataframe(rows, hide_index=True, width="stretch")
+    _open_alternative(result, slack_pct)
+
+
+def _open_alternative(result: dict, slack_pct: float) -> None:
+    """Save one of the most different plans in the run store and open it, as any saved run opens."""
+    from ui.views.store import open_stored_run
+
+    names = list(result["plans"])
+    choice = st.columns([2, 1], vertical_alignment="bottom")
+    picked = choice[0].selectbox(t("alt_open"), names, format_func=lambda name: t(f"alt_plan_{name}"),
+                                 key="alt_open_pick")
+    if not choice[1].button(t("alt_open_button"), key="alt_open_button", icon=":material/open_in_new:",
+                            width="stretch"):
+        return
+    base = common.scenario_label(st.session_state["base"], st.session_state["overrides"])
+    label = f"{base} · {t(f'alt_plan_{picked}', 'en')} ({slack_pct:g} %)"
+    edits = [f"{key}={value}" for key, value in st.session_state["overrides"].items()]
+    saved = wait_for(get_engine().submit(("save_alternative", label, result["plan_results"][picked].metadata.get(
+        "input_hash"), picked, slack_pct), jobs.save_alternative, result["plan_results"][picked], label, edits))
+    if saved["store_id"] is None:
+        st.error(saved["message"])
+        return
+    record = open_stored_run(saved["store_id"])
+    if record is not None:
+        st.session_state["current_run"] = record.run_id
+        st.success(t("alt_opened", run=common.run_label(record)))
 
 
 def _screening_tab(scenario) -> None:
