@@ -392,8 +392,16 @@ def test_export_files_are_complete_and_spreadsheet_safe():
     csv_text = exports.table_csv(exports.result_tables(results)["sites"]).decode("utf-8-sig")
     assert "'=HYPERLINK" in csv_text
     workbook = openpyxl.load_workbook(io.BytesIO(exports.tables_excel(results)))
-    assert workbook.sheetnames == ["summary", "sites", "provinces", "flows"]
+    assert workbook.sheetnames == ["summary", "sites", "provinces", "flows", "links", "columns"]
     assert str(workbook["sites"]["C2"].value).startswith("'=")
+    # Human headers with units; the last sheet maps each back to the column name scripts use.
+    headers = [cell.value for cell in workbook["sites"][1]]
+    assert "New capacity [MW]" in headers and "Total cost [CNY/yr]" in headers
+    assert not {"new_mw", "total_cost_cny"} & set(headers)
+    key = {(row[0], row[1]): row[2] for row in workbook["columns"].iter_rows(min_row=2, values_only=True)}
+    assert key[("flows", "Load [MW]")] == "load_mw"
+    chinese = openpyxl.load_workbook(io.BytesIO(exports.tables_excel(results, "zh")))
+    assert "新增容量 [MW]" in [cell.value for cell in chinese["sites"][1]]
     files = jobs.map_files(results, ("geojson", "html"), "west_share", "en")
     assert len(files) == 4 and all(files.values())
 

@@ -45,13 +45,34 @@ def table_csv(frame: pd.DataFrame) -> bytes:
     return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
 
 
-def tables_excel(results: Results) -> bytes:
-    """One workbook: summary, sites, provinces and flows sheets."""
+def human_headers(columns, lang: str) -> list[str]:
+    """Column headers a reader understands, with units (``xlsx_<column>`` in the label table; the name where none)."""
+    from edwc_data.labels import label_table, t
+
+    known = label_table()
+    return [t(f"xlsx_{column}", lang) if f"xlsx_{column}" in known else str(column) for column in columns]
+
+
+def tables_excel(results: Results, lang: str = "en") -> bytes:
+    """One workbook: summary, sites, provinces, flows (and links, with the network) sheets, human headers with units.
+
+    A last sheet, ``columns``, pairs every header with the column name the CSV files and run
+    directories use, so a script can map one to the other.
+    """
     buffer = io.BytesIO()
+    tables = result_tables(results)
+    links = getattr(results, "links", None)
+    if links is not None and not links.empty:
+        tables["links"] = neutralise_formulas(links)
+    key = []
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         summary_frame(results).to_excel(writer, sheet_name="summary", index=False)
-        for name, frame in result_tables(results).items():
-            frame.to_excel(writer, sheet_name=name, index=False)
+        for name, frame in tables.items():
+            headers = human_headers(frame.columns, lang)
+            frame.set_axis(headers, axis=1).to_excel(writer, sheet_name=name, index=False)
+            key += [{"sheet": name, "header": header, "column": column}
+                    for header, column in zip(headers, frame.columns, strict=True)]
+        pd.DataFrame(key).to_excel(writer, sheet_name="columns", index=False)
     return buffer.getvalue()
 
 

@@ -90,7 +90,7 @@ def render() -> None:
             st.download_button(t("download_csv", table=t("table_" + name)),
                                functools.partial(exports.table_csv, frame), file_name=f"{stem}-{name}.csv",
                                mime=MIME["csv"], key=f"dl_csv_{name}", icon=":material/table:")
-        st.download_button(t("download_excel"), functools.partial(exports.tables_excel, results),
+        st.download_button(t("download_excel"), functools.partial(exports.tables_excel, results, language),
                            file_name=f"{stem}.xlsx", mime=MIME["xlsx"], key="dl_xlsx",
                            type="primary", icon=":material/download:")
     with st.container(border=True):
