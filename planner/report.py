@@ -389,6 +389,36 @@ def _sources(lang: str) -> Section:
                                 t("report_col_source", lang)], rows=rows, numeric=[False] * 4)])
 
 
+def _pathway(results: Results, lang: str) -> Section | None:
+    """A pathway run's growth figures, with the growth model's calibration beside them (docs/growth.md)."""
+    figures = results.summary.pathway
+    if not figures:
+        return None
+
+    def share(key: str) -> str:
+        value = figures.get(key)
+        return _shown(value, digits=2, percent=True) if isinstance(value, int | float) else "–"
+
+    years = figures.get("pathway_years") or []
+    rows = [[t("report_growth_plan", lang), share("growth_rate_plan")],
+            [t("report_growth_counterfactual", lang), share("growth_rate_counterfactual")],
+            [t("report_output_gap", lang), share("output_gap_end")],
+            [t("report_tau_baseline", lang), share("tau_baseline")],
+            [t("report_tau_plan", lang), f"{share('tau_plan_mean')} / {share('tau_plan_max')}"]]
+    for region, rate in (figures.get("growth_rate_plan_by_region") or {}).items():
+        if isinstance(rate, int | float):
+            rows.append([t("report_growth_region", lang, region=t(f"region_{region}", lang)),
+                         _shown(rate, digits=2, percent=True)])
+    capex = figures.get("pathway_compute_capex_cny")
+    if isinstance(capex, int | float):
+        rows.append([t("report_pathway_capex", lang), f"{_shown(capex, MONEY_SCALE[lang], 1)} {t('unit_money', lang)}"])
+    span = f"{min(years)}–{max(years)}" if years else "–"
+    return Section(t("report_pathway", lang, years=span), [
+        Block("table", columns=[t("col_figure", lang), t("report_col_value", lang)], rows=rows, numeric=[False, True]),
+        Block("p", t("report_calibration", lang, text=str(figures.get("growth_calibration", "–")))),
+        Block("p", t("report_pathway_note", lang), note=True)])
+
+
 def _caveats(results: Results, lang: str) -> Section:
     violation = results.metadata.get("max_violation", 0.0)
     texts = [t("report_caveat_direction", lang), t("report_caveat_estimates", lang), t("report_caveat_costs", lang),
@@ -439,6 +469,9 @@ def build_report(
                       run=run_name or run_dir.name))
     report.sections += [_question(results, run_dir, lang), _headline(results, lang), _map(results, lang),
                         _costs(results, lang)]
+    pathway = _pathway(results, lang)
+    if pathway is not None:
+        report.sections.append(pathway)
     if others:
         report.sections.append(_compare([(results, run_dir), *others], lang))
     if study is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 
@@ -200,3 +201,19 @@ def test_markup_in_a_scenario_stays_text_and_nothing_is_fetched(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "{{ 7*7 }}" in page
     _, text = _pdf_text(written[1])
     assert "<script>alert(1)</script>" in text  # shown as written, as text
+
+
+def test_a_pathway_report_shows_its_growth_figures_with_the_calibration(tmp_path):
+    out = tmp_path / "pathway"
+    result = _invoke("run", "baseline", "--no-map", "--out", str(out), "--set", "horizon.end_year=2027",
+                     "--set", "horizon.step_years=2", "--set", "time.hours_per_day=2")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))["pathway"]
+    result = _invoke("report", str(out), "--format", "html", "--lang", "en", "--out", str(tmp_path / "report"))
+    assert result.exit_code == 0, result.output
+    text = re.sub(r"<[^>]+>", " ", (tmp_path / "report" / "report-en.html").read_text(encoding="utf-8"))
+    assert "Growth over the pathway 2025–2027" in text
+    # The plan's growth, as the run recorded it, beside the calibration it rests on.
+    assert f"{100 * summary['growth_rate_plan']:.2f} %" in text
+    assert "Growth model calibration (docs/growth.md): " + summary["growth_calibration"].split(" (")[0] in text
+    assert "For direction only" in text
