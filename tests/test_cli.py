@@ -70,6 +70,21 @@ def test_scenarios_lists_the_shipped_ones(runner):
     assert {"baseline", "low-carbon", "no-west", "policy-2025"} <= set(result.output.split())
 
 
+def test_every_shipped_scenario_has_a_line_in_both_languages(runner):
+    from edwc_data.labels import label_table
+
+    from planner.scenario import shipped_scenarios
+
+    names = shipped_scenarios()
+    for lang in ("en", "zh"):
+        result = runner.invoke(main, ["scenarios", "--lang", lang])
+        lines = result.output.splitlines()
+        assert result.exit_code == 0 and [line.split()[0] for line in lines] == names
+        for name, line in zip(names, lines, strict=True):
+            text = label_table()[f"scenario_line_{name}"][lang]
+            assert line.endswith(text) and len(text) > 10
+
+
 def test_run_writes_a_map_and_map_exports_formats(runner, tmp_path):
     out = tmp_path / "run"
     assert runner.invoke(main, ["run", "--out", str(out)]).exit_code == 0

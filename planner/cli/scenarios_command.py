@@ -1,4 +1,4 @@
-"""``edwc scenarios``: list the shipped scenarios."""
+"""``edwc scenarios``: list the shipped scenarios, each with a line saying what it asks."""
 
 from __future__ import annotations
 
@@ -8,9 +8,18 @@ from planner.cli.common import Command
 
 
 @click.command(cls=Command)
-def scenarios():
-    """List the shipped scenarios."""
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the descriptions.")
+def scenarios(lang):
+    """List the shipped scenarios, one a line: its name (for `edwc run NAME`) and what it asks."""
+    from edwc_data.labels import label_table, t
+
+    from planner.cli.common import display_width, pad
     from planner.scenario import shipped_scenarios
 
-    for name in shipped_scenarios():
-        click.echo(name)
+    names = shipped_scenarios()
+    width = max((display_width(name) for name in names), default=0)
+    known = label_table()
+    for name in names:
+        key = f"scenario_line_{name}"
+        click.echo(f"{pad(name, width)}  {t(key, lang)}" if key in known else name)
