@@ -6,7 +6,6 @@ code path a real SLURM or PBS cluster takes.
 """
 
 import os
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -47,19 +46,6 @@ def test_batch_workers_run_highs_on_one_thread(local_queue):
         assert pool.workers == 2
         results = [result for _, result, exc in pool.map_unordered(worker_threads, [0, 1, 2]) if exc is None]
     assert results == [("1", {"threads": 1})] * 3
-
-
-def test_a_task_whose_worker_is_lost_is_run_again_elsewhere(local_queue, tmp_path):
-    def dies_once(flag: str):
-        # The first worker to run this is killed outright, as a job past its walltime would be.
-        if not Path(flag).exists():
-            Path(flag).write_text("died once")
-            os._exit(1)
-        return "done"
-
-    with open_executor("slurm", jobs=SMALL_JOBS) as pool:
-        outcome = list(pool.map_unordered(dies_once, [str(tmp_path / "flag")]))
-    assert [(result, exc) for _, result, exc in outcome] == [("done", None)]
 
 
 def test_no_sbatch_here_is_refused_in_one_line_before_anything_is_written(tmp_path):
