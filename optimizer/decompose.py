@@ -32,9 +32,12 @@ upper bound. Before the first point, each day is solved once with its coupling r
 cuts bound every θ_d from below whatever the allocation, and the days' own use of each row gives the
 first allocation and the row's unit in the master.
 
-The master is stabilised by the level method (Lemaréchal, Nemirovskii and Nesterov, 1995): the lower
-bound comes from the master LP, the next point is the one nearest the incumbent (L1, scaled by each
-column's range) whose master value is at most a level between the bounds. Days run in parallel
+The master is stabilised by a trust region (Linderoth and Wright, 2003): the lower bound comes from
+the master LP, the next point is the master's least point within a box around the incumbent,
+measured in each column's range, which widens while the cuts predict well and narrows where they
+mislead. (A level method, the next point nearest the incumbent below a level between the bounds,
+took three to four times as many iterations on reduced years: its points swung to the bounds of
+the unguarded columns.) Days run in parallel
 through the caller's ``run_tasks``; each worker re-solves its run of consecutive days in one HiGHS
 instance, warm from the day before (:class:`DaySolver`). The final answer is every day solved again
 at the incumbent and passed through :func:`optimizer.plan.verify_solution`, and the year's totals
@@ -61,8 +64,12 @@ from optimizer.verify import AnnualTotals, annual_violations
 
 #: Relative gap between the bounds at which the year plan stops, by default. [-]
 DEFAULT_GAP = 1e-3
-#: Share of the gap the level sits above the lower bound. [-]
-LEVEL_SHARE = 0.5
+#: The trust region's first half-width, in each year's decision's range (the master's unit). [-]
+BOX_START = 0.3
+#: ... its widest and narrowest. [-]
+BOX_MAX, BOX_MIN = 1.0, 1e-4
+#: A point is a step forward when it gains at least this share of the gain the cuts predicted. [-]
+STEP_GAIN = 0.1
 #: Unserved energy in the final plan below this (or the tolerance's share of demand) is solver noise. [MWh/yr]
 UNSERVED_TOLERANCE_MWH = 1e-3
 #: A day's price of missing its part of a coupling row starts this far below the unserved price. [-]
@@ -511,6 +518,7 @@ def plan_year(
     history = []
     best_point, best_value, best_cuts = None, INF, []
     lower = -INF
+    radius, step = BOX_START, None
     for iteration in range(max_iterations):
         step_start = time.perf_counter()
         cuts = evaluate(point)
@@ -546,7 +554,10 @@ def plan_year(
             break  # done; or a row still missed at the ceiling, refused below with the row named
         if time.perf_counter() - started > time_limit_s:
             break
-        point = master.next_point(best_point, lower + LEVEL_SHARE * (best_value - lower))
+        radius = _next_radius(radius, value, step)
+        step = _Step(value=best_value)
+        step.predicted, point = master.box_point(best_point, radius)
+        step.width = float(np.max(np.abs(master.scaled(point) - master.scaled(best_point)), initial=0.0))
     else:
         relative = (best_value - lower) / max(abs(best_value), 1.0)
     if relative > gap:
@@ -610,6 +621,31 @@ def plan_year(
             "coupling_rows": coupling.families,
         },
     )
+
+
+@dataclass
+class _Step:
+    """A trust-region step from the incumbent (cost ``value``) to a point the cuts value at ``predicted``. [CNY/yr]"""
+
+    value: float
+    predicted: float = INF
+    width: float = 0.0
+
+
+def _next_radius(radius: float, value: float, step: _Step | None) -> float:
+    """The trust region's half-width after a step whose point cost ``value`` [CNY/yr].
+
+    Wider when the step gained what the cuts promised and reached the box's edge (the region held
+    the model back); narrower when the point cost more than the incumbent (the cuts misled there);
+    the same otherwise (the new cuts correct the model where it was wrong).
+    """
+    if step is None:
+        return radius
+    if value <= step.value - STEP_GAIN * (step.value - step.predicted):
+        return min(2.0 * radius, BOX_MAX) if step.width >= 0.99 * radius else radius
+    if value > step.value:
+        return max(0.5 * radius, BOX_MIN)
+    return radius
 
 
 def first_allocation(structure: YearStructure, m: np.ndarray, activity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

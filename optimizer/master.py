@@ -1,9 +1,9 @@
-"""The master of a year plan (:mod:`optimizer.decompose`): cuts on the year's decisions, the level method.
+"""The master of a year plan (:mod:`optimizer.decompose`): cuts on the year's decisions, a trust region.
 
 The master holds the year's decisions m and each day's parts e of the coupling rows, one θ_d per
 day bounded below by that day's cuts, and the master's own rows. Its LP gives the lower bound; the
-next point is the one nearest the incumbent whose model value is at most a level between the
-bounds (Lemaréchal, Nemirovskii and Nesterov, 1995).
+next point is its least point within a trust region around the incumbent, a box that grows
+while the cuts predict well and shrinks when they do not (Linderoth and Wright, 2003).
 """
 
 from __future__ import annotations
@@ -26,18 +26,18 @@ class Master:
     """min c·z + Σ_d θ_d subject to the master rows, the cuts θ_d ≥ v_d + g_d·(z − ẑ), and z's bounds.
 
     z is the year's decisions m, then each day's parts e of the coupling rows (day by day). One
-    HiGHS LP holds both problems of an iteration. Columns: z, θ (one per day), and p, q ≥ 0 with
-    z − p + q = centre. The lower bound minimises c·z + Σθ (the centre rows then bind nothing); the
-    next point minimises Σ (p + q) over z with c·z + Σθ at most the level. Inside, z is measured in
-    its own unit (its range between its bounds, or ``span``) and costs in ``scale`` (about one day's
-    cost), so that HiGHS sees numbers near 1 whatever the plan's size.
+    HiGHS LP holds the master; its least value over z's bounds is the lower bound, and its least
+    point within a box around the incumbent is the next point (a trust region: Linderoth and
+    Wright, 2003), as the cuts describe the days well only near the points tried. Inside, z is
+    measured in its own unit (its range between its bounds, or ``span``) and costs in ``scale``
+    (about one day's cost), so that HiGHS sees numbers near 1 whatever the plan's size.
     """
 
     def __init__(self, problem: MasterProblem, num_days: int, scale: float, time_limit_s: float = 600.0):
         import scipy.sparse as sp
 
         self.problem = problem
-        self.num_z = z = problem.cost.size
+        self.num_z = problem.cost.size
         self.num_m = problem.num_m
         self.num_days = d = num_days
         self.time_limit_s = time_limit_s
@@ -45,28 +45,21 @@ class Master:
         self.span = problem.span
         self.origin = np.where(np.isfinite(problem.lower), problem.lower, 0.0)
         self.fixed_cost = float(problem.cost @ self.origin)
-        cost_z = problem.cost * self.span / self.scale
-        # Columns: z (scaled), θ (scaled), p, q.
-        self.cost_bound = np.concatenate([cost_z, np.ones(d), np.zeros(2 * z)])
-        self.cost_level = np.concatenate([np.zeros(z + d), np.ones(2 * z)])
-        lower = np.concatenate([(problem.lower - self.origin) / self.span, np.full(d, -INF), np.zeros(2 * z)])
-        upper = np.concatenate([(problem.upper - self.origin) / self.span, np.full(d, INF), np.full(2 * z, INF)])
-        master = problem.matrix @ sp.diags(self.span)
+        # Columns: z (scaled), θ (scaled).
+        self.cost = np.concatenate([problem.cost * self.span / self.scale, np.ones(d)])
+        self.z_lower = (problem.lower - self.origin) / self.span
+        self.z_upper = (problem.upper - self.origin) / self.span
+        lower = np.concatenate([self.z_lower, np.full(d, -INF)])
+        upper = np.concatenate([self.z_upper, np.full(d, INF)])
+        matrix = sp.hstack([problem.matrix @ sp.diags(self.span), sp.csr_matrix((problem.matrix.shape[0], d))])
         shift = problem.matrix @ self.origin
-        rows = [sp.hstack([master, sp.csr_matrix((master.shape[0], d + 2 * z))])]
-        eye = sp.identity(z, format="csr")
-        rows.append(sp.hstack([eye, sp.csr_matrix((z, d)), -eye, eye]))
-        rows.append(sp.csr_matrix(self.cost_bound[None, :]))
-        matrix = sp.vstack(rows).tocsr()
-        self.centre_rows = master.shape[0] + np.arange(z)
-        self.level_row = master.shape[0] + z
-        row_lower = np.concatenate([problem.row_lower - shift, np.zeros(z), [-INF]])
-        row_upper = np.concatenate([problem.row_upper - shift, np.zeros(z), [INF]])
         self.highs = new_highs(time_limit_s)
-        pass_lp(self.highs, self.cost_bound, lower, upper, matrix, row_lower, row_upper)
+        pass_lp(self.highs, self.cost, lower, upper, matrix.tocsr(), problem.row_lower - shift,
+                problem.row_upper - shift)
         self.cuts = 0
 
-    def _scaled(self, point: np.ndarray) -> np.ndarray:
+    def scaled(self, point: np.ndarray) -> np.ndarray:
+        """``point`` in the master's units (0 at a column's lower bound, 1 a range above it)."""
         return (point - self.origin) / self.span
 
     def _unscaled(self, values: np.ndarray) -> np.ndarray:
@@ -75,7 +68,7 @@ class Master:
     def add_cuts(self, point: np.ndarray, cuts: list[DayCut]) -> None:
         """θ_d − g·z ≥ v − g·ẑ for each day's cut (in the master's units); a day's cut is on m and its own e."""
         m = self.num_m
-        scaled = self._scaled(point)
+        scaled = self.scaled(point)
         starts, indices, values, lower = [], [], [], []
         for cut in cuts:
             r = cut.allocation_gradient.size
@@ -92,8 +85,9 @@ class Master:
                            np.array(indices, np.int32), np.array(values))
         self.cuts += count
 
-    def _solve(self, cost: np.ndarray) -> np.ndarray:
-        self.highs.changeColsCost(cost.size, np.arange(cost.size, dtype=np.int32), cost)
+    def _solve(self, lower: np.ndarray, upper: np.ndarray) -> tuple[float, np.ndarray]:
+        columns = np.arange(self.num_z, dtype=np.int32)
+        self.highs.changeColsBounds(self.num_z, columns, lower, upper)
         self.highs.run()
         try:
             read_highs_status(self.highs, self.time_limit_s)
@@ -102,21 +96,17 @@ class Master:
             self.highs.clearSolver()
             self.highs.run()
             read_highs_status(self.highs, self.time_limit_s)
-        return np.asarray(self.highs.getSolution().col_value)
+        values = np.asarray(self.highs.getSolution().col_value)
+        return self.fixed_cost + self.scale * float(self.cost @ values), self._unscaled(values)
 
     def lower_bound(self) -> tuple[float, np.ndarray]:
         """(least master value [CNY/yr], its z): a lower bound on the year plan's cost."""
-        self.highs.changeRowBounds(int(self.level_row), -INF, INF)
-        values = self._solve(self.cost_bound)
-        return self.fixed_cost + self.scale * float(self.cost_bound @ values), self._unscaled(values)
+        return self._solve(self.z_lower, self.z_upper)
 
-    def next_point(self, centre: np.ndarray, level: float) -> np.ndarray:
-        """The z nearest ``centre`` (L1, in each column's unit) whose master value is at most ``level`` [CNY/yr]."""
-        rows = self.centre_rows.astype(np.int32)
-        scaled = self._scaled(centre)
-        self.highs.changeRowsBounds(rows.size, rows, scaled, scaled)
-        self.highs.changeRowBounds(int(self.level_row), -INF, (float(level) - self.fixed_cost) / self.scale)
-        return self._unscaled(self._solve(self.cost_level))
+    def box_point(self, centre: np.ndarray, radius: float) -> tuple[float, np.ndarray]:
+        """(master value [CNY/yr], z) of the least point within ``radius`` of ``centre``, in each column's unit."""
+        scaled = self.scaled(centre)
+        return self._solve(np.maximum(self.z_lower, scaled - radius), np.minimum(self.z_upper, scaled + radius))
 
 
 @dataclass

@@ -241,3 +241,35 @@ def test_cli_year_plan_of_a_capped_scenario_meets_its_cap_over_the_year(tmp_path
     assert "carbon" in metadata["year_plan"]["coupling_rows"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["emissions_tco2"] == pytest.approx(cap, rel=1e-6)
+
+
+def test_the_trust_region_widens_after_a_good_step_at_its_edge_and_narrows_after_a_bad_one():
+    from optimizer.decompose import BOX_MAX, BOX_MIN, _next_radius, _Step
+
+    promised = _Step(value=100.0, predicted=90.0, width=0.2)  # the cuts promised a gain of 10
+    assert _next_radius(0.2, 95.0, promised) == 0.4  # gained half of it at the box's edge: wider
+    assert _next_radius(0.2, 95.0, _Step(value=100.0, predicted=90.0, width=0.05)) == 0.2  # inside: kept
+    assert _next_radius(0.2, 99.5, promised) == 0.2  # a small gain: the new cuts fix the model, same box
+    assert _next_radius(0.2, 120.0, promised) == 0.1  # dearer than the incumbent: narrower
+    assert _next_radius(BOX_MAX, 95.0, _Step(value=100.0, predicted=90.0, width=BOX_MAX)) == BOX_MAX
+    assert _next_radius(BOX_MIN, 120.0, promised) == BOX_MIN
+    assert _next_radius(0.3, 95.0, None) == 0.3  # no step yet
+
+
+def test_the_masters_next_point_stays_in_the_box_around_the_incumbent():
+    # The hand case's master with a flat cut per day (θ_d ≥ 0): capacity costs, so the cheapest point in
+    # the box is the centre moved down by the box's half-width, and the lower bound is at the bounds.
+    from optimizer.daycuts import DayCut
+    from optimizer.master import Master, master_problem
+
+    structure = year_structure(three_days())
+    problem = master_problem(structure, 3, np.ones(0))
+    master = Master(problem, 3, scale=1.0)
+    num_m = structure.columns.size
+    centre = structure.lower + 0.5 * (np.minimum(structure.upper, 100.0) - structure.lower)
+    master.add_cuts(centre, [DayCut(d, 0.0, np.zeros(num_m), 0.0, 0, 0.0) for d in range(3)])
+    value, point = master.box_point(centre, 0.1)
+    assert np.allclose(master.scaled(point), np.maximum(master.z_lower, master.scaled(centre) - 0.1))
+    assert value == pytest.approx(float(structure.cost @ point))
+    lower, free = master.lower_bound()
+    assert np.allclose(free, structure.lower) and lower == pytest.approx(float(structure.cost @ structure.lower))
