@@ -220,3 +220,17 @@ def test_descriptor_describes_the_shipped_register():
     provinces = next(r for r in descriptor["resources"] if r["path"] == "provinces.csv")
     types = {f["name"]: f["type"] for f in provinces["schema"]["fields"]}
     assert types["adcode"] == "integer" and types["ef_tco2_per_mwh"] == "number" and types["name_zh"] == "string"
+
+
+def test_the_export_labels_have_the_same_fields_in_both_languages():
+    import string
+
+    from edwc_data.labels import label_table
+
+    table = label_table()
+    keys = [key for key in table if key.startswith(("nc_", "export_", "datapackage_"))]
+    assert len(keys) >= 17
+    for key in keys:
+        english, chinese = ({name for _, name, _, _ in string.Formatter().parse(table[key][lang]) if name}
+                            for lang in ("en", "zh"))
+        assert english == chinese, key
