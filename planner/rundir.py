@@ -1,6 +1,7 @@
 """Run directories: named from a label, written atomically only where the tool may, and read back as untrusted.
 
-A run directory is ``summary.json``, ``flows.parquet``, ``sites.csv``, ``provinces.csv``, ``links.csv``
+A run directory is ``summary.json``, ``flows.parquet`` (and the same rows as ``flows.csv``; older runs
+may lack it), ``sites.csv``, ``provinces.csv``, ``links.csv``
 (with the network), ``scenario.yaml``, ``metadata.json`` and the marker ``.edwc-run`` (run id, input hash,
 created); a stochastic plan's also ``futures.csv``.
 :func:`write_run` replaces only a folder carrying that marker (or fills a new or empty one;
@@ -197,6 +198,7 @@ def write_run(results: Results, out_dir: Path | str, extras: Callable[[Results, 
         )
         _write_json(staging / "summary.json", results.summary.to_dict())
         results.flows.to_parquet(staging / "flows.parquet", index=False)
+        write_csv(results.flows, staging / "flows.csv")  # the same rows for spreadsheets (not read back)
         write_csv(results.sites, staging / "sites.csv")
         write_csv(results.provinces, staging / "provinces.csv")
         if results.links is not None:  # the backbone links (a plan with the network on)

@@ -25,6 +25,8 @@ COMMANDS = {
     "scenarios": ("planner.cli.scenarios_command", "scenarios"),
     "map": ("planner.cli.map_command", "map_command"),
     "report": ("planner.cli.report_command", "report"),
+    "export": ("planner.cli.export_command", "export"),
+    "datapackage": ("planner.cli.export_command", "datapackage"),
     "check": ("planner.cli.check_command", "check"),
     "alternatives": ("planner.cli.alternatives_command", "alternatives"),
     "sweep": ("planner.cli.study_commands", "sweep_command"),
