@@ -6,8 +6,8 @@ import string
 
 import pytest
 from click.testing import CliRunner
-
 from edwc_data.labels import label_table
+
 from optimizer.status import PlanInfeasible
 from planner.cli import main
 from planner.errors import ScenarioError, error_text
