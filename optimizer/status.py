@@ -54,22 +54,31 @@ class PlanNotSolved(RuntimeError):
         :class:`optimizer.diagnose.Conflict` for an infeasible plan).
     """
 
-    def __init__(self, message: str, *, status: PlanStatus | str = PlanStatus.NOT_SOLVED, diagnosis=None):
+    def __init__(self, message: str, *, status: PlanStatus | str = PlanStatus.NOT_SOLVED, diagnosis=None,
+                 key: str | None = None, fields: dict | None = None):
         super().__init__(message)
         self.status = PlanStatus(status)
         self.diagnosis = diagnosis
+        self.key, self.fields = key, dict(fields or {})
+
+    def text(self, lang: str = "en") -> str:
+        """The line in ``lang`` ('en' or 'zh'), from the label key when there is one."""
+        from planner.errors import message_text
+
+        return message_text(self.key, self.fields, str(self), lang)
 
     def __reduce__(self):
         # Keyword-only attributes survive pickling (process pools, Dask) only when rebuilt here.
-        return _rebuild, (type(self), str(self), self.status, self.diagnosis)
+        return _rebuild, (type(self), str(self), self.status, self.diagnosis, self.key, self.fields)
 
 
 class PlanInfeasible(PlanNotSolved):
     """No plan satisfies every constraint."""
 
-    def __init__(self, message: str, *, status: PlanStatus | str = PlanStatus.INFEASIBLE, diagnosis=None):
-        super().__init__(message, status=status, diagnosis=diagnosis)
+    def __init__(self, message: str, *, status: PlanStatus | str = PlanStatus.INFEASIBLE, diagnosis=None,
+                 key: str | None = None, fields: dict | None = None):
+        super().__init__(message, status=status, diagnosis=diagnosis, key=key, fields=fields)
 
 
-def _rebuild(cls, message, status, diagnosis):
-    return cls(message, status=status, diagnosis=diagnosis)
+def _rebuild(cls, message, status, diagnosis, key=None, fields=None):
+    return cls(message, status=status, diagnosis=diagnosis, key=key, fields=fields)

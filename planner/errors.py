@@ -4,6 +4,9 @@
 option, a study file, a run directory read back). It is message-first and keeps its attributes
 through pickling, so a worker process that raises one and the caller that catches it see the same
 type with the same ``source`` and ``field``, whatever executor carried it (a local pool or Dask).
+
+An error may also carry a label key and its fields (``data/labels.yaml``): ``str(error)`` stays the
+English line, and :meth:`ScenarioError.text` / :func:`error_text` give it in Chinese too.
 """
 
 from __future__ import annotations
@@ -20,21 +23,36 @@ class ScenarioError(ValueError):
         File (or ``--set``, or an option) the problem came from.
     field : str
         Dotted path of the offending field ('' when the whole file is at fault).
+    key : str, optional
+        Label key of the message in ``data/labels.yaml`` (its English text is ``message``).
+    fields : dict, optional
+        The label's ``{name}`` fields.
 
     Attributes
     ----------
     message, source, field : str
-        As given; ``str(error)`` is the whole line.
+        As given; ``str(error)`` is the whole line, in English.
+    key : str or None
+    fields : dict
     """
 
-    def __init__(self, message: str, *, source: str = "", field: str = ""):
+    def __init__(self, message: str, *, source: str = "", field: str = "", key: str | None = None,
+                 fields: dict | None = None):
         self.message, self.source, self.field = str(message), str(source), str(field)
+        self.key, self.fields = key, dict(fields or {})
+        super().__init__(self._line(self.message))
+
+    def _line(self, message: str) -> str:
         where = f"{self.source}: {self.field}" if self.field else self.source
-        super().__init__(f"{where} | {self.message}" if where else self.message)
+        return f"{where} | {message}" if where else message
+
+    def text(self, lang: str = "en") -> str:
+        """The whole line in ``lang`` ('en' or 'zh'): source and field as they are, the message translated."""
+        return self._line(message_text(self.key, self.fields, self.message, lang))
 
     def __reduce__(self):
         # Keyword-only attributes survive pickling (process pools, Dask) only when rebuilt here.
-        return _rebuild, (type(self), self.message, self.source, self.field)
+        return _rebuild, (type(self), self.message, self.source, self.field, self.key, self.fields)
 
     def relocated(self, source: str | None = None, field: str | None = None) -> ScenarioError:
         """The same error (same type and message) blamed on another source or field."""
@@ -42,11 +60,31 @@ class ScenarioError(ValueError):
             self.message,
             source=self.source if source is None else source,
             field=self.field if field is None else field,
+            key=self.key,
+            fields=self.fields,
         )
 
 
-def _rebuild(cls, message: str, source: str, field: str) -> ScenarioError:
-    return cls(message, source=source, field=field)
+def _rebuild(cls, message: str, source: str, field: str, key=None, fields=None) -> ScenarioError:
+    return cls(message, source=source, field=field, key=key, fields=fields)
+
+
+def message_text(key: str | None, fields: dict, english: str, lang: str) -> str:
+    """The label ``key`` in ``lang`` with ``fields``; ``english`` when there is no key or it is English."""
+    if key is None or lang == "en":
+        return english
+    from edwc_data.labels import t
+
+    try:
+        return t(key, lang, **fields)
+    except (KeyError, ValueError, IndexError):  # an unknown key or language must not hide the error itself
+        return english
+
+
+def error_text(exc: BaseException, lang: str = "en") -> str:
+    """The one line of any exception in ``lang``: translated when it carries a label key, else ``str(exc)``."""
+    text = getattr(exc, "text", None)
+    return text(lang) if callable(text) else str(exc)
 
 
 class PlanTooLarge(ScenarioError):

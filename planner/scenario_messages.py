@@ -35,10 +35,11 @@ def format_validation_error(source: str, error: ValidationError) -> ScenarioErro
     kind = first["type"]
     field = _error_field(first["loc"], keep_last=kind in ("extra_forbidden", "missing"))
     got = first.get("input")
+    key = None
     if kind == "extra_forbidden":
-        message = "unknown key. Check the spelling against docs/scenario.md or remove it."
+        key, message = "error_unknown_key", "unknown key. Check the spelling against docs/scenario.md or remove it."
     elif kind == "missing":
-        message = "required field is missing. Add it (see docs/scenario.md for its unit)."
+        key, message = "error_missing_field", "required field is missing. Add it (see docs/scenario.md for its unit)."
     else:
         if kind.startswith(_RANGE_ERRORS):
             fix = "Give a value within the documented range."
@@ -62,4 +63,5 @@ def format_validation_error(source: str, error: ValidationError) -> ScenarioErro
     extra = len(fields)
     if extra:
         message += f" ({extra} more problem{'s' if extra > 1 else ''} after this one.)"
-    return ScenarioError(message, source=source, field=field)
+        key = None  # the count is not in the label: keep the English line whole
+    return ScenarioError(message, source=source, field=field, key=key)

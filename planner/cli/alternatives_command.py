@@ -13,6 +13,7 @@ from planner.cli.common import (
     debug_option,
     display_width,
     fail,
+    lang_option,
     out_option,
     pad,
     terminal_text,
@@ -72,7 +73,7 @@ def format_alternatives(found: Alternatives, lang: str = "en") -> str:
               help="How much above the optimal cost a plan may cost, a share in (0, 1]: 0.02 is 2 %.")
 @out_option("Folder for alternatives.csv, alternatives.json and the plans' run directories: a new or empty "
             "folder, or one this command wrote (default: RUN_DIR-alternatives beside RUN_DIR).")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", help="Language of the summary.")
+@lang_option
 @click.option("--progress/--no-progress", default=True, help="Alternatives solved, on stderr.")
 @debug_option
 def alternatives(run_dir, slack, out_dir, lang, progress, debug):

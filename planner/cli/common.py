@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import unicodedata
@@ -57,14 +58,47 @@ def debug_option(function):
                         help="Show tracebacks instead of one-line messages.")(function)
 
 
+_lang_given: str | None = None
+
+
+def default_lang() -> str:
+    """The language of output when ``--lang`` is not given: EDWC_LANG, else the locale (zh_* -> zh, else en)."""
+    chosen = os.environ.get("EDWC_LANG", "").strip().lower()
+    if chosen in ("en", "zh"):
+        return chosen
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:  # the first one set decides, as the C library reads them
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def _set_lang(_ctx, _param, value: str) -> str:
+    global _lang_given
+    _lang_given = value
+    return value
+
+
+def lang_option(function):
+    """The ``--lang`` option of every command that prints or draws; eager, so it also sets the failure's language."""
+    return click.option("--lang", type=click.Choice(["en", "zh"]), default=default_lang, is_eager=True,
+                        callback=_set_lang, show_default="EDWC_LANG or the locale",
+                        help="Language of the output and of error lines (en or zh).")(function)
+
+
+def chosen_lang() -> str:
+    """The language a failure is printed in: the command's ``--lang``, else :func:`default_lang`."""
+    return _lang_given or default_lang()
+
+
 def debugging() -> bool:
     """Whether ``--debug`` was given (to this command or to ``edwc``)."""
     ctx = click.get_current_context(silent=True)
     return _debug_given or bool(ctx is not None and ctx.meta.get(DEBUG_KEY))
 
 
-def failure(exc: BaseException) -> tuple[str, int]:
-    """The one line and the exit code a command's exception ends with.
+def failure(exc: BaseException, lang: str = "en") -> tuple[str, int]:
+    """The one line (in ``lang``) and the exit code a command's exception ends with.
 
     1 only for a plan that was not solved; 2 for what the user can fix (input, paths, the
     environment); 3 for anything else (a bug); 130 when interrupted.
@@ -72,14 +106,14 @@ def failure(exc: BaseException) -> tuple[str, int]:
     from edwc_data.files import FileRefused
 
     from optimizer.status import PlanNotSolved
-    from planner.errors import ScenarioError
+    from planner.errors import ScenarioError, error_text
 
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted.", EXIT_INTERRUPTED
     if isinstance(exc, PlanNotSolved):
-        return f"{exc.status}: {exc}", EXIT_NOT_SOLVED
+        return f"{exc.status}: {error_text(exc, lang)}", EXIT_NOT_SOLVED
     if isinstance(exc, ScenarioError | FileRefused):
-        return str(exc), EXIT_BAD_INPUT
+        return error_text(exc, lang), EXIT_BAD_INPUT
     if isinstance(exc, MemoryError):
         return ("out of memory | the machine could not hold this work. Plan on fewer time slices (time.days, "
                 "time.hours_per_day) or lower solver.memory_budget_gb.", EXIT_BAD_INPUT)
@@ -96,7 +130,7 @@ def failure(exc: BaseException) -> tuple[str, int]:
 def _end(exc: BaseException) -> None:
     if debugging():
         raise exc
-    message, code = failure(exc)
+    message, code = failure(exc, chosen_lang())
     fail(message, code)
 
 
@@ -107,8 +141,8 @@ class OneLineFailures:
     """Mixin for click commands and groups: no traceback reaches a user, whatever is raised where."""
 
     def main(self, *args, **kwargs):
-        global _debug_given
-        _debug_given = False
+        global _debug_given, _lang_given
+        _debug_given, _lang_given = False, None
         try:
             return super().main(*args, **kwargs)
         except _PASS_THROUGH:

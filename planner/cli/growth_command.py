@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from planner.cli.common import EXIT_BAD_INPUT, Command, debug_option, fail, out_option, terminal_text
+from planner.cli.common import EXIT_BAD_INPUT, Command, debug_option, fail, lang_option, out_option, terminal_text
 
 FORMATS = ("png", "svg", "pdf")
 #: τ values of the printed table, besides the marked points.
@@ -104,7 +104,7 @@ def format_run_growth(frames: dict) -> str:
 @click.argument("run_dir", required=False, type=click.Path(path_type=Path))
 @out_option("Folder for the figures: RUN_DIR (default), runs/growth without one, a new or empty folder, "
             "or one edwc wrote.")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", help="Figure labels.")
+@lang_option
 @click.option("--formats", default="png,svg", show_default=True,
               help="Figure formats, comma-separated (png, svg, pdf).")
 @click.option("--preset", type=click.Choice(["calibrated", "report"]), default="calibrated", show_default=True,

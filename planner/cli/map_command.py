@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from planner.cli.common import EXIT_BAD_INPUT, Command, debug_option, fail, out_option, terminal_text
+from planner.cli.common import EXIT_BAD_INPUT, Command, debug_option, fail, lang_option, out_option, terminal_text
 
 
 @click.command("map", cls=Command)
@@ -20,7 +20,7 @@ from planner.cli.common import EXIT_BAD_INPUT, Command, debug_option, fail, out_
 @click.option(
     "--format", "formats", default="png", show_default=True, help="Comma-separated: png, svg, pdf, geojson, gpkg, html."
 )
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@lang_option
 @out_option("Folder for the files: RUN_DIR (default), a new or empty folder, or one edwc wrote.")
 @click.option(
     "--compare",

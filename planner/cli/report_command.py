@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from planner.cli.common import Command, debug_option, out_option, terminal_text
+from planner.cli.common import Command, debug_option, lang_option, out_option, terminal_text
 
 
 @click.command("report", cls=Command)
@@ -16,7 +16,7 @@ from planner.cli.common import Command, debug_option, out_option, terminal_text
 @click.option("--study", type=click.Path(path_type=Path),
               help="A study folder (edwc sweep) whose ranges and charts make a sensitivity section.")
 @click.option("--format", "formats", default="pdf", show_default=True, help="Comma-separated: pdf, docx, html.")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@lang_option
 @out_option("Folder for the files: RUN_DIR (default), a new or empty folder, or one edwc wrote.")
 @debug_option
 def report(run_dir, compare, study, formats, lang, out_dir, debug):

@@ -14,6 +14,7 @@ from planner.cli.common import (
     debug_option,
     display_width,
     fail,
+    lang_option,
     out_option,
     pad,
     terminal_text,
@@ -152,7 +153,7 @@ def _run_year(scenario, gap: float, workers: int | None, lang: str):
     help="Solve path: PuLP, the same matrix straight to highspy, or auto (by model size).",
 )
 @click.option("--map/--no-map", "with_map", default=True, help="Write plan_map.png into the run directory.")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", help="Language of the figures and map.")
+@lang_option
 @click.option("--year", "whole_year", is_flag=True, help="Decide capacity against all 8,760 hours (decomposition).")
 @click.option("--gap", type=click.FloatRange(1e-6, 0.5), default=1e-3, show_default=True, help="Year plan: stop gap.")
 @click.option("--workers", type=click.IntRange(min=1), help="Year plan: worker processes [default: CPU count].")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from planner.cli.common import Command, OneLineFailures, debug_option, display_width, pad, terminal_text
+from planner.cli.common import Command, OneLineFailures, debug_option, display_width, lang_option, pad, terminal_text
 
-_LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default="en", help="Language of the table.")
+_LANG = lang_option
 
 
 class _Group(OneLineFailures, click.Group):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import click
 
-from planner.cli.common import Command
+from planner.cli.common import Command, lang_option
 
 
 @click.command(cls=Command)
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Language of the descriptions.")
+@lang_option
 def scenarios(lang):
     """List the shipped scenarios, one a line: its name (for `edwc run NAME`) and what it asks."""
     from edwc_data.labels import label_table, t
