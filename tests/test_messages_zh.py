@@ -12,7 +12,8 @@ from optimizer.status import PlanInfeasible
 from planner.cli import main
 from planner.errors import ScenarioError, error_text
 
-CONVERTED = ["error_unknown_key", "error_missing_field"]
+CONVERTED = ["error_unknown_key", "error_missing_field", "error_value_ge", "error_value_gt", "error_value_le",
+             "error_value_lt", "error_value_choice", "error_value_number", "error_value_integer", "error_value_bool"]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -70,3 +71,32 @@ def test_locale_default(monkeypatch):
     assert default_lang() == "zh"
     monkeypatch.setenv("LANG", "de_DE.UTF-8")
     assert default_lang() == "en"
+
+
+@pytest.mark.parametrize(("setting", "key", "chinese"), [
+    ("carbon.price_cny_per_tco2=-5", "error_value_ge", "取值应不小于 0，收到 -5"),
+    ("solver.tolerance=5", "error_value_le", "取值应不大于 0.01，收到 5"),
+    ("carbon.accounting=foo", "error_value_choice", "收到 'foo'"),
+    ("carbon.price_cny_per_tco2=abc", "error_value_number", "取值应为数字"),
+    ("time.defer_within_day=maybe", "error_value_bool", "布尔值"),
+])
+def test_a_bad_value_reads_in_chinese_with_its_english_line_unchanged(setting, key, chinese):
+    from planner.scenario import load_scenario
+
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(None, [setting])
+    error = caught.value
+    field = setting.split("=")[0]
+    assert error.key == key
+    assert str(error) == f"--set: {field} | " + label_table()[key]["en"].format(**error.fields)
+    assert error.text("zh").startswith(f"--set: {field} | ") and chinese in error.text("zh")
+    result = CliRunner().invoke(main, ["run", "--set", setting, "--no-map", "--lang", "zh"])
+    assert result.exit_code == 2 and chinese in result.output
+
+
+def test_a_message_pydantic_words_otherwise_keeps_its_english_line_and_no_key():
+    from planner.scenario import load_scenario
+
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(None, ["time.days=2.5"])  # "a number with a fractional part": no label for it
+    assert caught.value.key is None and caught.value.text("zh") == str(caught.value)

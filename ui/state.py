@@ -19,6 +19,7 @@ import yaml
 from edwc_data.tables import scenario_dir
 
 from optimizer.status import PlanStatus
+from planner.errors import error_text
 from planner.scenario import (
     Scenario,
     ScenarioError,
@@ -27,6 +28,7 @@ from planner.scenario import (
     read_yaml_file,
     resolve_scenario,
 )
+from ui.i18n import current_lang
 
 #: Most runs one session keeps in its history (older ones drop out). [-]
 MAX_HISTORY = 20
@@ -149,7 +151,7 @@ def load_upload(filename: str, data: bytes, state: MutableMapping | None = None)
     try:
         base = parse_upload(filename, data)
     except ScenarioError as exc:
-        return str(exc)
+        return error_text(exc, current_lang())  # the line in the session's language
     set_base(base, state)
     return None
 
@@ -208,7 +210,7 @@ def apply_edits(changes: dict[str, Any], state: MutableMapping | None = None) ->
     try:
         resolve(state["base"], merged)
     except ScenarioError as exc:
-        return str(exc)
+        return error_text(exc, current_lang())  # the line in the session's language
     state["overrides"] = merged
     return None
 

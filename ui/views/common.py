@@ -9,12 +9,13 @@ import streamlit as st
 
 from geo.map_style import METRICS, metric_label
 from optimizer.status import PlanStatus
+from planner.errors import error_text
 from planner.scenario import Scenario, ScenarioError
 from ui import jobs
 from ui import state as ui_state
 from ui.engine import get_engine, wait_for
 from ui.headline import HEADLINE
-from ui.i18n import t
+from ui.i18n import current_lang, t
 
 if TYPE_CHECKING:
     from optimizer.results import Results
@@ -37,7 +38,7 @@ def current_scenario_or_error() -> Scenario | None:
     try:
         return ui_state.current_scenario()
     except ScenarioError as exc:  # a shipped file or default changed under a live session
-        st.error(str(exc))
+        st.error(error_text(exc, current_lang()))
         return None
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from optimizer.status import PlanStatus
+from planner.errors import error_text
 from planner.growth import preset_params
 from ui import charts, jobs
 from ui.engine import get_engine, wait_for
-from ui.i18n import t
+from ui.i18n import current_lang, t
 from ui.views import common
 
 REGIONS = ("national", "east_hubs", "west_hubs", "rest")
@@ -92,7 +93,7 @@ def _pathway_section(scenario) -> dict | None:
     try:
         scenario = _pathway_copy(scenario, settings)
     except ScenarioError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc, current_lang()))
         return None
     horizon = scenario.horizon
     st.caption(t("pathway_copy", end=horizon.end_year, step=horizon.step_years,

@@ -11,12 +11,12 @@ import pandas as pd
 import streamlit as st
 from edwc_data.labels import MONEY_SCALE
 
-from planner.errors import ScenarioError
+from planner.errors import ScenarioError, error_text
 from planner.runstore import PRESENT, RunEntry, get_run, list_runs
 from ui import jobs
 from ui import state as ui_state
 from ui.engine import get_engine, wait_for
-from ui.i18n import t
+from ui.i18n import current_lang, t
 from ui.views import common
 
 #: The address's query parameter naming a run of the store.
@@ -39,7 +39,7 @@ def open_stored_run(run_id: int) -> ui_state.RunRecord | None:
     try:
         entry = get_run(run_id)
     except ScenarioError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc, current_lang()))
         return None
     if entry.state != PRESENT:
         st.error(t("store_not_present", id=entry.id, name=entry.name, state=t(f"runs_state_{entry.state}")))
@@ -92,7 +92,7 @@ def saved_runs_panel(expanded: bool) -> None:
         try:
             entries = list_runs()
         except ScenarioError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc, current_lang()))
             return
         if not entries:
             st.caption(t("store_empty"))
