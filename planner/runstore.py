@@ -284,7 +284,7 @@ def record_run(run_dir: Path | str, name: str, edits: list[str] | tuple[str, ...
     edits : sequence of str
         The ``--set`` overrides.
     results : optimizer.results.Results
-    kind : {'plan', 'year', 'stochastic', 'pathway', 'alternative'}
+    kind : {'plan', 'year', 'stochastic', 'pathway', 'alternative', 'ui', 'study'}
     path : path, optional
         The catalog (default :func:`catalog_path`).
 

@@ -235,8 +235,11 @@ def near_optimal_alternatives(scenario_dict: dict[str, Any], slack: float) -> di
     }
 
 
-def save_alternative(results: Results, label: str, edits: list[str]) -> dict[str, Any]:
-    """Write a near-optimal plan as a run directory of the run store and record it there.
+def save_run(results: Results, label: str, edits: list[str], kind: str = "ui") -> dict[str, Any]:
+    """Write a plan as a run directory of the run store and record it there as ``kind``.
+
+    One function for every plan the UI stores: a solved plan (``"ui"``), a frontier point the user
+    loaded (``"study"``) and a near-optimal alternative (``"alternative"``).
 
     The run goes beside the catalog (``runs/`` by default, :func:`planner.runstore.catalog_path`), in a
     new folder named from ``label`` (:func:`planner.rundir.new_run_dir`), like an ``edwc run``.
@@ -260,7 +263,7 @@ def save_alternative(results: Results, label: str, edits: list[str]) -> dict[str
         except BaseException:
             release_run_dir(target)
             raise
-        entry = record_run(written, label, edits, results, kind="alternative", path=catalog)
+        entry = record_run(written, label, edits, results, kind=kind, path=catalog)
     except (OutputRefused, CatalogError, ScenarioError, OSError) as exc:
         return {"store_id": None, "message": str(exc)}
     return {"store_id": entry.id, "message": ""}

@@ -72,7 +72,25 @@ def remember(scenario: Scenario, outcome: jobs.PlanOutcome, label: str,
         if record.input_hash == scenario.input_hash() and record.status == outcome.status:
             st.session_state["current_run"] = record.run_id
             return record
-    return ui_state.add_run(record_for(scenario, outcome, label, origin))
+    record = ui_state.add_run(record_for(scenario, outcome, label, origin))
+    if outcome.solved:
+        store(record, outcome.results, "study" if origin.startswith("frontier") else "ui")
+    return record
+
+
+def store(record: ui_state.RunRecord, results, kind: str) -> None:
+    """Record a solved plan in the run store and link it (``?run=<id>``) so a refresh finds it.
+
+    A refused catalog or folder is one warning line; the plan still shows.
+    """
+    edits = ui_state.override_list(st.session_state.get("overrides", {}))
+    saved = jobs.save_run(results, label=record.label, edits=edits, kind=kind)
+    if saved["store_id"] is None:
+        st.warning(t("store_save_failed", message=saved["message"]))
+        return
+    record.store_id = saved["store_id"]
+    st.query_params["run"] = str(saved["store_id"])
+    st.session_state["linked_run"] = str(saved["store_id"])  # already open: do not read it back
 
 
 def solve_with_progress(scenario: Scenario, label: str, origin: str = "plan") -> ui_state.RunRecord:

@@ -201,7 +201,7 @@ def _open_alternative(result: dict, slack_pct: float) -> None:
     label = f"{base} · {t(f'alt_plan_{picked}', 'en')} ({slack_pct:g} %)"
     edits = [f"{key}={value}" for key, value in st.session_state["overrides"].items()]
     saved = wait_for(get_engine().submit(("save_alternative", label, result["plan_results"][picked].metadata.get(
-        "input_hash"), picked, slack_pct), jobs.save_alternative, result["plan_results"][picked], label, edits))
+        "input_hash"), picked, slack_pct), jobs.save_run, result["plan_results"][picked], label, edits, "alternative"))
     if saved["store_id"] is None:
         st.error(saved["message"])
         return
