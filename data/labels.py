@@ -51,3 +51,17 @@ def texts(prefix: str, lang: str = DEFAULT_LANG) -> dict[str, str]:
     check_lang(lang)
     start = f"{prefix}_"
     return {key[len(start):]: entry[lang] for key, entry in label_table().items() if key.startswith(start)}
+
+
+def message_text(key: str | None, fields: dict, english: str, lang: str) -> str:
+    """An error's message in ``lang``: label ``key`` with ``fields``, or ``english`` without a key or in English.
+
+    An unknown key or a field missing from the label gives the English text: a gap in the table
+    must not hide the error itself.
+    """
+    if key is None or lang == "en":
+        return english
+    try:
+        return t(key, lang, **fields)
+    except (KeyError, ValueError, IndexError):
+        return english

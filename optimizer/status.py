@@ -63,7 +63,7 @@ class PlanNotSolved(RuntimeError):
 
     def text(self, lang: str = "en") -> str:
         """The line in ``lang`` ('en' or 'zh'), from the label key when there is one."""
-        from planner.errors import message_text
+        from edwc_data.labels import message_text
 
         return message_text(self.key, self.fields, str(self), lang)
 

@@ -11,6 +11,8 @@ English line, and :meth:`ScenarioError.text` / :func:`error_text` give it in Chi
 
 from __future__ import annotations
 
+from edwc_data.labels import message_text
+
 
 class ScenarioError(ValueError):
     """Bad input: one line ``<source>: <field> | <message>``.
@@ -67,18 +69,6 @@ class ScenarioError(ValueError):
 
 def _rebuild(cls, message: str, source: str, field: str, key=None, fields=None) -> ScenarioError:
     return cls(message, source=source, field=field, key=key, fields=fields)
-
-
-def message_text(key: str | None, fields: dict, english: str, lang: str) -> str:
-    """The label ``key`` in ``lang`` with ``fields``; ``english`` when there is no key or it is English."""
-    if key is None or lang == "en":
-        return english
-    from edwc_data.labels import t
-
-    try:
-        return t(key, lang, **fields)
-    except (KeyError, ValueError, IndexError):  # an unknown key or language must not hide the error itself
-        return english
 
 
 def error_text(exc: BaseException, lang: str = "en") -> str:

@@ -101,3 +101,49 @@ def test_a_saved_run_whose_directory_is_gone_is_shown_missing_and_not_opened(sto
     table = at.dataframe[0].value
     assert list(table[t("runs_col_status", "en")]) == ["missing", "optimal"]
     assert app("no-such").warning and store_records(app("99")) == []
+
+
+def solved_in_the_app() -> AppTest:
+    """A fresh session that has solved the default scenario at one slice a day on the Plan page."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.session_state["overrides"] = {"time.hours_per_day": 1}
+    at.run()
+    at.switch_page("app_pages/plan.py").run()
+    if not at.button(key="solve_plan").disabled:  # the page solves a scenario it has not solved on its own
+        at.button(key="solve_plan").click().run()
+    no_exception(at)
+    return at
+
+
+def test_a_plan_solved_in_the_app_is_in_the_store_with_its_figures_and_a_refresh_reopens_it(tmp_path, monkeypatch):
+    from planner.runstore import FIGURES, list_runs
+    from ui import state as ui_state
+
+    monkeypatch.setenv("EDWC_UI_INLINE", "1")
+    monkeypatch.setenv(CATALOG_ENV, str(tmp_path / "runs" / "catalog.sqlite"))
+    at = solved_in_the_app()
+    record = ui_state.find_run(at.session_state["current_run"], at.session_state)
+    entries = list_runs()
+    assert [e.kind for e in entries] == ["ui"]
+    entry = entries[0]
+    assert entry.id == record.store_id and at.query_params["run"] == str(entry.id)
+    assert entry.edits == ["time.hours_per_day=1"] and entry.path.is_dir()
+    for figure in FIGURES:
+        assert entry.figures[figure] == pytest.approx(record.summary[figure], rel=1e-12)
+    again = app(str(entry.id))  # a refresh: a new session at the same address
+    no_exception(again)
+    assert [r.store_id for r in store_records(again)] == [entry.id]
+
+
+def test_a_refused_catalog_leaves_the_plan_on_screen_with_one_warning(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDWC_UI_INLINE", "1")
+    catalog = tmp_path / "runs" / "catalog.sqlite"
+    catalog.parent.mkdir()
+    catalog.write_bytes(b"not a catalog, the user's file")
+    monkeypatch.setenv(CATALOG_ENV, str(catalog))
+    at = solved_in_the_app()
+    assert catalog.read_bytes() == b"not a catalog, the user's file"
+    assert sorted(p.name for p in catalog.parent.iterdir()) == ["catalog.sqlite"]  # nothing written beside it
+    assert len(at.warning) == 1 and "catalog.sqlite" in at.warning[0].value
+    record = at.session_state["runs"][-1]
+    assert record.summary is not None and record.store_id is None
