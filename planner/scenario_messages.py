@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from edwc_data.labels import t
 from pydantic import ValidationError
 
 from planner.errors import ScenarioError
@@ -52,8 +53,6 @@ def _value_label(kind: str, ctx: dict, got: str, message: str) -> tuple[str | No
     The label's English text must be the message word for word: a message pydantic words
     otherwise (another version, another check) keeps its English line and no key.
     """
-    from edwc_data.labels import t
-
     if kind not in _VALUE_LABELS:
         return None, None
     key, entry = _VALUE_LABELS[kind]
@@ -78,9 +77,11 @@ def format_validation_error(source: str, error: ValidationError) -> ScenarioErro
     got = first.get("input")
     key, label_fields = None, None
     if kind == "extra_forbidden":
-        key, message = "error_unknown_key", "unknown key. Check the spelling against docs/scenario.md or remove it."
+        key = "error_unknown_key"
+        message = t(key, "en")  # the English line is the label's: one text, in labels.yaml
     elif kind == "missing":
-        key, message = "error_missing_field", "required field is missing. Add it (see docs/scenario.md for its unit)."
+        key = "error_missing_field"
+        message = t(key, "en")
     else:
         if kind.startswith(_RANGE_ERRORS):
             fix = "Give a value within the documented range."
@@ -106,5 +107,4 @@ def format_validation_error(source: str, error: ValidationError) -> ScenarioErro
     if extra:
         message += f" ({extra} more problem{'s' if extra > 1 else ''} after this one.)"
         key = None  # the count is not in the label: keep the English line whole
-    return ScenarioError(message, source=source, field=field, key=key,
-                         fields=label_fields if kind not in ("extra_forbidden", "missing") else None)
+    return ScenarioError(message, source=source, field=field, key=key, fields=label_fields)
